@@ -1,0 +1,586 @@
+package dev.cloister.impl;
+
+import dev.cloister.Cloister;
+import dev.cloister.CloisterException;
+import dev.cloister.CloisterListener;
+import dev.cloister.CloisterOptions;
+import dev.cloister.CloisterState;
+import dev.cloister.CloisterStatus;
+import dev.cloister.impl.discovery.HostAndPort;
+import dev.cloister.impl.discovery.Sentry;
+import dev.cloister.impl.fsm.Transitions;
+import dev.cloister.impl.fsm.Trigger;
+import dev.cloister.impl.membership.MemberRecord;
+import dev.cloister.impl.membership.MembersCache;
+import dev.cloister.impl.membership.Membership;
+import io.vertx.core.Closeable;
+import io.vertx.core.Completable;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.LocalMap;
+import io.vertx.core.shareddata.Shareable;
+import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
+import org.infinispan.manager.EmbeddedCacheManager;
+import org.infinispan.remoting.transport.Address;
+
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * The I/O shell around the pure parts: it feeds the member records and the cluster view into
+ * {@link Membership}, drives {@link Transitions}, and publishes every transition.
+ *
+ * <p>All mutable state is confined to the context the Cloister was created on; Infinispan's
+ * callbacks only schedule a refresh there, and blocking cache calls run as ordered blocking tasks.
+ */
+public final class CloisterImpl implements Cloister, Shareable {
+
+  private static final Logger log = LoggerFactory.getLogger(Cloister.class);
+  private static final String REGISTRY = "__cloister";
+  private static final String INSTANCE = "instance";
+  private static final long WAIT_LOG_INTERVAL = 10_000;
+
+  private final VertxInternal vertx;
+  private final ContextInternal context;
+  private final CloisterOptions options;
+  private final String group;
+  private final List<CloisterListener> listeners = new CopyOnWriteArrayList<>();
+  private final Promise<CloisterState> started = Promise.promise();
+  private final Promise<Void> stopped = Promise.promise();
+  private final long startedAt = System.currentTimeMillis();
+  private final Closeable closeHook = this::closeWithVertx;
+
+  // Confined to the context.
+  private CloisterStatus status = CloisterStatus.DOWN;
+  private String nodeName;
+  private MemberRecord self;
+  private MemberRecord reported;
+  private MembersCache members;
+  private Membership membership;
+  private String checksum;
+  private long version;
+  private List<String> expected = List.of();
+  private final Set<String> knownNodeIds = new HashSet<>();
+  private final Set<String> purging = new HashSet<>();
+  private boolean refreshing;
+  private boolean refreshAgain;
+  private long startTimer = -1;
+  private long waitTimer = -1;
+
+  private volatile CloisterState state;
+
+  /**
+   * Creates a Cloister; see {@link Cloister#create(Vertx, CloisterOptions)}.
+   *
+   * @param vertx the Vert.x instance
+   * @param options the options, validated here
+   */
+  public CloisterImpl(Vertx vertx, CloisterOptions options) {
+    this.options = new CloisterOptions(options).validate();
+    this.vertx = (VertxInternal) vertx;
+    this.context = this.vertx.getOrCreateContext();
+    this.group = this.options.effectiveGroup();
+    if (this.options.getListener() != null) {
+      listeners.add(instantiate(this.options.getListener()));
+    }
+    this.state = buildState();
+  }
+
+  /**
+   * The Cloister running in {@code vertx}.
+   *
+   * @param vertx a Vert.x instance
+   * @return its Cloister
+   */
+  public static Cloister of(Vertx vertx) {
+    Object c = vertx.sharedData().getLocalMap(REGISTRY).get(INSTANCE);
+    if (c == null) {
+      throw new IllegalStateException("No Cloister is running in this Vert.x instance");
+    }
+    return (Cloister) c;
+  }
+
+  private static CloisterListener instantiate(String className) {
+    try {
+      ClassLoader loader = Optional.ofNullable(Thread.currentThread().getContextClassLoader())
+        .orElse(CloisterImpl.class.getClassLoader());
+      Class<?> type = Class.forName(className, true, loader);
+      if (!CloisterListener.class.isAssignableFrom(type)) {
+        throw new IllegalArgumentException("Invalid Cloister option listener = '" + className
+          + "': not a " + CloisterListener.class.getName());
+      }
+      return (CloisterListener) type.getConstructor().newInstance();
+    } catch (ReflectiveOperationException | LinkageError e) {
+      throw new IllegalArgumentException("Invalid Cloister option listener = '" + className
+        + "': cannot be instantiated (" + e + ")", e);
+    }
+  }
+
+  @Override
+  public Cloister listener(CloisterListener listener) {
+    listeners.add(listener);
+    return this;
+  }
+
+  @Override
+  public Future<CloisterState> start() {
+    context.runOnContext(v -> doStart());
+    return started.future();
+  }
+
+  @Override
+  public Future<Void> close() {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> doClose(done));
+    return done.future();
+  }
+
+  @Override
+  public CloisterState state() {
+    return new CloisterState(state.toJson());
+  }
+
+  @Override
+  public String nodeName() {
+    return state.getNode();
+  }
+
+  @Override
+  public int consensus() {
+    return options.getConsensus();
+  }
+
+  @Override
+  public List<String> siblings() {
+    List<String> names = state.groups().get(group);
+    return names == null ? List.of() : names;
+  }
+
+  @Override
+  public Future<List<String>> siblingsRefreshed() {
+    Promise<List<String>> result = Promise.promise();
+    context.runOnContext(v -> {
+      MembersCache mc = members;
+      if (mc == null) {
+        result.complete(siblings());
+        return;
+      }
+      vertx.executeBlocking(mc::snapshot, true).onComplete((snap, err) -> {
+        if (err == null) {
+          apply(snap);
+        }
+        result.complete(siblings());
+      });
+    });
+    return result.future();
+  }
+
+  // ---- start ----
+
+  private void doStart() {
+    if (status != CloisterStatus.DOWN) {
+      started.tryFail(new IllegalStateException("This Cloister was already started"));
+      return;
+    }
+    LocalMap<String, Object> registry = vertx.sharedData().getLocalMap(REGISTRY);
+    Object running = registry.putIfAbsent(INSTANCE, this);
+    if (running != null) {
+      started.tryFail(new IllegalStateException("A Cloister is already running in this Vert.x instance ("
+        + ((Cloister) running).nodeName() + "): one node, one Cloister"));
+      return;
+    }
+    vertx.addCloseHook(closeHook);
+    fire(Trigger.START);
+    if (options.getStartTimeout() > 0) {
+      startTimer = vertx.setTimer(options.getStartTimeout(), id -> onStartTimeout());
+    }
+    waitTimer = vertx.setPeriodic(WAIT_LOG_INTERVAL, id -> logWaiting());
+    if (!vertx.isClustered()) {
+      startAlone();
+      return;
+    }
+    ClusterManager cm = vertx.clusterManager();
+    if (!(cm instanceof InfinispanClusterManager icm)) {
+      abort(new CloisterException(CloisterException.BAD_REQUEST, "Cloister needs the vertx-infinispan cluster "
+        + "manager (use CloisterClusterManager); this Vert.x runs " + cm.getClass().getName()));
+      return;
+    }
+    String nodeId = cm.getNodeId();
+    vertx.executeBlocking(() -> assemble(icm, nodeId), true).onComplete((a, err) -> {
+      if (err != null) {
+        abort(err);
+      } else {
+        onAssembled(a);
+      }
+    });
+  }
+
+  private void startAlone() {
+    if (options.getConsensus() > 1) {
+      abort(new CloisterException(CloisterException.BAD_REQUEST, "Invalid Cloister option consensus = "
+        + options.getConsensus() + ": this Vert.x is not clustered, so the node is a ring of one and only "
+        + "consensus 1 can be reached; build Vert.x with a CloisterClusterManager"));
+      return;
+    }
+    nodeName = options.getNodeName() != null ? options.getNodeName() : options.getApp() + "@nonode";
+    self = new MemberRecord(nodeName, options.getApp(), group, "127.0.0.1", 0, "nonode", startedAt,
+      CloisterStatus.NONODE, null);
+    membership = new Membership(options.getApp(), List.of(self));
+    installRings();
+    self = self.report(CloisterStatus.NONODE, checksum);
+    membership = new Membership(options.getApp(), List.of(self));
+    version = 1;
+    fire(Trigger.ASSEMBLED);
+    fire(Trigger.NONODE);
+    cancelStartTimers();
+    started.tryComplete(state);
+  }
+
+  /** What the blocking part of the start hands back to the context. */
+  private record Assembled(MembersCache members, MemberRecord self, List<String> expected,
+                           MembersCache.Snapshot snapshot) {
+  }
+
+  private Assembled assemble(InfinispanClusterManager cm, String nodeId) {
+    EmbeddedCacheManager manager = (EmbeddedCacheManager) cm.getCacheContainer();
+    HostAndPort bound = physicalAddress(manager, cm);
+    String name = options.getNodeName() != null ? options.getNodeName()
+      : options.getApp() + "@" + bound.host() + ":" + bound.port();
+    MemberRecord me = new MemberRecord(name, options.getApp(), group, bound.host(), bound.port(), nodeId, startedAt,
+      CloisterStatus.ASSEMBLING, null);
+    MembersCache mc = MembersCache.open(manager, () -> context.runOnContext(v -> refresh()));
+    try {
+      mc.claim(me);
+    } catch (RuntimeException e) {
+      mc.close();
+      throw e;
+    }
+    return new Assembled(mc, me, expectedSeeds(), mc.snapshot());
+  }
+
+  private static HostAndPort physicalAddress(EmbeddedCacheManager manager, InfinispanClusterManager cm) {
+    List<Address> physical = manager.getTransport() == null ? List.of() : manager.getTransport().getPhysicalAddresses();
+    if (physical != null && !physical.isEmpty()) {
+      try {
+        return HostAndPort.parse(physical.get(0).toString(), 0);
+      } catch (IllegalArgumentException ignored) {
+        // fall through to the cluster host
+      }
+    }
+    return new HostAndPort(cm.clusterHost(), 0);
+  }
+
+  private List<String> expectedSeeds() {
+    Sentry sentry = Sentry.parse(options.getSentry(), options.getClusterPort() == 0
+      ? CloisterOptions.DEFAULT_CLUSTER_PORT : options.getClusterPort());
+    List<String> out = new ArrayList<>();
+    for (HostAndPort seed : sentry.staticSeeds()) {
+      try {
+        out.add(new HostAndPort(InetAddress.getByName(seed.host()).getHostAddress(), seed.port()).toString());
+      } catch (UnknownHostException e) {
+        out.add(seed.toString());
+      }
+    }
+    return List.copyOf(out);
+  }
+
+  private void onAssembled(Assembled a) {
+    if (status != CloisterStatus.ASSEMBLING) {
+      // Stopped while the start was blocked in the cache: give the name back.
+      vertx.executeBlocking(() -> {
+        a.members.leave(a.self);
+        a.members.close();
+        return null;
+      }, true);
+      return;
+    }
+    members = a.members;
+    self = a.self;
+    nodeName = self.name();
+    expected = a.expected;
+    membership = Membership.of(options.getApp(), a.snapshot.records().values(), a.snapshot.view());
+    version = 1;
+    installRings();
+    fire(Trigger.ASSEMBLED);
+    apply(a.snapshot);
+  }
+
+  // ---- membership changes ----
+
+  private void refresh() {
+    MembersCache mc = members;
+    if (mc == null || (status != CloisterStatus.REHASHING && status != CloisterStatus.READY)) {
+      return;
+    }
+    if (refreshing) {
+      refreshAgain = true;
+      return;
+    }
+    refreshing = true;
+    vertx.executeBlocking(mc::snapshot, true).onComplete((snap, err) -> {
+      refreshing = false;
+      if (err != null) {
+        if (status == CloisterStatus.READY || status == CloisterStatus.REHASHING) {
+          log.warn(label() + " cannot read the membership: " + err.getMessage());
+        }
+      } else {
+        apply(snap);
+      }
+      if (refreshAgain) {
+        refreshAgain = false;
+        refresh();
+      }
+    });
+  }
+
+  private void apply(MembersCache.Snapshot snap) {
+    if (status != CloisterStatus.REHASHING && status != CloisterStatus.READY) {
+      return;
+    }
+    purgeDeparted(snap);
+    healOwnRecord(snap);
+    Membership next = Membership.of(options.getApp(), snap.records().values(), snap.view());
+    boolean changed = !next.sameTopology(membership);
+    membership = next;
+    boolean quorate = next.size() >= options.getConsensus();
+    boolean left = false;
+    if (changed) {
+      version++;
+      if (status == CloisterStatus.READY) {
+        left = fire(Trigger.REHASH);
+      }
+      installRings();
+    }
+    if (status == CloisterStatus.REHASHING) {
+      if (quorate) {
+        fire(Trigger.QUORUM);
+      } else if (changed && !left) {
+        fire(Trigger.REHASH);
+      }
+    }
+    report();
+    state = buildState();
+    if (status == CloisterStatus.READY && started.tryComplete(state)) {
+      cancelStartTimers();
+    }
+  }
+
+  private void purgeDeparted(MembersCache.Snapshot snap) {
+    for (MemberRecord r : snap.records().values()) {
+      String value = snap.raw().get(r.name());
+      // Only nodes this node saw in a view and then lost are purged: a record may reach this
+      // replica a moment before its node's view does.
+      if (!snap.view().contains(r.nodeId()) && knownNodeIds.contains(r.nodeId()) && purging.add(r.name())) {
+        members.purge(r.name(), value).whenComplete((removed, err) -> context.runOnContext(v -> {
+          purging.remove(r.name());
+          if (Boolean.TRUE.equals(removed)) {
+            log.info(label() + " purged departed member " + r.name() + " (" + r.nodeId() + ")");
+          }
+        }));
+      }
+    }
+    knownNodeIds.addAll(snap.view());
+  }
+
+  private void healOwnRecord(MembersCache.Snapshot snap) {
+    MemberRecord stored = snap.records().get(nodeName);
+    if (stored == null || !stored.nodeId().equals(self.nodeId())) {
+      if (stored != null && snap.view().contains(stored.nodeId())) {
+        log.error(label() + " another live node (" + stored.nodeId() + ") holds this node's name; "
+          + "node names must be unique");
+        return;
+      }
+      // Lost in a merge or purged by a side that thought this node gone: write it back.
+      log.info(label() + " restoring its member record");
+      reported = null;
+    }
+  }
+
+  private void installRings() {
+    checksum = membership.checksum();
+  }
+
+  private void report() {
+    MemberRecord desired = self.report(status, checksum);
+    if (!desired.equals(reported) && members != null) {
+      reported = desired;
+      members.write(desired).whenComplete((v, err) -> {
+        if (err != null) {
+          context.runOnContext(x -> {
+            log.warn(label() + " cannot write its member record: " + err.getMessage());
+            reported = null;
+          });
+        }
+      });
+    }
+  }
+
+  // ---- transitions ----
+
+  private boolean fire(Trigger trigger) {
+    Optional<CloisterStatus> next = Transitions.next(status, trigger);
+    if (next.isEmpty()) {
+      return false;
+    }
+    CloisterStatus from = status;
+    status = next.get();
+    CloisterState s = buildState();
+    state = s;
+    log.info(label() + " " + from + " -> " + status + " members " + s.memberNames()
+      + (s.isQuorate() ? "" : " (consensus " + options.getConsensus() + " not reached)"));
+    for (CloisterListener l : listeners) {
+      try {
+        l.onStateChange(from, status, s);
+      } catch (Throwable t) {
+        log.error(label() + " listener " + l.getClass().getName() + " failed on " + from + " -> " + status, t);
+      }
+    }
+    try {
+      vertx.eventBus().publish(options.getAddressPrefix() + ".state",
+        new JsonObject().put("from", from.name()).put("to", status.name()).put("state", s.toJson()),
+        new DeliveryOptions().setLocalOnly(true));
+    } catch (RuntimeException e) {
+      log.debug("Cannot publish the state change: " + e.getMessage());
+    }
+    return true;
+  }
+
+  private CloisterState buildState() {
+    CloisterState s = new CloisterState()
+      .setStatus(status)
+      .setApp(options.getApp())
+      .setNode(nodeName)
+      .setGroup(group)
+      .setConsensus(options.getConsensus())
+      .setVersion(version)
+      .setChecksum(checksum)
+      .setStartedAt(startedAt)
+      .setMissing(missing());
+    if (membership != null) {
+      s.setMembers(new ArrayList<>(membership.live().stream().map(MemberRecord::toMember).toList()))
+        .setQuorate(membership.size() >= options.getConsensus())
+        .setSentry(membership.sentry())
+        .setConverged(checksum != null && membership.convergedOn(checksum));
+    }
+    return s;
+  }
+
+  private List<String> missing() {
+    if (membership == null || expected.isEmpty()) {
+      return new ArrayList<>(expected);
+    }
+    Set<String> present = new HashSet<>();
+    for (MemberRecord r : membership.live()) {
+      present.add(new HostAndPort(r.host(), r.port()).toString());
+    }
+    List<String> out = new ArrayList<>();
+    for (String e : expected) {
+      if (!present.contains(e)) {
+        out.add(e);
+      }
+    }
+    return out;
+  }
+
+  private String label() {
+    return "[" + (nodeName == null ? options.getApp() : nodeName) + "]";
+  }
+
+  // ---- waiting, timeout, stop ----
+
+  private void logWaiting() {
+    if (status == CloisterStatus.ASSEMBLING || (status == CloisterStatus.REHASHING && !state.isQuorate())) {
+      log.info(label() + " waiting for consensus " + options.getConsensus() + ": members " + state.memberNames()
+        + ", missing " + state.getMissing());
+    }
+  }
+
+  private void onStartTimeout() {
+    startTimer = -1;
+    if (status == CloisterStatus.READY || status == CloisterStatus.NONODE) {
+      return;
+    }
+    abort(new CloisterException(CloisterException.TIMEOUT, label() + " consensus " + options.getConsensus()
+      + " not reached within " + options.getStartTimeout() + " ms: members seen " + state.memberNames()
+      + ", sentries missing " + state.getMissing()));
+  }
+
+  private void abort(Throwable cause) {
+    log.error(label() + " cannot start: " + cause.getMessage());
+    started.tryFail(cause);
+    doClose(Promise.promise());
+  }
+
+  private void cancelStartTimers() {
+    if (startTimer >= 0) {
+      vertx.cancelTimer(startTimer);
+      startTimer = -1;
+    }
+  }
+
+  private void closeWithVertx(Completable<Void> completion) {
+    close().onComplete(completion);
+  }
+
+  private void doClose(Promise<Void> done) {
+    if (status == CloisterStatus.STOPPED || status == CloisterStatus.STOPPING) {
+      stopped.future().onComplete(done);
+      return;
+    }
+    if (status == CloisterStatus.DOWN && !started.future().isComplete()
+      && vertx.sharedData().getLocalMap(REGISTRY).get(INSTANCE) != this) {
+      // Never started: nothing to leave.
+      status = CloisterStatus.STOPPED;
+      stopped.tryComplete();
+      done.complete();
+      return;
+    }
+    cancelStartTimers();
+    if (waitTimer >= 0) {
+      vertx.cancelTimer(waitTimer);
+      waitTimer = -1;
+    }
+    fire(Trigger.STOP);
+    MembersCache mc = members;
+    MemberRecord me = self;
+    members = null;
+    Future<Void> left = mc == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+      try {
+        mc.leave(me);
+      } finally {
+        mc.close();
+      }
+      return null;
+    }, true);
+    left.onComplete((v, err) -> {
+      if (err != null) {
+        log.warn(label() + " could not remove its member record: " + err.getMessage());
+      }
+      fire(Trigger.STOPPED);
+      vertx.sharedData().getLocalMap(REGISTRY).remove(INSTANCE, this);
+      vertx.removeCloseHook(closeHook);
+      started.tryFail(new CloisterException(CloisterException.NO_QUORUM, label() + " stopped before READY"));
+      stopped.tryComplete();
+    });
+    stopped.future().onComplete(done);
+  }
+
+  Map<String, List<String>> groupsForTest() {
+    return state.groups();
+  }
+}

@@ -1,0 +1,255 @@
+package dev.cloister.impl.membership;
+
+import dev.cloister.CloisterException;
+import dev.cloister.impl.transport.CacheManagers;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import org.infinispan.AdvancedCache;
+import org.infinispan.configuration.cache.ConfigurationBuilder;
+import org.infinispan.context.Flag;
+import org.infinispan.manager.EmbeddedCacheManager;
+import org.infinispan.notifications.Listener;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryModified;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryRemoved;
+import org.infinispan.notifications.cachelistener.event.CacheEntryCreatedEvent;
+import org.infinispan.notifications.cachelistener.event.CacheEntryModifiedEvent;
+import org.infinispan.notifications.cachelistener.event.CacheEntryRemovedEvent;
+import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
+import org.infinispan.notifications.cachemanagerlistener.annotation.ViewChanged;
+import org.infinispan.notifications.cachemanagerlistener.event.MergeEvent;
+import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
+import org.infinispan.remoting.transport.Address;
+
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletionStage;
+
+/**
+ * The replicated cache of member records and the cluster view, as seen by one node.
+ *
+ * <p>Every method but the asynchronous writes blocks: call them on a worker thread. The two
+ * callbacks run on Infinispan's threads; the caller hops to its own context.
+ */
+public final class MembersCache {
+
+  private static final Logger log = LoggerFactory.getLogger(MembersCache.class);
+
+  private final EmbeddedCacheManager manager;
+  private final AdvancedCache<String, String> cache;
+  private final EntryWatcher entryWatcher;
+  private final ViewWatcher viewWatcher;
+  private final Set<String> warned = new HashSet<>();
+
+  private MembersCache(EmbeddedCacheManager manager, AdvancedCache<String, String> cache, Runnable onChange) {
+    this.manager = manager;
+    this.cache = cache;
+    this.entryWatcher = new EntryWatcher(onChange);
+    this.viewWatcher = new ViewWatcher(onChange);
+  }
+
+  /**
+   * Opens the members cache (defining it when the user built the cache manager) and starts
+   * watching it and the cluster view.
+   *
+   * @param manager the joined cache manager
+   * @param onChange called on any change of a record or of the view
+   * @return the open cache
+   */
+  public static MembersCache open(EmbeddedCacheManager manager, Runnable onChange) {
+    if (manager.getCacheConfiguration(CacheManagers.MEMBERS_CACHE) == null) {
+      manager.defineConfiguration(CacheManagers.MEMBERS_CACHE,
+        CacheManagers.replicated(new ConfigurationBuilder()).build());
+    }
+    AdvancedCache<String, String> cache = manager.<String, String>getCache(CacheManagers.MEMBERS_CACHE)
+      .getAdvancedCache();
+    MembersCache members = new MembersCache(manager, cache, onChange);
+    manager.addListener(members.viewWatcher);
+    cache.addListener(members.entryWatcher);
+    return members;
+  }
+
+  /**
+   * What this node sees now.
+   *
+   * @param records the valid records by name
+   * @param raw the stored values by name, valid or not, for conditional removal
+   * @param view the node ids of the current cluster view
+   */
+  public record Snapshot(Map<String, MemberRecord> records, Map<String, String> raw, Set<String> view) {
+  }
+
+  /** @return the node ids of the current cluster view */
+  public Set<String> view() {
+    Set<String> view = new HashSet<>();
+    List<Address> members = manager.getMembers();
+    if (members != null) {
+      members.forEach(a -> view.add(a.toString()));
+    }
+    return view;
+  }
+
+  /**
+   * Reads every record from the local replica; a value that is not a valid record is skipped with
+   * one warning per value.
+   *
+   * @return the snapshot
+   */
+  public Snapshot snapshot() {
+    Set<String> view = view();
+    Map<String, String> raw = new HashMap<>();
+    Map<String, MemberRecord> records = new HashMap<>();
+    for (Map.Entry<String, String> e : cache.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LOCKING).entrySet()) {
+      Object key = e.getKey();
+      Object value = e.getValue();
+      try {
+        MemberRecord r = MemberRecord.decode(key, value);
+        records.put(r.name(), r);
+        raw.put(r.name(), (String) value);
+      } catch (IllegalArgumentException | ClassCastException bad) {
+        if (key instanceof String k && value instanceof String v) {
+          raw.put(k, v);
+        }
+        if (warned.add(key + "=" + value)) {
+          log.warn("Ignoring an invalid member record under '" + abbreviate(key) + "': " + bad.getMessage());
+        }
+      }
+    }
+    return new Snapshot(records, raw, view);
+  }
+
+  /**
+   * Writes this node's record under its name, unless a live node already holds the name; a record
+   * left by a node that is no longer in the view is taken over.
+   *
+   * @param self this node's record
+   * @throws CloisterException with {@link CloisterException#CONFLICT} when the name is taken
+   */
+  public void claim(MemberRecord self) {
+    String value = self.encode();
+    for (int attempt = 0; attempt < 10; attempt++) {
+      String existing = cache.putIfAbsent(self.name(), value);
+      if (existing == null) {
+        return;
+      }
+      String holder;
+      try {
+        holder = MemberRecord.decode(self.name(), existing).nodeId();
+      } catch (IllegalArgumentException bad) {
+        holder = null;
+      }
+      if (holder != null && !holder.equals(self.nodeId()) && view().contains(holder)) {
+        throw new CloisterException(CloisterException.CONFLICT, "Node name '" + self.name()
+          + "' is already held by live cluster node " + holder + "; give this node another nodeName");
+      }
+      if (cache.replace(self.name(), existing, value)) {
+        return;
+      }
+    }
+    throw new CloisterException(CloisterException.CONFLICT, "Node name '" + self.name()
+      + "' kept changing hands while this node claimed it");
+  }
+
+  /**
+   * Writes (or rewrites) a record.
+   *
+   * @param record the record
+   * @return completes once replicated
+   */
+  public CompletionStage<?> write(MemberRecord record) {
+    return cache.withFlags(Flag.IGNORE_RETURN_VALUES).putAsync(record.name(), record.encode());
+  }
+
+  /**
+   * Removes a departed node's record, unless it changed meanwhile (the node came back).
+   *
+   * @param name the record's key
+   * @param value the value seen
+   * @return whether it was removed
+   */
+  public CompletionStage<Boolean> purge(String name, String value) {
+    return cache.removeAsync(name, value);
+  }
+
+  /**
+   * Removes this node's record if it still holds it: the graceful leave.
+   *
+   * @param self this node's record
+   */
+  public void leave(MemberRecord self) {
+    String existing = cache.get(self.name());
+    if (existing != null) {
+      try {
+        if (self.nodeId().equals(MemberRecord.decode(self.name(), existing).nodeId())) {
+          cache.remove(self.name(), existing);
+        }
+      } catch (IllegalArgumentException bad) {
+        cache.remove(self.name(), existing);
+      }
+    }
+  }
+
+  /** Stops watching. */
+  public void close() {
+    cache.removeListener(entryWatcher);
+    manager.removeListener(viewWatcher);
+  }
+
+  private static String abbreviate(Object o) {
+    String s = String.valueOf(o);
+    return s.length() > 80 ? s.substring(0, 80) + "..." : s;
+  }
+
+  /** Watches the records. */
+  @Listener(sync = false)
+  public static final class EntryWatcher {
+    private final Runnable onChange;
+
+    EntryWatcher(Runnable onChange) {
+      this.onChange = onChange;
+    }
+
+    /** @param e a created record */
+    @CacheEntryCreated
+    public void created(CacheEntryCreatedEvent<String, String> e) {
+      onChange.run();
+    }
+
+    /** @param e a modified record */
+    @CacheEntryModified
+    public void modified(CacheEntryModifiedEvent<String, String> e) {
+      onChange.run();
+    }
+
+    /** @param e a removed record */
+    @CacheEntryRemoved
+    public void removed(CacheEntryRemovedEvent<String, String> e) {
+      onChange.run();
+    }
+  }
+
+  /** Watches the cluster view. */
+  @Listener(sync = false)
+  public static final class ViewWatcher {
+    private final Runnable onChange;
+
+    ViewWatcher(Runnable onChange) {
+      this.onChange = onChange;
+    }
+
+    /** @param e a new view */
+    @ViewChanged
+    public void viewChanged(ViewChangedEvent e) {
+      onChange.run();
+    }
+
+    /** @param e a merged view */
+    @Merged
+    public void merged(MergeEvent e) {
+      onChange.run();
+    }
+  }
+}

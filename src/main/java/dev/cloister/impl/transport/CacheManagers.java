@@ -1,0 +1,55 @@
+package dev.cloister.impl.transport;
+
+import org.infinispan.configuration.cache.CacheMode;
+import org.infinispan.configuration.cache.ConfigurationBuilder;
+import org.infinispan.configuration.global.GlobalConfigurationBuilder;
+import org.infinispan.configuration.parsing.ConfigurationBuilderHolder;
+import org.infinispan.manager.DefaultCacheManager;
+import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
+import org.jgroups.JChannel;
+
+/**
+ * Builds the Infinispan cache manager that vertx-infinispan runs on, with the caches it expects
+ * and Cloister's members cache, over a channel of {@link JGroupsStack}.
+ */
+public final class CacheManagers {
+
+  /** Cloister's replicated cache of member records. */
+  public static final String MEMBERS_CACHE = "__cloister.members";
+
+  private CacheManagers() {
+  }
+
+  /**
+   * An unstarted cache manager; the cluster manager starts it on join and stops it on leave.
+   *
+   * @param channel an unconnected channel
+   * @param clusterName the JGroups cluster name; nodes of other clusters never see each other
+   * @return the cache manager
+   */
+  public static DefaultCacheManager create(JChannel channel, String clusterName) {
+    ClassLoader loader = CacheManagers.class.getClassLoader();
+    ConfigurationBuilderHolder holder = new ConfigurationBuilderHolder(loader);
+    GlobalConfigurationBuilder global = holder.getGlobalConfigurationBuilder();
+    global.classLoader(loader);
+    global.transport().transport(new JGroupsTransport(channel)).clusterName(clusterName);
+    global.jmx().enabled(false);
+    for (String name : new String[]{"__vertx.subs", "__vertx.haInfo", "__vertx.nodeInfo", MEMBERS_CACHE}) {
+      replicated(holder.newConfigurationBuilder(name));
+    }
+    holder.newConfigurationBuilder("__vertx.distributed.cache.configuration")
+      .template(true).clustering().cacheMode(CacheMode.DIST_SYNC);
+    return new DefaultCacheManager(holder, false);
+  }
+
+  /**
+   * Makes {@code builder} a synchronously replicated cache.
+   *
+   * @param builder a cache configuration builder
+   * @return the builder
+   */
+  public static ConfigurationBuilder replicated(ConfigurationBuilder builder) {
+    builder.clustering().cacheMode(CacheMode.REPL_SYNC);
+    return builder;
+  }
+}
