@@ -231,6 +231,14 @@ class DnsSentryResolverTest {
   }
 
   @Test
+  void a_closed_resolver_fails_instead_of_hanging() throws Exception {
+    dns.addA("nodes.cloister.test", "127.0.0.2");
+    resolver.close();
+    Throwable cause = failure("nodes.cloister.test");
+    assertInstanceOf(DnsSentryException.class, cause);
+  }
+
+  @Test
   void dns_servers_must_be_ip_addresses() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new DnsSentryResolver(vertx, List.of(new HostAndPort("dns.example", 53)), 300));
