@@ -49,11 +49,11 @@ public final class TestDnsServer implements AutoCloseable {
   private enum Mode { ANSWER, NXDOMAIN, SERVFAIL, DROP, MALFORMED, MALFORMED_RECORD }
 
   /** What one name answers; immutable, replaced atomically in the map on every change. */
-  private record Entry(Mode mode, List<byte[]> a, List<byte[]> aaaa, List<Srv> srv) {
-    static final Entry EMPTY = new Entry(Mode.ANSWER, List.of(), List.of(), List.of());
+  private record Entry(Mode mode, List<byte[]> a, List<byte[]> aaaa, List<Srv> srv, String cname) {
+    static final Entry EMPTY = new Entry(Mode.ANSWER, List.of(), List.of(), List.of(), null);
 
     Entry with(Mode newMode) {
-      return new Entry(newMode, a, aaaa, srv);
+      return new Entry(newMode, a, aaaa, srv, cname);
     }
   }
 
@@ -128,7 +128,7 @@ public final class TestDnsServer implements AutoCloseable {
    */
   public TestDnsServer addA(String name, String ipv4) {
     byte[] bytes = address(ipv4, 4);
-    update(name, e -> new Entry(e.mode(), plus(e.a(), bytes), e.aaaa(), e.srv()));
+    update(name, e -> new Entry(e.mode(), plus(e.a(), bytes), e.aaaa(), e.srv(), e.cname()));
     return this;
   }
 
@@ -141,7 +141,7 @@ public final class TestDnsServer implements AutoCloseable {
    */
   public TestDnsServer removeA(String name, String ipv4) {
     byte[] bytes = address(ipv4, 4);
-    update(name, e -> new Entry(e.mode(), minus(e.a(), bytes), e.aaaa(), e.srv()));
+    update(name, e -> new Entry(e.mode(), minus(e.a(), bytes), e.aaaa(), e.srv(), e.cname()));
     return this;
   }
 
@@ -154,7 +154,7 @@ public final class TestDnsServer implements AutoCloseable {
    */
   public TestDnsServer addAAAA(String name, String ipv6) {
     byte[] bytes = address(ipv6, 16);
-    update(name, e -> new Entry(e.mode(), e.a(), plus(e.aaaa(), bytes), e.srv()));
+    update(name, e -> new Entry(e.mode(), e.a(), plus(e.aaaa(), bytes), e.srv(), e.cname()));
     return this;
   }
 
@@ -167,7 +167,7 @@ public final class TestDnsServer implements AutoCloseable {
    */
   public TestDnsServer removeAAAA(String name, String ipv6) {
     byte[] bytes = address(ipv6, 16);
-    update(name, e -> new Entry(e.mode(), e.a(), minus(e.aaaa(), bytes), e.srv()));
+    update(name, e -> new Entry(e.mode(), e.a(), minus(e.aaaa(), bytes), e.srv(), e.cname()));
     return this;
   }
 
@@ -187,7 +187,7 @@ public final class TestDnsServer implements AutoCloseable {
       List<Srv> list = new ArrayList<>(e.srv());
       list.remove(srv);
       list.add(srv);
-      return new Entry(e.mode(), e.a(), e.aaaa(), List.copyOf(list));
+      return new Entry(e.mode(), e.a(), e.aaaa(), List.copyOf(list), e.cname());
     });
     return this;
   }
@@ -207,8 +207,22 @@ public final class TestDnsServer implements AutoCloseable {
     update(name, e -> {
       List<Srv> list = new ArrayList<>(e.srv());
       list.remove(srv);
-      return new Entry(e.mode(), e.a(), e.aaaa(), List.copyOf(list));
+      return new Entry(e.mode(), e.a(), e.aaaa(), List.copyOf(list), e.cname());
     });
+    return this;
+  }
+
+  /**
+   * Makes a name an alias: every question about it is answered with only a CNAME record to the
+   * target (as a non-recursive server would), so the client must ask again about the target.
+   *
+   * @param name the alias
+   * @param target the canonical name
+   * @return this server
+   */
+  public TestDnsServer cname(String name, String target) {
+    String canonical = normalize(target);
+    update(name, e -> new Entry(e.mode(), e.a(), e.aaaa(), e.srv(), canonical));
     return this;
   }
 
@@ -369,12 +383,14 @@ public final class TestDnsServer implements AutoCloseable {
         case ANSWER -> {
           DatagramDnsResponse response = newResponse(query, question, DnsResponseCode.NOERROR);
           DnsRecordType type = question.type();
-          if (type == DnsRecordType.A) {
+          if (entry.cname() != null) {
+            addAnswer(response, question, DnsRecordType.CNAME, nameData(entry.cname()));
+          } else if (type == DnsRecordType.A) {
             entry.a().forEach(b -> addAnswer(response, question, type, Unpooled.wrappedBuffer(b)));
           } else if (type == DnsRecordType.AAAA) {
             entry.aaaa().forEach(b -> addAnswer(response, question, type, Unpooled.wrappedBuffer(b)));
           } else if (type == DnsRecordType.SRV) {
-            entry.srv().forEach(s -> addAnswer(response, question, type, srvData(s)));
+            entry.srv().forEach(s -> addAnswer(response, question, type, srvData(question.name(), s)));
           }
           ctx.writeAndFlush(response);
         }
@@ -406,18 +422,51 @@ public final class TestDnsServer implements AutoCloseable {
           new DefaultDnsRawRecord(question.name(), type, TTL_SECONDS, data));
     }
 
-    private ByteBuf srvData(Srv srv) {
+    /**
+     * SRV data. Real servers often compress the target against the question name (RFC 2782
+     * forbids it, resolvers must cope), so this one does too when they share a suffix: the
+     * question is encoded uncompressed right after the 12-byte header, so offsets are known.
+     */
+    private ByteBuf srvData(String questionName, Srv srv) {
       ByteBuf data = Unpooled.buffer();
       data.writeShort(srv.priority());
       data.writeShort(srv.weight());
       data.writeShort(srv.port());
-      for (String label : srv.target().split("\\.")) {
-        byte[] bytes = label.getBytes(StandardCharsets.US_ASCII);
-        data.writeByte(bytes.length);
-        data.writeBytes(bytes);
+      String[] question = normalize(questionName).split("\\.");
+      String[] target = srv.target().split("\\.");
+      int shared = 0;
+      while (shared < question.length && shared < target.length
+          && question[question.length - 1 - shared].equals(target[target.length - 1 - shared])) {
+        shared++;
+      }
+      for (int i = 0; i < target.length - shared; i++) {
+        writeLabel(data, target[i]);
+      }
+      if (shared == 0) {
+        data.writeByte(0);
+      } else {
+        int offset = 12;
+        for (int i = 0; i < question.length - shared; i++) {
+          offset += 1 + question[i].length();
+        }
+        data.writeShort(0xC000 | offset);
+      }
+      return data;
+    }
+
+    private ByteBuf nameData(String name) {
+      ByteBuf data = Unpooled.buffer();
+      for (String label : name.split("\\.")) {
+        writeLabel(data, label);
       }
       data.writeByte(0);
       return data;
+    }
+
+    private void writeLabel(ByteBuf out, String label) {
+      byte[] bytes = label.getBytes(StandardCharsets.US_ASCII);
+      out.writeByte(bytes.length);
+      out.writeBytes(bytes);
     }
 
     /**

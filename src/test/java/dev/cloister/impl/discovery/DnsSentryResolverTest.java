@@ -103,6 +103,29 @@ class DnsSentryResolverTest {
   }
 
   @Test
+  void srv_targets_outside_the_service_domain_are_resolved_too() throws Exception {
+    dns.addSrv("_cloister._tcp.app.test", 0, 0, 7801, "node1.elsewhere.example")
+        .addA("node1.elsewhere.example", "127.0.0.4");
+    assertEquals(seeds("127.0.0.4:7801"), resolve("_cloister._tcp.app.test"));
+  }
+
+  @Test
+  void an_alias_is_followed_to_its_canonical_name() throws Exception {
+    dns.cname("cloister.app.test", "nodes.app.test")
+        .addA("nodes.app.test", "127.0.0.2")
+        .addA("nodes.app.test", "127.0.0.3");
+    assertEquals(seeds("127.0.0.2", "127.0.0.3"), resolve("cloister.app.test"));
+  }
+
+  @Test
+  void a_cname_loop_fails_instead_of_spinning() throws Exception {
+    dns.cname("a.app.test", "b.app.test").cname("b.app.test", "a.app.test");
+    Throwable cause = failure("a.app.test");
+    assertInstanceOf(DnsSentryException.class, cause);
+    assertTrue(cause.getMessage().contains("CNAME"), cause.getMessage());
+  }
+
+  @Test
   void srv_without_records_is_an_empty_answer() throws Exception {
     dns.clear("_cloister._tcp.app.test");
     assertEquals(List.of(), resolve("_cloister._tcp.app.test"));
