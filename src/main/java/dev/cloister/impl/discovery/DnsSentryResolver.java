@@ -103,12 +103,13 @@ public final class DnsSentryResolver implements AutoCloseable {
     this.resolver = new DnsNameResolverBuilder(context.nettyEventLoop())
         .datagramChannelFactory(channels)
         .queryTimeoutMillis(queryTimeoutMillis)
+        // query() bypasses these caches today; the no-op caches make sure no later netty
+        // change lets a cached answer hide a node that joined or left.
         .resolveCache(NoopDnsCache.INSTANCE)
         .cnameCache(NoopDnsCnameCache.INSTANCE)
         .authoritativeDnsServerCache(NoopAuthoritativeDnsServerCache.INSTANCE)
         .resolvedAddressTypes(ResolvedAddressTypes.IPV4_PREFERRED)
-        // Every query names its server (see serversFor), so the resolver's own list is unused;
-        // giving it one keeps netty from reading resolv.conf again.
+        // Every query names its server (see serversFor); this list is only netty's fallback.
         .nameServerProvider(systemServers != null
             ? systemServers
             : new SequentialDnsServerAddressStreamProvider(servers))
