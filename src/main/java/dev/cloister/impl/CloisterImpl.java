@@ -275,14 +275,10 @@ public final class CloisterImpl implements Cloister, Shareable {
 
   private static HostAndPort physicalAddress(EmbeddedCacheManager manager, InfinispanClusterManager cm) {
     List<Address> physical = manager.getTransport() == null ? List.of() : manager.getTransport().getPhysicalAddresses();
-    if (physical != null && !physical.isEmpty()) {
-      try {
-        return HostAndPort.parse(physical.get(0).toString(), 0);
-      } catch (IllegalArgumentException ignored) {
-        // fall through to the cluster host
-      }
+    if (physical == null || physical.isEmpty()) {
+      throw new IllegalStateException("The cluster transport of " + cm.getNodeId() + " has no physical address");
     }
-    return new HostAndPort(cm.clusterHost(), 0);
+    return HostAndPort.parse(physical.get(0).toString(), CloisterOptions.DEFAULT_CLUSTER_PORT);
   }
 
   private List<String> expectedSeeds() {
@@ -486,7 +482,9 @@ public final class CloisterImpl implements Cloister, Shareable {
     }
     Set<String> present = new HashSet<>();
     for (MemberRecord r : membership.live()) {
-      present.add(new HostAndPort(r.host(), r.port()).toString());
+      if (r.port() > 0) {
+        present.add(new HostAndPort(r.host(), r.port()).toString());
+      }
     }
     List<String> out = new ArrayList<>();
     for (String e : expected) {
