@@ -62,7 +62,9 @@ public final class JGroupsStack {
     tcp.setPortRange(binding.portRange());
     tcp.tcpNodelay(true);
     // Diagnostics listen on a multicast socket: a cluster on TCP must not open one.
-    tcp.setValue("enable_diagnostics", false);
+    if (tcp.getDiagnosticsHandler() != null) {
+      tcp.getDiagnosticsHandler().setEnabled(false);
+    }
 
     List<InetSocketAddress> initial = new ArrayList<>(seeds);
     if (initial.isEmpty()) {
