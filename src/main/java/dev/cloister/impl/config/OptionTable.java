@@ -50,6 +50,11 @@ public final class OptionTable {
 
   private static final List<Option> OPTIONS = List.of(
     new Option("app", Kind.STRING, CloisterOptions::getApp, (o, v) -> o.setApp((String) v), NAME_RULE),
+    // clusterPort comes before sentry: the sentry's rule uses it as the default port.
+    new Option("clusterHost", Kind.STRING, CloisterOptions::getClusterHost, (o, v) -> o.setClusterHost((String) v),
+      (v, o) -> v == null || !((String) v).isBlank() ? null : "must not be blank"),
+    new Option("clusterPort", Kind.INT, CloisterOptions::getClusterPort, (o, v) -> o.setClusterPort((Integer) v),
+      (v, o) -> (Integer) v >= 0 && (Integer) v <= 65535 ? null : "must be 0 (automatic) to 65535"),
     new Option("sentry", Kind.LIST, CloisterOptions::getSentry, (o, v) -> o.setSentry(strings(v)), (v, o) -> {
       Sentry.parse(v, o.getClusterPort() == 0 ? CloisterOptions.DEFAULT_CLUSTER_PORT : o.getClusterPort());
       return null;
@@ -70,10 +75,6 @@ public final class OptionTable {
       }
       return null;
     }),
-    new Option("clusterHost", Kind.STRING, CloisterOptions::getClusterHost, (o, v) -> o.setClusterHost((String) v),
-      (v, o) -> v == null || !((String) v).isBlank() ? null : "must not be blank"),
-    new Option("clusterPort", Kind.INT, CloisterOptions::getClusterPort, (o, v) -> o.setClusterPort((Integer) v),
-      (v, o) -> (Integer) v >= 0 && (Integer) v <= 65535 ? null : "must be 0 (automatic) to 65535"),
     new Option("vnodes", Kind.INT, CloisterOptions::getVnodes, (o, v) -> o.setVnodes((Integer) v),
       (v, o) -> (Integer) v >= 0 && (Integer) v <= 65536 ? null : "must be 0 (default) to 65536"),
     new Option("quorumLossPolicy", Kind.POLICY, CloisterOptions::getQuorumLossPolicy,
