@@ -81,6 +81,7 @@ public final class CloisterImpl implements Cloister, Shareable {
   private boolean refreshAgain;
   private long startTimer = -1;
   private long waitTimer = -1;
+  private Throwable abortCause;
 
   private volatile CloisterState state;
 
@@ -520,7 +521,8 @@ public final class CloisterImpl implements Cloister, Shareable {
 
   private void abort(Throwable cause) {
     log.error(label() + " cannot start: " + cause.getMessage());
-    started.tryFail(cause);
+    // The start fails once the node has left, with this cause rather than "stopped before READY".
+    abortCause = cause;
     doClose(Promise.promise());
   }
 
@@ -572,7 +574,8 @@ public final class CloisterImpl implements Cloister, Shareable {
       fire(Trigger.STOPPED);
       vertx.sharedData().getLocalMap(REGISTRY).remove(INSTANCE, this);
       vertx.removeCloseHook(closeHook);
-      started.tryFail(new CloisterException(CloisterException.NO_QUORUM, label() + " stopped before READY"));
+      started.tryFail(abortCause != null ? abortCause
+        : new CloisterException(CloisterException.NO_QUORUM, label() + " stopped before READY"));
       stopped.tryComplete();
     });
     stopped.future().onComplete(done);

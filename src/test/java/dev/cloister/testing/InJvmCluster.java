@@ -54,6 +54,11 @@ public final class InJvmCluster implements AutoCloseable {
       return verticle.cloister();
     }
 
+    /** @return a copy of the transitions so far, for failure messages */
+    public Object transitions() {
+      return List.copyOf(transitions);
+    }
+
     /** @return the last status the listener saw, or DOWN */
     public CloisterStatus lastStatus() {
       return states.isEmpty() ? CloisterStatus.DOWN : states.get(states.size() - 1).getStatus();
@@ -109,7 +114,21 @@ public final class InJvmCluster implements AutoCloseable {
    * @return the node
    */
   public Node start(int index, CloisterOptions options, Consumer<Node> extra) {
-    Vertx vertx = await(Vertx.builder().withClusterManager(new CloisterClusterManager(options)).buildClustered());
+    return start(index, options, options, extra);
+  }
+
+  /**
+   * Starts node {@code index} with a cluster manager built from {@code transport} and Cloister
+   * running with {@code options}.
+   *
+   * @param index the node index
+   * @param transport the options of the cluster manager
+   * @param options the options of the CloisterVerticle
+   * @param extra called with the node before the deployment
+   * @return the node
+   */
+  public Node start(int index, CloisterOptions transport, CloisterOptions options, Consumer<Node> extra) {
+    Vertx vertx = await(Vertx.builder().withClusterManager(new CloisterClusterManager(transport)).buildClustered());
     Node node = new Node(index, vertx);
     nodes.add(node);
     extra.accept(node);
