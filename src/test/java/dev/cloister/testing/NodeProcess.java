@@ -1,0 +1,183 @@
+package dev.cloister.testing;
+
+import dev.cloister.impl.launcher.NodeMain;
+import io.vertx.core.json.JsonObject;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * A Cloister node in its own JVM ({@link NodeMain}), configured by {@code CLOISTER_*} variables;
+ * its transitions are read from its standard output.
+ */
+public final class NodeProcess implements AutoCloseable {
+
+  private final String name;
+  private final Process process;
+  private final long launchedAt;
+  private final List<JsonObject> events = new CopyOnWriteArrayList<>();
+  private final List<String> output = new CopyOnWriteArrayList<>();
+
+  private NodeProcess(String name, Process process, long launchedAt) {
+    this.name = name;
+    this.process = process;
+    this.launchedAt = launchedAt;
+    Thread pump = new Thread(this::pump, "pump-" + name);
+    pump.setDaemon(true);
+    pump.start();
+  }
+
+  /**
+   * Launches a node JVM with the test class path.
+   *
+   * @param name a label for messages
+   * @param env the {@code CLOISTER_*} variables
+   * @return the running node
+   * @throws IOException when the JVM cannot start
+   */
+  public static NodeProcess launch(String name, Map<String, String> env) throws IOException {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
+      "-Djava.net.preferIPv4Stack=true", "-cp", System.getProperty("java.class.path")));
+    String logging = System.getProperty("cloister.test.logging");
+    if (logging != null) {
+      cmd.add("-Djava.util.logging.config.file=" + logging);
+    }
+    cmd.add(NodeMain.class.getName());
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("CLOISTER_"));
+    pb.environment().putAll(env);
+    long at = System.currentTimeMillis();
+    return new NodeProcess(name, pb.start(), at);
+  }
+
+  private void pump() {
+    try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = r.readLine()) != null) {
+        if (line.startsWith(NodeMain.EVENT_PREFIX)) {
+          events.add(new JsonObject(line.substring(NodeMain.EVENT_PREFIX.length())));
+        } else {
+          output.add(line);
+        }
+      }
+    } catch (IOException ignored) {
+      // the process ended
+    }
+  }
+
+  /** @return the label */
+  public String name() {
+    return name;
+  }
+
+  /** @return when the JVM was launched, epoch ms */
+  public long launchedAt() {
+    return launchedAt;
+  }
+
+  /** @return every event line so far */
+  public List<JsonObject> events() {
+    return List.copyOf(events);
+  }
+
+  /** @return the state of the last transition, or null */
+  public JsonObject lastState() {
+    for (int i = events.size() - 1; i >= 0; i--) {
+      if (events.get(i).containsKey("state")) {
+        return events.get(i).getJsonObject("state");
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Waits for an event that {@code match} accepts, among those after index {@code from}.
+   *
+   * @param what what is awaited, for the failure message
+   * @param from the first event index to consider
+   * @param match the condition
+   * @return the matching event
+   */
+  public JsonObject await(String what, int from, Predicate<JsonObject> match) {
+    long deadline = System.currentTimeMillis() + 90_000;
+    while (System.currentTimeMillis() < deadline) {
+      List<JsonObject> now = events();
+      for (int i = from; i < now.size(); i++) {
+        if (match.test(now.get(i))) {
+          return now.get(i);
+        }
+      }
+      if (!process.isAlive() && events.size() == now.size()) {
+        break;
+      }
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        throw new AssertionError(e);
+      }
+    }
+    throw new AssertionError(name + ": never saw " + what + "; events " + events() + "; output tail "
+      + output.subList(Math.max(0, output.size() - 30), output.size()));
+  }
+
+  /**
+   * Waits for a transition to {@code status}.
+   *
+   * @param status e.g. READY
+   * @param from the first event index to consider
+   * @return the event
+   */
+  public JsonObject awaitTransitionTo(String status, int from) {
+    return await("a transition to " + status, from, e -> status.equals(e.getString("to")));
+  }
+
+  /** Kills the JVM with SIGKILL ({@code kill -9}): no shutdown hook runs. */
+  public void kill9() {
+    process.destroyForcibly();
+    try {
+      process.waitFor(10, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  /**
+   * Asks the node to leave gracefully and waits for its JVM to end.
+   *
+   * @return whether it ended in time
+   */
+  public boolean stop() {
+    try {
+      OutputStream in = process.getOutputStream();
+      in.write("stop\n".getBytes(StandardCharsets.UTF_8));
+      in.flush();
+      return process.waitFor(30, TimeUnit.SECONDS);
+    } catch (IOException | InterruptedException e) {
+      process.destroyForcibly();
+      return false;
+    }
+  }
+
+  /** @return whether the JVM runs */
+  public boolean isAlive() {
+    return process.isAlive();
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+    }
+  }
+}
