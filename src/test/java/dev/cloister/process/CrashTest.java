@@ -1,6 +1,6 @@
 package dev.cloister.process;
 
-import dev.cloister.testing.NodeProcess;
+import dev.cloister.impl.launcher.NodeProcess;
 import dev.cloister.testing.TestPorts;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

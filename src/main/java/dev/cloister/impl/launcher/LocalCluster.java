@@ -1,19 +1,9 @@
 package dev.cloister.impl.launcher;
 
-import io.vertx.core.json.JsonObject;
-
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.io.OutputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 
 /**
  * Starts a local cluster of N node JVMs on loopback with one generated config (Cloister's
@@ -31,14 +21,9 @@ import java.util.concurrent.TimeUnit;
  */
 public final class LocalCluster {
 
-  private final List<Process> nodes = new ArrayList<>();
-  private final Map<Integer, Boolean> ready = new ConcurrentHashMap<>();
-  private final CountDownLatch allReady;
-  private final int size;
+  private final List<NodeProcess> nodes = new ArrayList<>();
 
-  private LocalCluster(int size) {
-    this.size = size;
-    this.allReady = new CountDownLatch(size);
+  private LocalCluster() {
   }
 
   /**
@@ -54,115 +39,80 @@ public final class LocalCluster {
     String app = "cloister";
     long timeout = 0;
     boolean untilReady = false;
-    for (int i = 0; i < args.length; i++) {
-      switch (args[i]) {
-        case "--nodes" -> n = Integer.parseInt(args[++i]);
-        case "--consensus" -> consensus = Integer.parseInt(args[++i]);
-        case "--base-port" -> basePort = Integer.parseInt(args[++i]);
-        case "--app" -> app = args[++i];
-        case "--timeout" -> timeout = Long.parseLong(args[++i]);
-        case "--until-ready" -> untilReady = true;
-        case "" -> { }
-        default -> {
-          System.err.println("usage: LocalCluster [--nodes N] [--consensus N] [--base-port P] [--app NAME] "
-            + "[--timeout SECONDS] [--until-ready]");
-          System.exit(64);
+    try {
+      for (int i = 0; i < args.length; i++) {
+        switch (args[i]) {
+          case "--nodes" -> n = Integer.parseInt(args[++i]);
+          case "--consensus" -> consensus = Integer.parseInt(args[++i]);
+          case "--base-port" -> basePort = Integer.parseInt(args[++i]);
+          case "--app" -> app = args[++i];
+          case "--timeout" -> timeout = Long.parseLong(args[++i]);
+          case "--until-ready" -> untilReady = true;
+          case "" -> { }
+          default -> throw new IllegalArgumentException("unknown argument " + args[i]);
         }
       }
-    }
-    if (n < 1 || (consensus != null && consensus < 1)) {
-      System.err.println("--nodes and --consensus must be at least 1");
+      if (n < 1 || (consensus != null && consensus < 1)) {
+        throw new IllegalArgumentException("--nodes and --consensus must be at least 1");
+      }
+    } catch (RuntimeException e) {
+      System.err.println(e.getMessage() + "\nusage: LocalCluster [--nodes N] [--consensus N] [--base-port P] "
+        + "[--app NAME] [--timeout SECONDS] [--until-ready]");
       System.exit(64);
     }
-    LocalCluster cluster = new LocalCluster(n);
+    LocalCluster cluster = new LocalCluster();
     Runtime.getRuntime().addShutdownHook(new Thread(cluster::stopAll, "local-cluster-shutdown"));
     long t0 = System.currentTimeMillis();
-    cluster.launch(app, basePort, consensus == null ? n : consensus);
-    boolean allReady = timeout > 0
-      ? cluster.allReady.await(timeout, TimeUnit.SECONDS)
-      : untilReady ? awaitForever(cluster.allReady) : false;
+    cluster.launch(n, app, basePort, consensus == null ? n : consensus);
+    long deadline = timeout > 0 ? t0 + timeout * 1000 : Long.MAX_VALUE;
+    boolean allReady = cluster.awaitReady(deadline);
+    if (allReady) {
+      System.out.println("local cluster: all " + n + " nodes READY in " + (System.currentTimeMillis() - t0) + " ms");
+    } else {
+      System.out.println("local cluster: not every node was READY within " + timeout + " s");
+    }
     if (untilReady) {
-      System.out.println(allReady
-        ? "local cluster: all " + n + " nodes READY in " + (System.currentTimeMillis() - t0) + " ms"
-        : "local cluster: not every node was READY within " + timeout + " s");
       System.exit(allReady ? 0 : 1);
     }
-    if (timeout > 0) {
-      System.out.println("local cluster: timeout of " + timeout + " s reached, stopping");
-      System.exit(0);
+    long rest = deadline - System.currentTimeMillis();
+    if (rest > 0) {
+      Thread.sleep(Math.min(rest, Long.MAX_VALUE / 2));
     }
-    Thread.currentThread().join();
+    System.out.println("local cluster: timeout of " + timeout + " s reached, stopping");
+    System.exit(0);
   }
 
-  private static boolean awaitForever(CountDownLatch latch) throws InterruptedException {
-    latch.await();
-    return true;
-  }
-
-  private void launch(String app, int basePort, int consensus) throws IOException {
+  private void launch(int size, String app, int basePort, int consensus) throws IOException {
     List<String> sentry = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       sentry.add("127.0.0.1:" + (basePort + i));
     }
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     System.out.println("local cluster: " + size + " nodes, consensus " + consensus + ", sentry " + sentry);
+    Map<String, String> env = Map.of(
+      "CLOISTER_APP", app,
+      "CLOISTER_SENTRY", String.join(",", sentry),
+      "CLOISTER_CONSENSUS", String.valueOf(consensus),
+      "CLOISTER_LOOPBACK", "true");
     for (int i = 0; i < size; i++) {
-      ProcessBuilder pb = new ProcessBuilder(java, "-Djava.net.preferIPv4Stack=true", "-XX:TieredStopAtLevel=1",
-        "-Xshare:auto", "-cp", System.getProperty("java.class.path"), NodeMain.class.getName());
-      Map<String, String> env = pb.environment();
-      env.put("CLOISTER_APP", app);
-      env.put("CLOISTER_SENTRY", String.join(",", sentry));
-      env.put("CLOISTER_CONSENSUS", String.valueOf(consensus));
-      env.put("CLOISTER_LOOPBACK", "true");
-      pb.redirectErrorStream(true);
-      Process p = pb.start();
-      nodes.add(p);
-      int index = i;
-      Thread pump = new Thread(() -> pump(index, p), "node-" + i + "-output");
-      pump.setDaemon(true);
-      pump.start();
+      String label = "[node-" + i + "] ";
+      nodes.add(NodeProcess.launch("node-" + i, env, List.of("-Xshare:auto"), line -> System.out.println(label + line)));
     }
   }
 
-  private void pump(int index, Process p) {
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = r.readLine()) != null) {
-        if (line.startsWith(NodeMain.EVENT_PREFIX)) {
-          JsonObject e = new JsonObject(line.substring(NodeMain.EVENT_PREFIX.length()));
-          if ("READY".equals(e.getString("to")) && ready.putIfAbsent(index, true) == null) {
-            allReady.countDown();
-          }
-          continue;
-        }
-        System.out.println("[node-" + index + "] " + line);
+  private boolean awaitReady(long deadline) {
+    for (NodeProcess node : nodes) {
+      try {
+        node.awaitTransitionTo("READY", 0, Math.max(1, deadline - System.currentTimeMillis()));
+      } catch (IllegalStateException e) {
+        return false;
       }
-    } catch (IOException | RuntimeException e) {
-      System.out.println("[node-" + index + "] output closed: " + e.getMessage());
     }
+    return true;
   }
 
   private void stopAll() {
-    for (Process p : nodes) {
-      if (p.isAlive()) {
-        try {
-          OutputStream in = p.getOutputStream();
-          in.write("stop\n".getBytes(StandardCharsets.UTF_8));
-          in.flush();
-        } catch (IOException e) {
-          p.destroy();
-        }
-      }
-    }
-    for (Process p : nodes) {
-      try {
-        if (!p.waitFor(20, TimeUnit.SECONDS)) {
-          p.destroyForcibly();
-        }
-      } catch (InterruptedException e) {
-        p.destroyForcibly();
-      }
-    }
+    nodes.forEach(NodeProcess::requestStop);
+    nodes.forEach(n -> n.awaitExit(20));
     System.out.println("local cluster: all nodes stopped");
   }
 }

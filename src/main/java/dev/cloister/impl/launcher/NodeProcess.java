@@ -1,6 +1,5 @@
-package dev.cloister.testing;
+package dev.cloister.impl.launcher;
 
-import dev.cloister.impl.launcher.NodeMain;
 import io.vertx.core.json.JsonObject;
 
 import java.io.BufferedReader;
@@ -14,11 +13,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
  * A Cloister node in its own JVM ({@link NodeMain}), configured by {@code CLOISTER_*} variables;
- * its transitions are read from its standard output.
+ * its transitions are read from its standard output. Used by the local-cluster launcher, the
+ * process tests and the benchmarks.
  */
 public final class NodeProcess implements AutoCloseable {
 
@@ -27,18 +28,20 @@ public final class NodeProcess implements AutoCloseable {
   private final long launchedAt;
   private final List<JsonObject> events = new CopyOnWriteArrayList<>();
   private final List<String> output = new CopyOnWriteArrayList<>();
+  private final Consumer<String> echo;
 
-  private NodeProcess(String name, Process process, long launchedAt) {
+  private NodeProcess(String name, Process process, long launchedAt, Consumer<String> echo) {
     this.name = name;
     this.process = process;
     this.launchedAt = launchedAt;
+    this.echo = echo;
     Thread pump = new Thread(this::pump, "pump-" + name);
     pump.setDaemon(true);
     pump.start();
   }
 
   /**
-   * Launches a node JVM with the test class path.
+   * Launches a node JVM with this JVM's class path; its output lines other than events are kept.
    *
    * @param name a label for messages
    * @param env the {@code CLOISTER_*} variables
@@ -46,9 +49,26 @@ public final class NodeProcess implements AutoCloseable {
    * @throws IOException when the JVM cannot start
    */
   public static NodeProcess launch(String name, Map<String, String> env) throws IOException {
+    return launch(name, env, List.of(), line -> { });
+  }
+
+  /**
+   * Launches a node JVM with this JVM's class path.
+   *
+   * @param name a label for messages
+   * @param env the {@code CLOISTER_*} variables
+   * @param jvmOptions extra JVM options
+   * @param echo receives every output line that is not an event
+   * @return the running node
+   * @throws IOException when the JVM cannot start
+   */
+  public static NodeProcess launch(String name, Map<String, String> env, List<String> jvmOptions,
+                                   Consumer<String> echo) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
-      "-Djava.net.preferIPv4Stack=true", "-cp", System.getProperty("java.class.path")));
+      "-Djava.net.preferIPv4Stack=true"));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path")));
     String logging = System.getProperty("cloister.test.logging");
     if (logging != null) {
       cmd.add("-Djava.util.logging.config.file=" + logging);
@@ -58,7 +78,7 @@ public final class NodeProcess implements AutoCloseable {
     pb.environment().keySet().removeIf(k -> k.startsWith("CLOISTER_"));
     pb.environment().putAll(env);
     long at = System.currentTimeMillis();
-    return new NodeProcess(name, pb.start(), at);
+    return new NodeProcess(name, pb.start(), at, echo);
   }
 
   private void pump() {
@@ -69,6 +89,7 @@ public final class NodeProcess implements AutoCloseable {
           events.add(new JsonObject(line.substring(NodeMain.EVENT_PREFIX.length())));
         } else {
           output.add(line);
+          echo.accept(line);
         }
       }
     } catch (IOException ignored) {
@@ -110,7 +131,21 @@ public final class NodeProcess implements AutoCloseable {
    * @return the matching event
    */
   public JsonObject await(String what, int from, Predicate<JsonObject> match) {
-    long deadline = System.currentTimeMillis() + 90_000;
+    return await(what, from, match, 90_000);
+  }
+
+  /**
+   * Waits up to {@code timeoutMs} for an event that {@code match} accepts, after index {@code from}.
+   *
+   * @param what what is awaited, for the failure message
+   * @param from the first event index to consider
+   * @param match the condition
+   * @param timeoutMs how long to wait
+   * @return the matching event
+   * @throws IllegalStateException when none comes
+   */
+  public JsonObject await(String what, int from, Predicate<JsonObject> match, long timeoutMs) {
+    long deadline = System.currentTimeMillis() + timeoutMs;
     while (System.currentTimeMillis() < deadline) {
       List<JsonObject> now = events();
       for (int i = from; i < now.size(); i++) {
@@ -124,10 +159,11 @@ public final class NodeProcess implements AutoCloseable {
       try {
         Thread.sleep(20);
       } catch (InterruptedException e) {
-        throw new AssertionError(e);
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException(e);
       }
     }
-    throw new AssertionError(name + ": never saw " + what + "; events " + events() + "; output tail "
+    throw new IllegalStateException(name + ": never saw " + what + "; events " + events() + "; output tail "
       + output.subList(Math.max(0, output.size() - 30), output.size()));
   }
 
@@ -139,7 +175,19 @@ public final class NodeProcess implements AutoCloseable {
    * @return the event
    */
   public JsonObject awaitTransitionTo(String status, int from) {
-    return await("a transition to " + status, from, e -> status.equals(e.getString("to")));
+    return awaitTransitionTo(status, from, 90_000);
+  }
+
+  /**
+   * Waits up to {@code timeoutMs} for a transition to {@code status}.
+   *
+   * @param status e.g. READY
+   * @param from the first event index to consider
+   * @param timeoutMs how long to wait
+   * @return the event
+   */
+  public JsonObject awaitTransitionTo(String status, int from, long timeoutMs) {
+    return await("a transition to " + status, from, e -> status.equals(e.getString("to")), timeoutMs);
   }
 
   /** Kills the JVM with SIGKILL ({@code kill -9}): no shutdown hook runs. */
@@ -166,6 +214,35 @@ public final class NodeProcess implements AutoCloseable {
     } catch (IOException | InterruptedException e) {
       process.destroyForcibly();
       return false;
+    }
+  }
+
+  /**
+   * Asks the node to leave gracefully without waiting.
+   */
+  public void requestStop() {
+    try {
+      OutputStream in = process.getOutputStream();
+      in.write("stop\n".getBytes(StandardCharsets.UTF_8));
+      in.flush();
+    } catch (IOException e) {
+      process.destroy();
+    }
+  }
+
+  /**
+   * Waits for the JVM to end, killing it after {@code seconds}.
+   *
+   * @param seconds how long to wait
+   */
+  public void awaitExit(long seconds) {
+    try {
+      if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+        process.destroyForcibly();
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
     }
   }
 
