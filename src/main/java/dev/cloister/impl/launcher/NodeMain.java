@@ -48,7 +48,8 @@ public final class NodeMain {
       }
     }
     CloisterOptions options = CloisterOptions.fromEnvironment().validate();
-    Vertx vertx = Vertx.builder().withClusterManager(new CloisterClusterManager(options)).buildClustered()
+    // The no-argument constructor reads the same CLOISTER_* variables: the way containers build it.
+    Vertx vertx = Vertx.builder().withClusterManager(new CloisterClusterManager()).buildClustered()
       .await(120, TimeUnit.SECONDS);
     printEvent(new JsonObject().put("event", "joined"));
     CloisterVerticle verticle = new CloisterVerticle(options, (from, to, state) ->
