@@ -14,37 +14,49 @@ import java.util.TreeSet;
  * nodes: every node that sees the same members computes the same owner for every key, whatever
  * order it learnt the members in and whatever happened before.
  *
- * <p>Algorithm ({@code cloister-ring/1}): each member owns {@code vnodes} points on the 64-bit
- * circle. The points of member {@code name} are {@code splitmix64(s + i·γ)} for
- * {@code i = 1..vnodes}, where {@code s = KeyHash.hash(name)}, {@code γ = 0x9E3779B97F4A7C15}
- * and {@code splitmix64} is the finalizer of Steele, Lea and Flood's SplitMix64 generator, so
- * a member's points depend on its name only. A key with hash {@code h} (see {@link KeyHash})
- * belongs to the member of the first point at or after {@code h} in unsigned order, wrapping
- * past the top to the lowest point; when two members have the same point the one whose name
- * sorts first owns it. Because points never depend on the other members, a join only moves keys
- * to the joining member and a leave only moves the leaving member's keys: no key moves between
- * two members that both stayed.
+ * <p>Algorithm ({@code cloister-ring/1}): each member owns {@code vnodes} points on a circle of
+ * 2^48 positions. Point {@code i} (for {@code i = 1..vnodes}) of member {@code name} is the top
+ * 48 bits of {@code splitmix64(s + i·γ)}, where {@code s = KeyHash.hash(name)},
+ * {@code γ = 0x9E3779B97F4A7C15}, arithmetic is modulo 2^64 and {@code splitmix64} is the
+ * finalizer of Steele, Lea and Flood's SplitMix64 generator; so a member's points depend on its
+ * name only. A key whose {@link KeyHash} is {@code h} sits at position {@code h >>> 16} and
+ * belongs to the member of the first point at or after it, in unsigned order, wrapping past the
+ * top to the lowest point; of members with a point at the same position, the one whose name
+ * sorts first (by {@link String#compareTo}) owns it. Because points never depend on the other
+ * members, a join only moves keys to the joining member and a leave only moves the leaving
+ * member's keys: no key moves between two members that both stayed.
  *
- * <p>Lookup is one key hash plus an O(1) probe: a table over the top bits of the hash (about
- * one bucket per point) gives the first point of the key's bucket, and a short forward scan
- * (one or two points on average) finds the owner. It allocates nothing. Building sorts the
- * points with a counting sort on the same top bits, in time linear in the number of points.
+ * <p>Why: rendezvous hashing balances better but costs O(N) per lookup; jump hash and Maglev
+ * move keys between members that stayed when a member other than the last leaves; bounded
+ * loads and AnchorHash depend on history. A ring with many points per member meets the balance
+ * target (its imbalance shrinks as {@code 1/sqrt(vnodes)}) and, with an index, looks up in O(1).
  *
- * <p>The balance of a vnode ring improves as {@code 1/sqrt(vnodes)}: with the default of
- * {@value #DEFAULT_VNODES} points per member the load of a member is within about 2% of the
- * mean (one standard deviation), at a memory cost of about 16 bytes per point (about 32 MB for
- * 1000 members). See {@code docs/ring.md} for the measurements behind the choice.
+ * <p>Lookup is one key hash plus an O(1) probe that allocates nothing: a table over the top
+ * bits of the hash (two to four points per bucket) gives the first point of the key's bucket,
+ * and a short forward scan within a cache line or two finds the owner. Each point is one
+ * {@code long} holding its position and its owner's index, so the ring takes about 9 bytes per
+ * point (36 MB for 1000 members at the default {@value #DEFAULT_VNODES} vnodes, 3.6 MB for 100).
+ * Building sorts the points with counting sorts on the same top bits, in linear time. See
+ * {@code docs/ring.md} for the measurements behind these choices.
  */
 public final class HashRing {
 
   /** The number of points per member used when none is given. */
-  public static final int DEFAULT_VNODES = 2048;
+  public static final int DEFAULT_VNODES = 4096;
 
   /** The largest number of points per member accepted by {@link #of}. */
   public static final int MAX_VNODES = 1 << 16;
 
+  /** The largest number of members a ring may hold: owners are stored in 16 bits. */
+  public static final int MAX_MEMBERS = 1 << 16;
+
   /** The largest number of points (members times vnodes) a ring may hold. */
   static final int MAX_POINTS = 1 << 28;
+
+  private static final long OWNER_MASK = MAX_MEMBERS - 1;
+
+  /** Top-level radix of the build's two-level counting sort: small enough to scatter well. */
+  private static final int FIRST_DIGIT_BITS = 11;
 
   static final String ALGORITHM = "cloister-ring/1";
 
@@ -53,11 +65,14 @@ public final class HashRing {
   private final String[] names;
   private final List<String> members;
   private final int vnodes;
-  /** Sorted points with the sign bit flipped, so that signed order is unsigned order; a sentinel ends it. */
+  /**
+   * The sorted points: the 48 position bits of a point, the index of its owner in {@link #names}
+   * in the low 16 bits, and the sign bit flipped so that signed order is unsigned order. The
+   * owner bits never decide which point a key belongs to, only the order of points at one
+   * position, where names sort like their indices. A sentinel above every key ends the array.
+   */
   private final long[] points;
-  /** The index in {@link #names} of the owner of each point. */
-  private final int[] owners;
-  /** For each bucket of the top bits of a hash, the index of its first point. */
+  /** For each bucket of the top bits of a hash, the index of its first point; one more at the end. */
   private final int[] buckets;
   private final int shift;
   private final long checksum;
@@ -70,46 +85,15 @@ public final class HashRing {
     int n = names.length * vnodes;
     if (n == 0) {
       points = null;
-      owners = null;
       buckets = null;
       shift = 63;
       return;
     }
-    int bits = Math.min(26, Math.max(1, 64 - Long.numberOfLeadingZeros(n - 1L)));
+    // About two to four points per bucket: a lookup scans them within one or two cache lines.
+    int bits = Math.max(1, 64 - Long.numberOfLeadingZeros(n - 1L) - 2);
     shift = 64 - bits;
-    int[] start = new int[(1 << bits) + 1];
-    // Pass 1 counts the points of each bucket; pass 2 regenerates them into place.
-    for (int m = 0; m < names.length; m++) {
-      long state = KeyHash.hash(names[m]);
-      for (int i = 0; i < vnodes; i++) {
-        state += GAMMA;
-        start[(int) (mix(state) >>> shift) + 1]++;
-      }
-    }
-    for (int b = 1; b < start.length; b++) {
-      start[b] += start[b - 1];
-    }
-    int[] fill = Arrays.copyOf(start, start.length - 1);
-    long[] pts = new long[n + 1];
-    int[] own = new int[n + 1];
-    for (int m = 0; m < names.length; m++) {
-      long state = KeyHash.hash(names[m]);
-      for (int i = 0; i < vnodes; i++) {
-        state += GAMMA;
-        long p = mix(state);
-        int at = fill[(int) (p >>> shift)]++;
-        pts[at] = p ^ Long.MIN_VALUE;
-        own[at] = m;
-      }
-    }
-    for (int b = 0; b + 1 < start.length; b++) {
-      sortBucket(pts, own, start[b], start[b + 1]);
-    }
-    pts[n] = Long.MAX_VALUE;
-    own[n] = own[0];
-    points = pts;
-    owners = own;
-    buckets = start;
+    points = sortedPoints(names, vnodes, n, bits);
+    buckets = bucketStarts(points, n, bits);
   }
 
   /**
@@ -132,6 +116,9 @@ public final class HashRing {
         throw new IllegalArgumentException("member name must not be null");
       }
       sorted.add(name);
+    }
+    if (sorted.size() > MAX_MEMBERS) {
+      throw new IllegalArgumentException("a ring holds at most " + MAX_MEMBERS + " members, got " + sorted.size());
     }
     if ((long) sorted.size() * vnodes > MAX_POINTS) {
       throw new IllegalArgumentException("a ring of " + sorted.size() + " members with " + vnodes
@@ -162,12 +149,12 @@ public final class HashRing {
     if (pts == null) {
       throw new IllegalStateException("ring is empty");
     }
-    long k = keyHash ^ Long.MIN_VALUE;
+    long position = (keyHash & ~OWNER_MASK) ^ Long.MIN_VALUE;
     int i = buckets[(int) (keyHash >>> shift)];
-    while (pts[i] < k) {
+    while (pts[i] < position) {
       i++;
     }
-    return names[owners[i]];
+    return names[(int) (pts[i] & OWNER_MASK)];
   }
 
   /**
@@ -270,19 +257,112 @@ public final class HashRing {
     return KeyHash.hash(text.toString());
   }
 
-  /** Insertion sort of one bucket by point, then owner (names sort like their indices). */
-  private static void sortBucket(long[] pts, int[] own, int from, int to) {
-    for (int i = from + 1; i < to; i++) {
-      long p = pts[i];
-      int o = own[i];
-      int j = i - 1;
-      while (j >= from && (pts[j] > p || (pts[j] == p && own[j] > o))) {
-        pts[j + 1] = pts[j];
-        own[j + 1] = own[j];
-        j--;
+  /** The packed, sign-flipped point {@code i} (from 0) of the member at {@code index}, given its stream state. */
+  private static long point(long state, int index) {
+    return ((mix(state) & ~OWNER_MASK) | index) ^ Long.MIN_VALUE;
+  }
+
+  /**
+   * Generates and sorts every point in time linear in their number: a counting sort on the
+   * top {@value #FIRST_DIGIT_BITS} bits scatters them into place as they are generated (twice:
+   * once to count), a second counting sort within each of those ranges (small enough to stay in
+   * cache) orders them by the rest of the bucket bits, and an insertion sort finishes each bucket.
+   */
+  private static long[] sortedPoints(String[] names, int vnodes, int n, int bits) {
+    int firstBits = Math.min(bits, FIRST_DIGIT_BITS);
+    int firstShift = 64 - firstBits;
+    int[] starts = new int[(1 << firstBits) + 1];
+    for (int m = 0; m < names.length; m++) {
+      long state = KeyHash.hash(names[m]);
+      for (int i = 0; i < vnodes; i++) {
+        state += GAMMA;
+        starts[(int) ((point(state, m) ^ Long.MIN_VALUE) >>> firstShift) + 1]++;
       }
-      pts[j + 1] = p;
-      own[j + 1] = o;
     }
+    for (int d = 1; d < starts.length; d++) {
+      starts[d] += starts[d - 1];
+    }
+    long[] pts = new long[n + 1];
+    int[] fill = Arrays.copyOf(starts, starts.length - 1);
+    for (int m = 0; m < names.length; m++) {
+      long state = KeyHash.hash(names[m]);
+      for (int i = 0; i < vnodes; i++) {
+        state += GAMMA;
+        long p = point(state, m);
+        pts[fill[(int) ((p ^ Long.MIN_VALUE) >>> firstShift)]++] = p;
+      }
+    }
+    int secondBits = bits - firstBits;
+    if (secondBits > 0) {
+      int secondShift = 64 - bits;
+      int secondMask = (1 << secondBits) - 1;
+      int[] counts = new int[(1 << secondBits) + 1];
+      long[] scratch = new long[16];
+      for (int d = 0; d + 1 < starts.length; d++) {
+        int from = starts[d];
+        int len = starts[d + 1] - from;
+        if (len < 2) {
+          continue;
+        }
+        if (scratch.length < len) {
+          scratch = new long[Math.max(len, scratch.length * 2)];
+        }
+        System.arraycopy(pts, from, scratch, 0, len);
+        Arrays.fill(counts, 0);
+        for (int j = 0; j < len; j++) {
+          counts[((int) ((scratch[j] ^ Long.MIN_VALUE) >>> secondShift) & secondMask) + 1]++;
+        }
+        for (int c = 1; c < counts.length; c++) {
+          counts[c] += counts[c - 1];
+        }
+        for (int j = 0; j < len; j++) {
+          long p = scratch[j];
+          pts[from + counts[(int) ((p ^ Long.MIN_VALUE) >>> secondShift) & secondMask]++] = p;
+        }
+      }
+    }
+    insertionSortRuns(pts, n, 64 - bits);
+    // The sentinel stops every scan; it belongs to the lowest point, where keys above the top wrap.
+    pts[n] = (Long.MAX_VALUE & ~OWNER_MASK) | (pts[0] & OWNER_MASK);
+    return pts;
+  }
+
+  /** Sorts each run of points that share a bucket; runs are a few points long. */
+  private static void insertionSortRuns(long[] pts, int n, int shift) {
+    int from = 0;
+    while (from < n) {
+      long bucket = (pts[from] ^ Long.MIN_VALUE) >>> shift;
+      int to = from + 1;
+      while (to < n && ((pts[to] ^ Long.MIN_VALUE) >>> shift) == bucket) {
+        to++;
+      }
+      for (int i = from + 1; i < to; i++) {
+        long p = pts[i];
+        int j = i - 1;
+        while (j >= from && pts[j] > p) {
+          pts[j + 1] = pts[j];
+          j--;
+        }
+        pts[j + 1] = p;
+      }
+      from = to;
+    }
+  }
+
+  /** For each bucket, the index of its first point, or of the next bucket's if it has none. */
+  private static int[] bucketStarts(long[] pts, int n, int bits) {
+    int[] starts = new int[(1 << bits) + 1];
+    int shift = 64 - bits;
+    int b = 0;
+    for (int i = 0; i < n; i++) {
+      int bucket = (int) ((pts[i] ^ Long.MIN_VALUE) >>> shift);
+      while (b <= bucket) {
+        starts[b++] = i;
+      }
+    }
+    while (b < starts.length) {
+      starts[b++] = n;
+    }
+    return starts;
   }
 }

@@ -109,8 +109,7 @@ public final class KeyHash {
    */
   public static long hash(Object key) {
     if (key instanceof String) {
-      String s = (String) key;
-      return stream(TAG_STRING, SRC_STRING, s, 0L, 0L, utf8Length(s));
+      return hashString(TAG_STRING, (String) key);
     }
     if (key == null) {
       throw new IllegalArgumentException("key must not be null");
@@ -144,8 +143,7 @@ public final class KeyHash {
       return stream(TAG_BOOLEAN, SRC_BIG_ENDIAN, null, 0L, ((Boolean) key) ? 1L : 0L, 1);
     }
     if (key instanceof JsonObject || key instanceof JsonArray) {
-      String json = canonicalJson(key);
-      return stream(TAG_JSON, SRC_STRING, json, 0L, 0L, utf8Length(json));
+      return hashString(TAG_JSON, canonicalJson(key));
     }
     throw new IllegalArgumentException("unsupported key type " + key.getClass().getName()
       + "; supported key types are " + SUPPORTED);
@@ -183,7 +181,84 @@ public final class KeyHash {
     if (text == null) {
       return hashLong(TAG_INTEGER, value.longValueExact());
     }
-    return stream(TAG_DECIMAL, SRC_STRING, text, 0L, 0L, text.length());
+    return hashString(TAG_DECIMAL, text);
+  }
+
+  private static long hashString(int tag, String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (s.charAt(i) >= 0x80) {
+        return stream(tag, SRC_STRING, s, 0L, 0L, utf8Length(s));
+      }
+    }
+    return ascii(tag, s);
+  }
+
+  /**
+   * XXH64 of the tag byte followed by an ASCII string, whose chars are its bytes: the common
+   * case, read eight chars to a word instead of byte by byte.
+   */
+  private static long ascii(int tag, String s) {
+    int total = s.length() + 1;
+    int p = 0;
+    long h;
+    if (total >= 32) {
+      long v1 = P1 + P2;
+      long v2 = P2;
+      long v3 = 0L;
+      long v4 = -P1;
+      do {
+        v1 = round(v1, asciiWord(tag, s, p));
+        v2 = round(v2, asciiWord(tag, s, p + 8));
+        v3 = round(v3, asciiWord(tag, s, p + 16));
+        v4 = round(v4, asciiWord(tag, s, p + 24));
+        p += 32;
+      } while (p <= total - 32);
+      h = Long.rotateLeft(v1, 1) + Long.rotateLeft(v2, 7) + Long.rotateLeft(v3, 12) + Long.rotateLeft(v4, 18);
+      h = mergeRound(h, v1);
+      h = mergeRound(h, v2);
+      h = mergeRound(h, v3);
+      h = mergeRound(h, v4);
+    } else {
+      h = P5;
+    }
+    h += total;
+    for (; p + 8 <= total; p += 8) {
+      h ^= round(0L, asciiWord(tag, s, p));
+      h = Long.rotateLeft(h, 27) * P1 + P4;
+    }
+    if (p + 4 <= total) {
+      long w = p == 0 ? tag | s.charAt(0) << 8 | s.charAt(1) << 16 | s.charAt(2) << 24
+        : s.charAt(p - 1) | s.charAt(p) << 8 | s.charAt(p + 1) << 16 | (long) s.charAt(p + 2) << 24;
+      h ^= (w & 0xFFFFFFFFL) * P1;
+      h = Long.rotateLeft(h, 23) * P2 + P3;
+      p += 4;
+    }
+    for (; p < total; p++) {
+      h ^= (p == 0 ? tag : s.charAt(p - 1)) * P5;
+      h = Long.rotateLeft(h, 11) * P1;
+    }
+    return avalanche(h);
+  }
+
+  /** The little-endian word of bytes {@code p..p+7} of the tag byte followed by an ASCII string. */
+  private static long asciiWord(int tag, String s, int p) {
+    int q = p - 1;
+    if (q < 0) {
+      return tag | (long) s.charAt(0) << 8 | (long) s.charAt(1) << 16 | (long) s.charAt(2) << 24
+        | (long) s.charAt(3) << 32 | (long) s.charAt(4) << 40 | (long) s.charAt(5) << 48 | (long) s.charAt(6) << 56;
+    }
+    return s.charAt(q) | (long) s.charAt(q + 1) << 8 | (long) s.charAt(q + 2) << 16 | (long) s.charAt(q + 3) << 24
+      | (long) s.charAt(q + 4) << 32 | (long) s.charAt(q + 5) << 40 | (long) s.charAt(q + 6) << 48
+      | (long) s.charAt(q + 7) << 56;
+  }
+
+  private static long avalanche(long h) {
+    h ^= h >>> 33;
+    h *= P2;
+    h ^= h >>> 29;
+    h *= P3;
+    h ^= h >>> 32;
+    return h;
   }
 
   private static long hashLong(int tag, long value) {
@@ -327,12 +402,7 @@ public final class KeyHash {
       h = Long.rotateLeft(h, 11) * P1;
       word >>>= 8;
     }
-    h ^= h >>> 33;
-    h *= P2;
-    h ^= h >>> 29;
-    h *= P3;
-    h ^= h >>> 32;
-    return h;
+    return avalanche(h);
   }
 
   private static long round(long acc, long input) {

@@ -171,8 +171,10 @@ class HashRingTest {
 
   @Test
   void checksumIsPinned() {
-    // KeyHash of "cloister-ring/1;2048;1:a;1:b": changes only with the documented format.
-    assertEquals(KeyHash.hash("cloister-ring/1;2048;1:a;1:b"), HashRing.of(List.of("b", "a")).checksum());
+    // Changes only with the documented format.
+    assertEquals(KeyHash.hash("cloister-ring/1;100;1:a;1:b"), HashRing.of(List.of("b", "a"), 100).checksum());
+    // Computed with xxhsum -H1 over the tag byte 0x01 and that text.
+    assertEquals(0xAA21041582AAF260L, HashRing.of(List.of("b", "a"), 100).checksum());
   }
 
   @Test

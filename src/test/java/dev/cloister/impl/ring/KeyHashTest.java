@@ -84,6 +84,19 @@ class KeyHashTest {
   }
 
   @Test
+  void asciiStringsOfEveryLengthHashAsTheirBytes() {
+    Random random = new Random(11);
+    for (int len = 0; len < 130; len++) {
+      StringBuilder s = new StringBuilder();
+      for (int j = 0; j < len; j++) {
+        s.append((char) random.nextInt(0x80));
+      }
+      String key = s.toString();
+      assertEquals(KeyHash.xxh64(tagged(KeyHash.TAG_STRING, ascii(key))), KeyHash.hash(key), key);
+    }
+  }
+
+  @Test
   void bytesAndBuffersHashAlikeForEveryLength() {
     Random random = new Random(7);
     for (int len = 0; len < 200; len++) {
