@@ -33,7 +33,7 @@ case "$cmd" in
       -rf text -rff target/ring-jmh.txt
     echo
     echo "== JMH summary (ns/op is one lookup; gc.alloc.rate.norm is bytes per lookup) =="
-    grep -E '^Benchmark|lookup( |:gc\.alloc\.rate\.norm )' target/ring-jmh.txt
+    grep -E '^Benchmark|ns/op|B/op' target/ring-jmh.txt
     echo
     java -Xmx3g -cp "$CP" dev.cloister.bench.ring.RingQuality
     ;;

@@ -35,7 +35,7 @@ import java.util.TreeSet;
  * bits of the hash (two to four points per bucket) gives the first point of the key's bucket,
  * and a short forward scan within a cache line or two finds the owner. Each point is one
  * {@code long} holding its position and its owner's index, so the ring takes about 9 bytes per
- * point (36 MB for 1000 members at the default {@value #DEFAULT_VNODES} vnodes, 3.6 MB for 100).
+ * point (37 MB for 1000 members at the default {@value #DEFAULT_VNODES} vnodes, 3.7 MB for 100).
  * Building sorts the points with counting sorts on the same top bits, in linear time. See
  * {@code docs/ring.md} for the measurements behind these choices.
  */

@@ -1,11 +1,14 @@
 package dev.cloister.bench.ring;
 
+import dev.cloister.impl.ring.HashRing;
+
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.function.Function;
 
 /**
  * Prints, for every algorithm, the balance of 1M keys, the keys moved by joins and leaves
@@ -38,6 +41,32 @@ public final class RingQuality {
         quality(algorithm, n, keys);
       }
     }
+    System.out.println();
+    System.out.println("== Cloister's ring by vnodes: max/mean over the same keys, rebuild and heap at N = 1000 ==");
+    System.out.printf("%7s %13s %14s %15s %16s %10s%n",
+      "vnodes", "max/mean N=10", "max/mean N=100", "max/mean N=1000", "rebuild ms N=1000", "heap MB");
+    for (int vnodes : new int[] {256, 1024, 2048, 4096, 8192}) {
+      vnodesRow(vnodes, keys);
+    }
+  }
+
+  private static void vnodesRow(int vnodes, String[] keys) {
+    double[] balance = new double[3];
+    int[] sizes = {10, 100, 1000};
+    for (int s = 0; s < sizes.length; s++) {
+      HashRing ring = HashRing.of(members(sizes[s]), vnodes);
+      Map<String, Integer> load = new HashMap<>();
+      for (String key : keys) {
+        load.merge(ring.owner(key), 1, Integer::sum);
+      }
+      int max = load.values().stream().mapToInt(Integer::intValue).max().orElse(0);
+      balance[s] = max / (keys.length / (double) sizes[s]);
+    }
+    double[] cost = rebuildCost(m -> {
+      HashRing built = HashRing.of(m, vnodes);
+      return built::owner;
+    });
+    System.out.printf("%7d %13.3f %14.3f %15.3f %16.1f %10.1f%n", vnodes, balance[0], balance[1], balance[2], cost[0], cost[1]);
   }
 
   private static List<String> members(int n) {
@@ -115,27 +144,32 @@ public final class RingQuality {
   }
 
   private static void rebuild(Algorithm algorithm) {
+    double[] cost = rebuildCost(algorithm::build);
+    System.out.printf("%-11s %12.1f %10.1f%n", algorithm.name().toLowerCase(), cost[0], cost[1]);
+  }
+
+  /** The median build time in ms at N = 1000 and the heap in MB that one built structure retains. */
+  private static double[] rebuildCost(Function<List<String>, Algorithm.Ring> builder) {
     List<String> members = members(1000);
     for (int i = 0; i < 5; i++) {
-      algorithm.build(members);
+      builder.apply(members);
     }
     long[] times = new long[9];
     for (int i = 0; i < times.length; i++) {
       long start = System.nanoTime();
-      algorithm.build(members);
+      builder.apply(members);
       times[i] = System.nanoTime() - start;
     }
     Arrays.sort(times);
     Runtime rt = Runtime.getRuntime();
     System.gc();
     long used = rt.totalMemory() - rt.freeMemory();
-    Algorithm.Ring kept = algorithm.build(members);
+    Algorithm.Ring kept = builder.apply(members);
     System.gc();
     long retained = rt.totalMemory() - rt.freeMemory() - used;
-    System.out.printf("%-11s %12.1f %10.1f%n", algorithm.name().toLowerCase(), times[4] / 1e6,
-      Math.max(0, retained) / 1e6);
     if (kept.owner("keep-alive") == null) {
-      System.out.println();
+      throw new AssertionError("unreachable: every ring has an owner");
     }
+    return new double[] {times[4] / 1e6, Math.max(0, retained) / 1e6};
   }
 }
