@@ -231,11 +231,13 @@ public final class HashRing {
     return vnodes == other.vnodes && Arrays.equals(names, other.names);
   }
 
+  /** Derived from the checksum, so equal rings have equal hash codes. */
   @Override
   public int hashCode() {
     return Long.hashCode(checksum);
   }
 
+  /** The vnodes, the members and the checksum in hex, for logs. */
   @Override
   public String toString() {
     return "HashRing{vnodes=" + vnodes + ", members=" + members + ", checksum="

@@ -133,6 +133,34 @@ class HashRingTest {
   }
 
   @Test
+  void ownersFollowTheDocumentedAlgorithm() {
+    // A direct reading of the class documentation: points, positions, successor, wrap, ties.
+    List<String> names = List.of("alpha", "beta", "gamma", "delta");
+    int vnodes = 5;
+    List<long[]> points = new ArrayList<>(); // {position, index of the name in sorted order}
+    List<String> sorted = names.stream().sorted().toList();
+    for (int m = 0; m < sorted.size(); m++) {
+      long s = KeyHash.hash(sorted.get(m));
+      for (int i = 1; i <= vnodes; i++) {
+        points.add(new long[] {HashRing.mix(s + i * 0x9E3779B97F4A7C15L) >>> 16, m});
+      }
+    }
+    points.sort((a, b) -> a[0] != b[0] ? Long.compare(a[0], b[0]) : Long.compare(a[1], b[1]));
+    HashRing ring = HashRing.of(names, vnodes);
+    for (long key : keyHashes(6, 20_000)) {
+      long position = key >>> 16;
+      long[] owner = points.get(0);
+      for (long[] p : points) {
+        if (p[0] >= position) {
+          owner = p;
+          break;
+        }
+      }
+      assertEquals(sorted.get((int) owner[1]), ring.owner(key));
+    }
+  }
+
+  @Test
   void ownerOfAKeyIsOwnerOfItsHash() {
     HashRing ring = HashRing.of(List.of("a", "b", "c"));
     for (Object key : List.of("k", 1, 2L, new byte[] {9})) {
