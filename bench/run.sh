@@ -10,7 +10,8 @@ usage: bench/run.sh COMMAND [JMH options...]
 commands:
   ring   ring lookup ns and allocation (JMH, -prof gc) for Cloister's ring, libring's
          algorithm, jump hash and rendezvous at N = 3, 10, 100, 1000; then balance,
-         key movement on join and leave, and rebuild time (plain Java tables)
+         key movement on join and leave, and rebuild time (plain Java tables);
+         also KeyHash.hash alone on ASCII and non-ASCII keys
 
 Extra arguments replace the default JMH options of the command, e.g.
   bench/run.sh ring -f 1 -wi 2 -i 3 -w 1s -r 1s
