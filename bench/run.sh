@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds the benchmark project and runs one group of benchmarks; every group prints tables.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+usage() {
+  cat <<'USAGE'
+usage: bench/run.sh COMMAND [JMH options...]
+
+commands:
+  ring   ring lookup ns and allocation (JMH, -prof gc) for Cloister's ring, libring's
+         algorithm, jump hash and rendezvous at N = 3, 10, 100, 1000; then balance,
+         key movement on join and leave, and rebuild time (plain Java tables);
+         also KeyHash.hash alone on ASCII and non-ASCII keys
+
+Extra arguments replace the default JMH options of the command, e.g.
+  bench/run.sh ring -f 1 -wi 2 -i 3 -w 1s -r 1s
+USAGE
+}
+
+build() {
+  mvn -q -B package
+  CP="target/classes:$(cat target/classpath.txt)"
+}
+
+cmd="${1:-}"
+[ $# -gt 0 ] && shift
+case "$cmd" in
+  ring)
+    build
+    jmh_opts=(-f 1 -wi 3 -i 5 -w 2s -r 2s)
+    [ $# -gt 0 ] && jmh_opts=("$@")
+    java -cp "$CP" org.openjdk.jmh.Main 'dev\.cloister\.bench\.ring\..*' -prof gc "${jmh_opts[@]}" \
+      -rf text -rff target/ring-jmh.txt
+    echo
+    echo "== JMH summary (ns/op is one lookup; gc.alloc.rate.norm is bytes per lookup) =="
+    grep -E '^Benchmark|ns/op|B/op' target/ring-jmh.txt
+    echo
+    java -Xmx3g -cp "$CP" dev.cloister.bench.ring.RingQuality
+    ;;
+  ""|-h|--help|help)
+    usage
+    ;;
+  *)
+    echo "unknown command: $cmd" >&2
+    usage >&2
+    exit 2
+    ;;
+esac
