@@ -96,6 +96,37 @@ public interface Cloister {
   List<String> siblings();
 
   /**
+   * Which node of this node's group owns {@code key}: a local lookup, the same answer on every
+   * node that sees the same members.
+   *
+   * @param key a {@code String}, {@code byte[]}, {@code Buffer}, number, {@code UUID},
+   *     {@code JsonObject} or {@code JsonArray} (see docs/ring.md for each one's hash)
+   * @return the owner's node name
+   * @throws CloisterException 400 for a null, empty or unsupported key, 404 when the group has no
+   *     live member, 503 when not ready (or below consensus under {@code protect})
+   */
+  String whois(Object key);
+
+  /**
+   * Which node of {@code group} owns {@code key}; any group, from any node.
+   *
+   * @param group a group
+   * @param key the key, as for {@link #whois(Object)}
+   * @return the owner's node name
+   * @throws CloisterException as {@link #whois(Object)}
+   */
+  String whois(String group, Object key);
+
+  /**
+   * Whether this node owns {@code key} in its group.
+   *
+   * @param key the key, as for {@link #whois(Object)}
+   * @return true when {@link #whois(Object)} names this node
+   * @throws CloisterException as {@link #whois(Object)}
+   */
+  boolean mine(Object key);
+
+  /**
    * The siblings after re-reading the membership (Cloister's {@code siblings!}).
    *
    * @return the sibling names

@@ -27,6 +27,7 @@ public class CloisterState {
   private List<CloisterMember> members = new ArrayList<>();
   private String sentry;
   private List<String> missing = new ArrayList<>();
+  private List<CloisterRing> rings = new ArrayList<>();
   private long version;
   private String checksum;
   private boolean converged;
@@ -58,6 +59,10 @@ public class CloisterState {
     for (Object m : json.getJsonArray("missing", new JsonArray())) {
       missing.add((String) m);
     }
+    rings = new ArrayList<>();
+    for (Object r : json.getJsonArray("rings", new JsonArray())) {
+      rings.add(new CloisterRing((JsonObject) r));
+    }
     version = json.getLong("version", 0L);
     checksum = json.getString("checksum");
     converged = json.getBoolean("converged", false);
@@ -72,6 +77,8 @@ public class CloisterState {
   public JsonObject toJson() {
     JsonArray ms = new JsonArray();
     members.forEach(m -> ms.add(m.toJson()));
+    JsonArray rs = new JsonArray();
+    rings.forEach(r -> rs.add(r.toJson()));
     return new JsonObject()
       .put("status", status.name())
       .put("quorate", quorate)
@@ -83,6 +90,7 @@ public class CloisterState {
       .put("groups", new JsonObject(new TreeMap<>(groups())))
       .put("sentry", sentry)
       .put("missing", new JsonArray(new ArrayList<>(missing)))
+      .put("rings", rs)
       .put("version", version)
       .put("checksum", checksum)
       .put("converged", converged)
@@ -216,6 +224,17 @@ public class CloisterState {
     return this;
   }
 
+  /** @return the ring of every group, as this node installed them */
+  public List<CloisterRing> getRings() {
+    return rings;
+  }
+
+  /** @param rings the rings @return this */
+  public CloisterState setRings(List<CloisterRing> rings) {
+    this.rings = rings;
+    return this;
+  }
+
   /** @return the membership version, incremented on every change this node saw */
   public long getVersion() {
     return version;
@@ -227,7 +246,7 @@ public class CloisterState {
     return this;
   }
 
-  /** @return the checksum of the membership and rings, equal on nodes that agree */
+  /** @return the checksum over every group's ring, equal on nodes that agree */
   public String getChecksum() {
     return checksum;
   }

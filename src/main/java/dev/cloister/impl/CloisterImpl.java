@@ -13,6 +13,11 @@ import dev.cloister.impl.fsm.Trigger;
 import dev.cloister.impl.membership.MemberRecord;
 import dev.cloister.impl.membership.MembersCache;
 import dev.cloister.impl.membership.Membership;
+import dev.cloister.impl.ring.HashRing;
+import dev.cloister.impl.ring.Rings;
+import dev.cloister.CloisterRing;
+import dev.cloister.QuorumLossPolicy;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.Closeable;
 import io.vertx.core.Completable;
 import io.vertx.core.Future;
@@ -73,7 +78,9 @@ public final class CloisterImpl implements Cloister, Shareable {
   private MembersCache members;
   private Membership membership;
   private String checksum;
+  private Rings rings = Rings.EMPTY;
   private long version;
+  private MessageConsumer<Object> whoisConsumer;
   private List<String> expected = List.of();
   private final Set<String> knownNodeIds = new HashSet<>();
   private final Set<String> purging = new HashSet<>();
@@ -84,6 +91,11 @@ public final class CloisterImpl implements Cloister, Shareable {
   private Throwable abortCause;
 
   private volatile CloisterState state;
+  private volatile Ownership ownership = new Ownership(Rings.EMPTY, CloisterStatus.DOWN, false, null);
+
+  /** What ownership questions are answered from: replaced as one value on every change. */
+  private record Ownership(Rings rings, CloisterStatus status, boolean quorate, String node) {
+  }
 
   /**
    * Creates a Cloister; see {@link Cloister#create(Vertx, CloisterOptions)}.
@@ -173,6 +185,67 @@ public final class CloisterImpl implements Cloister, Shareable {
   }
 
   @Override
+  public String whois(Object key) {
+    return whois(group, key);
+  }
+
+  @Override
+  public String whois(String group, Object key) {
+    return ring(ownership, group, key).ring().owner(hashOf(key));
+  }
+
+  @Override
+  public boolean mine(Object key) {
+    Ownership o = ownership;
+    return ring(o, group, key).ring().owner(hashOf(key)).equals(o.node);
+  }
+
+  /**
+   * Answers a whois with the ring's version, as the event bus replies.
+   *
+   * @param group the group, or {@code null} for this node's
+   * @param key the key
+   * @return {@code {node, group, ringVersion}}
+   */
+  JsonObject whoisReply(String group, Object key) {
+    String g = group == null ? this.group : group;
+    Rings.Versioned v = ring(ownership, g, key);
+    return new JsonObject().put("node", v.ring().owner(hashOf(key))).put("group", g).put("ringVersion", v.version());
+  }
+
+  private Rings.Versioned ring(Ownership o, String group, Object key) {
+    switch (o.status) {
+      case READY, NONODE -> { }
+      case REHASHING -> {
+        if (!o.quorate && options.getQuorumLossPolicy() == QuorumLossPolicy.PROTECT) {
+          throw new CloisterException(CloisterException.NO_QUORUM, "Below consensus " + options.getConsensus()
+            + " and quorumLossPolicy is protect: ownership is not answered until quorum returns");
+        }
+      }
+      default -> throw new CloisterException(CloisterException.NO_QUORUM, "Not ready: the node is " + o.status);
+    }
+    if (key == null || (key instanceof String k && k.isEmpty())) {
+      throw new CloisterException(CloisterException.BAD_REQUEST, "The key must not be null or empty");
+    }
+    if (group == null) {
+      throw new CloisterException(CloisterException.BAD_REQUEST, "The group must not be null");
+    }
+    Rings.Versioned v = o.rings.group(group);
+    if (v == null || v.ring().isEmpty()) {
+      throw new CloisterException(CloisterException.NOT_FOUND, "Group '" + group + "' has no live member");
+    }
+    return v;
+  }
+
+  private static long hashOf(Object key) {
+    try {
+      return dev.cloister.impl.ring.KeyHash.hash(key);
+    } catch (IllegalArgumentException e) {
+      throw new CloisterException(CloisterException.BAD_REQUEST, e.getMessage());
+    }
+  }
+
+  @Override
   public Future<List<String>> siblingsRefreshed() {
     Promise<List<String>> result = Promise.promise();
     context.runOnContext(v -> {
@@ -206,6 +279,7 @@ public final class CloisterImpl implements Cloister, Shareable {
       return;
     }
     vertx.addCloseHook(closeHook);
+    whoisConsumer = vertx.eventBus().consumer(options.getAddressPrefix() + ".whois", new WhoisEndpoint(this));
     fire(Trigger.START);
     if (options.getStartTimeout() > 0) {
       startTimer = vertx.setTimer(options.getStartTimeout(), id -> onStartTimeout());
@@ -371,7 +445,7 @@ public final class CloisterImpl implements Cloister, Shareable {
       }
     }
     report();
-    state = buildState();
+    publish();
     if (status == CloisterStatus.READY && started.tryComplete(state)) {
       cancelStartTimers();
     }
@@ -409,7 +483,8 @@ public final class CloisterImpl implements Cloister, Shareable {
   }
 
   private void installRings() {
-    checksum = membership.checksum();
+    rings = rings.next(membership.groups(), options.getVnodes() == 0 ? HashRing.DEFAULT_VNODES : options.getVnodes());
+    checksum = rings.checksum();
   }
 
   private void report() {
@@ -436,8 +511,7 @@ public final class CloisterImpl implements Cloister, Shareable {
     }
     CloisterStatus from = status;
     status = next.get();
-    CloisterState s = buildState();
-    state = s;
+    CloisterState s = publish();
     log.info(label() + " " + from + " -> " + status + " members " + s.memberNames()
       + (s.isQuorate() ? "" : " (consensus " + options.getConsensus() + " not reached)"));
     for (CloisterListener l : listeners) {
@@ -457,6 +531,14 @@ public final class CloisterImpl implements Cloister, Shareable {
     return true;
   }
 
+  /** Replaces the state snapshot and the ownership value together; returns the new state. */
+  private CloisterState publish() {
+    CloisterState s = buildState();
+    state = s;
+    ownership = new Ownership(rings, status, s.isQuorate(), nodeName);
+    return s;
+  }
+
   private CloisterState buildState() {
     CloisterState s = new CloisterState()
       .setStatus(status)
@@ -468,6 +550,10 @@ public final class CloisterImpl implements Cloister, Shareable {
       .setChecksum(checksum)
       .setStartedAt(startedAt)
       .setMissing(missing());
+    List<CloisterRing> rs = new ArrayList<>();
+    rings.groups().forEach((g, v) -> rs.add(new CloisterRing().setGroup(g).setMembers(v.ring().members())
+      .setVersion(v.version()).setChecksum(v.checksum())));
+    s.setRings(rs);
     if (membership != null) {
       s.setMembers(new ArrayList<>(membership.live().stream().map(MemberRecord::toMember).toList()))
         .setQuorate(membership.size() >= options.getConsensus())
@@ -556,6 +642,10 @@ public final class CloisterImpl implements Cloister, Shareable {
       waitTimer = -1;
     }
     fire(Trigger.STOP);
+    if (whoisConsumer != null) {
+      whoisConsumer.unregister();
+      whoisConsumer = null;
+    }
     MembersCache mc = members;
     MemberRecord me = self;
     members = null;
@@ -581,7 +671,4 @@ public final class CloisterImpl implements Cloister, Shareable {
     stopped.future().onComplete(done);
   }
 
-  Map<String, List<String>> groupsForTest() {
-    return state.groups();
-  }
 }
