@@ -513,7 +513,8 @@ public final class CloisterImpl implements Cloister, Shareable {
     status = next.get();
     CloisterState s = publish();
     log.info(label() + " " + from + " -> " + status + " members " + s.memberNames()
-      + (s.isQuorate() ? "" : " (consensus " + options.getConsensus() + " not reached)"));
+      + (status == CloisterStatus.REHASHING && !s.isQuorate()
+      ? " (consensus " + options.getConsensus() + " not reached)" : ""));
     for (CloisterListener l : listeners) {
       try {
         l.onStateChange(from, status, s);
