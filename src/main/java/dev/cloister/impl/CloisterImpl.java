@@ -279,7 +279,9 @@ public final class CloisterImpl implements Cloister, Shareable {
       return;
     }
     vertx.addCloseHook(closeHook);
-    whoisConsumer = vertx.eventBus().consumer(options.getAddressPrefix() + ".whois", new WhoisEndpoint(this));
+    // Local: each node answers its own verticles from its own rings, as whois() does, with no
+    // network hop; another node is asked through sibling calls.
+    whoisConsumer = vertx.eventBus().localConsumer(options.getAddressPrefix() + ".whois", new WhoisEndpoint(this));
     fire(Trigger.START);
     if (options.getStartTimeout() > 0) {
       startTimer = vertx.setTimer(options.getStartTimeout(), id -> onStartTimeout());
