@@ -83,17 +83,6 @@ public final class SiblingCalls {
   }
 
   /**
-   * This node's group siblings, self included, sorted.
-   *
-   * @return the names
-   */
-  public List<String> siblings() {
-    CloisterState s = state.get();
-    List<String> names = s.groups().get(s.getGroup());
-    return names == null ? List.of() : names;
-  }
-
-  /**
    * A request to {@code address} on each node.
    *
    * @param nodes node names
