@@ -4,10 +4,14 @@ import dev.cloister.impl.CloisterImpl;
 import io.vertx.codegen.annotations.Fluent;
 import io.vertx.codegen.annotations.GenIgnore;
 import io.vertx.codegen.annotations.VertxGen;
+import io.vertx.codegen.annotations.Nullable;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.streams.ReadStream;
 
 import java.util.List;
+import java.util.function.Function;
 
 /**
  * One Cloister node: it joins the cluster, waits for {@code consensus} members of its app, and
@@ -15,6 +19,10 @@ import java.util.List;
  *
  * <p>Embed it with {@link #create(Vertx, CloisterOptions)} then {@link #start()}, or deploy a
  * {@link CloisterVerticle}. One Cloister runs per Vert.x instance.
+ *
+ * <p>Sibling calls ({@code multicall}, {@code multicast}, {@code multiapply}) reach one named
+ * node at a time through a node-scoped address that every Cloister registers while it runs;
+ * see {@code docs/calls.md}.
  */
 @VertxGen
 public interface Cloister {
@@ -132,4 +140,132 @@ public interface Cloister {
    * @return the sibling names
    */
   Future<List<String>> siblingsRefreshed();
+
+  /**
+   * The transitions of this node from now on, in order, on the node's context; the stream ends
+   * after {@code STOPPED}. While paused it keeps the newest 256 changes and drops older ones.
+   *
+   * @return a new stream of state changes
+   */
+  ReadStream<StateChange> stateStream();
+
+  /**
+   * Sends {@code body} to {@code address} on each sibling (this group, self included) and
+   * collects every node's reply or failure.
+   *
+   * @param address the event-bus address of a consumer on each node
+   * @param body the request body
+   * @return one reply per sibling, in name order; never failed by a node's failure
+   */
+  Future<List<NodeReply>> multicall(String address, @Nullable Object body);
+
+  /**
+   * Sends {@code body} to {@code address} on each named node and collects every node's reply or
+   * failure (an unknown node name is a 404 for that node).
+   *
+   * @param nodes the node names, any group; duplicates are called once
+   * @param address the event-bus address of a consumer on each node
+   * @param body the request body
+   * @return one reply per distinct node, in the order given; never failed by a node's failure
+   */
+  Future<List<NodeReply>> multicall(List<String> nodes, String address, @Nullable Object body);
+
+  /**
+   * As {@link #multicall(List, String, Object)}, with a timeout, headers and a codec.
+   *
+   * @param nodes the node names, any group; duplicates are called once
+   * @param address the event-bus address of a consumer on each node
+   * @param body the request body
+   * @param options the call options
+   * @return one reply per distinct node, in the order given; never failed by a node's failure
+   */
+  Future<List<NodeReply>> multicall(List<String> nodes, String address, @Nullable Object body, CallOptions options);
+
+  /**
+   * Publishes {@code body} on {@code address} to the whole cluster: every consumer of every
+   * node gets it once (nodes of other apps too, as any event-bus publish).
+   *
+   * @param address the event-bus address
+   * @param body the message body
+   * @return completes once the message is handed to the event bus
+   */
+  Future<Void> multicast(String address, @Nullable Object body);
+
+  /**
+   * Publishes {@code body} on {@code address} on exactly the named nodes: every local consumer
+   * of each of them gets it once; unknown node names are skipped.
+   *
+   * @param nodes the node names, any group; duplicates get it once
+   * @param address the event-bus address
+   * @param body the message body
+   * @return completes once the messages are handed to the event bus
+   */
+  Future<Void> multicast(List<String> nodes, String address, @Nullable Object body);
+
+  /**
+   * As {@link #multicast(List, String, Object)}, with headers and a codec.
+   *
+   * @param nodes the node names, any group; duplicates get it once
+   * @param address the event-bus address
+   * @param body the message body
+   * @param options the call options (the timeout is not used)
+   * @return completes once the messages are handed to the event bus
+   */
+  Future<Void> multicast(List<String> nodes, String address, @Nullable Object body, CallOptions options);
+
+  /**
+   * Registers {@code function} under {@code name} on this node, replacing any previous one, so
+   * that {@code multiapply} from any node can run it here.
+   *
+   * <p>Only functions registered this way ever run: nothing is looked up by reflection from a
+   * message, since that would let any cluster member execute arbitrary code (remote code
+   * execution). The function runs on this node's context and must not block; it gets the
+   * caller's arguments and returns a future of a body the event bus can carry (JSON types,
+   * strings, numbers, booleans, buffers, or a type with a default codec). A failure with a
+   * {@link CloisterException} or a {@code ReplyException} keeps its code; any other is a 500.
+   *
+   * @param name the function name
+   * @param function the function
+   * @return this
+   */
+  @Fluent
+  Cloister register(String name, Function<JsonArray, Future<@Nullable Object>> function);
+
+  /**
+   * Removes the function registered under {@code name}; later calls of it are per-node 404s.
+   *
+   * @param name the function name
+   * @return whether a function was registered under that name
+   */
+  boolean unregister(String name);
+
+  /**
+   * Runs the function each sibling (this group, self included) registered under {@code name}.
+   *
+   * @param name the function name
+   * @param args its arguments
+   * @return one result per sibling, in name order; a node without that function gives a 404
+   */
+  Future<List<NodeReply>> multiapply(String name, JsonArray args);
+
+  /**
+   * Runs the function each named node registered under {@code name}.
+   *
+   * @param nodes the node names, any group; duplicates are called once
+   * @param name the function name
+   * @param args its arguments
+   * @return one result per distinct node, in the order given; a node without that function gives a 404
+   */
+  Future<List<NodeReply>> multiapply(List<String> nodes, String name, JsonArray args);
+
+  /**
+   * As {@link #multiapply(List, String, JsonArray)}, with a timeout and headers.
+   *
+   * @param nodes the node names, any group; duplicates are called once
+   * @param name the function name
+   * @param args its arguments
+   * @param options the call options (the codec is not used: arguments travel as JSON)
+   * @return one result per distinct node, in the order given; a node without that function gives a 404
+   */
+  Future<List<NodeReply>> multiapply(List<String> nodes, String name, JsonArray args, CallOptions options);
 }

@@ -6,6 +6,10 @@ import dev.cloister.CloisterListener;
 import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
+import dev.cloister.CallOptions;
+import dev.cloister.NodeReply;
+import dev.cloister.StateChange;
+import dev.cloister.impl.calls.SiblingCalls;
 import dev.cloister.impl.discovery.HostAndPort;
 import dev.cloister.impl.discovery.Sentry;
 import dev.cloister.impl.fsm.Transitions;
@@ -28,10 +32,12 @@ import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.LocalMap;
 import io.vertx.core.shareddata.Shareable;
 import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.streams.ReadStream;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import org.infinispan.manager.EmbeddedCacheManager;
 import org.infinispan.remoting.transport.Address;
@@ -45,6 +51,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Function;
 
 /**
  * The I/O shell around the pure parts: it feeds the member records and the cluster view into
@@ -69,6 +76,7 @@ public final class CloisterImpl implements Cloister, Shareable {
   private final Promise<Void> stopped = Promise.promise();
   private final long startedAt = System.currentTimeMillis();
   private final Closeable closeHook = this::closeWithVertx;
+  private final SiblingCalls calls;
 
   // Confined to the context.
   private CloisterStatus status = CloisterStatus.DOWN;
@@ -112,6 +120,7 @@ public final class CloisterImpl implements Cloister, Shareable {
       listeners.add(instantiate(this.options.getListener()));
     }
     this.state = buildState();
+    this.calls = new SiblingCalls(vertx, this.options.getAddressPrefix(), () -> state);
   }
 
   /**
@@ -264,6 +273,76 @@ public final class CloisterImpl implements Cloister, Shareable {
     return result.future();
   }
 
+  @Override
+  public ReadStream<StateChange> stateStream() {
+    StateStream stream = new StateStream(context, listeners::remove);
+    listeners.add(stream);
+    if (state.getStatus() == CloisterStatus.STOPPED) {
+      stream.end();
+    }
+    return stream;
+  }
+
+  // ---- sibling calls: see SiblingCalls ----
+
+  @Override
+  public Future<List<NodeReply>> multicall(String address, Object body) {
+    return calls.multicall(siblings(), address, body, null);
+  }
+
+  @Override
+  public Future<List<NodeReply>> multicall(List<String> nodes, String address, Object body) {
+    return calls.multicall(nodes, address, body, null);
+  }
+
+  @Override
+  public Future<List<NodeReply>> multicall(List<String> nodes, String address, Object body, CallOptions options) {
+    return calls.multicall(nodes, address, body, options);
+  }
+
+  @Override
+  public Future<Void> multicast(String address, Object body) {
+    return calls.multicast(null, address, body, null);
+  }
+
+  @Override
+  public Future<Void> multicast(List<String> nodes, String address, Object body) {
+    return multicast(nodes, address, body, null);
+  }
+
+  @Override
+  public Future<Void> multicast(List<String> nodes, String address, Object body, CallOptions options) {
+    // A null list here would silently become a cluster-wide publish: refuse it instead.
+    return nodes == null ? Future.failedFuture(new CloisterException(CloisterException.BAD_REQUEST, "no node list given"))
+      : calls.multicast(nodes, address, body, options);
+  }
+
+  @Override
+  public Cloister register(String name, Function<JsonArray, Future<Object>> function) {
+    calls.register(name, function);
+    return this;
+  }
+
+  @Override
+  public boolean unregister(String name) {
+    return calls.functions().unregister(name);
+  }
+
+  @Override
+  public Future<List<NodeReply>> multiapply(String name, JsonArray args) {
+    return calls.multiapply(siblings(), name, args, null);
+  }
+
+  @Override
+  public Future<List<NodeReply>> multiapply(List<String> nodes, String name, JsonArray args) {
+    return calls.multiapply(nodes, name, args, null);
+  }
+
+  @Override
+  public Future<List<NodeReply>> multiapply(List<String> nodes, String name, JsonArray args, CallOptions options) {
+    return calls.multiapply(nodes, name, args, options);
+  }
+
   // ---- start ----
 
   private void doStart() {
@@ -298,7 +377,9 @@ public final class CloisterImpl implements Cloister, Shareable {
       return;
     }
     String nodeId = cm.getNodeId();
-    vertx.executeBlocking(() -> assemble(icm, nodeId), true).onComplete((a, err) -> {
+    // The inbox is reachable before the member record exists, so no member is ever listed
+    // that cannot answer sibling calls yet.
+    calls.open(nodeId, true).compose(v -> vertx.executeBlocking(() -> assemble(icm, nodeId), true)).onComplete((a, err) -> {
       if (err != null) {
         abort(err);
       } else {
@@ -318,6 +399,7 @@ public final class CloisterImpl implements Cloister, Shareable {
     self = new MemberRecord(nodeName, options.getApp(), group, "127.0.0.1", 0, "nonode", startedAt,
       CloisterStatus.NONODE, null);
     membership = new Membership(options.getApp(), List.of(self));
+    calls.open(self.nodeId(), false);
     installRings();
     self = self.report(CloisterStatus.NONODE, checksum);
     membership = new Membership(options.getApp(), List.of(self));
@@ -652,14 +734,15 @@ public final class CloisterImpl implements Cloister, Shareable {
     MembersCache mc = members;
     MemberRecord me = self;
     members = null;
-    Future<Void> left = mc == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+    Future<Void> inboxClosed = calls.close().recover(err -> Future.succeededFuture());
+    Future<Void> left = mc == null ? inboxClosed : inboxClosed.compose(x -> vertx.executeBlocking(() -> {
       try {
         mc.leave(me);
       } finally {
         mc.close();
       }
       return null;
-    }, true);
+    }, true));
     left.onComplete((v, err) -> {
       if (err != null) {
         log.warn(label() + " could not remove its member record: " + err.getMessage());

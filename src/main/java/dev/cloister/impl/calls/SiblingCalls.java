@@ -1,0 +1,280 @@
+package dev.cloister.impl.calls;
+
+import dev.cloister.CallOptions;
+import dev.cloister.CloisterException;
+import dev.cloister.CloisterMember;
+import dev.cloister.CloisterState;
+import dev.cloister.CloisterStatus;
+import dev.cloister.NodeReply;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.json.JsonArray;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * {@code multicall}, {@code multicast} and {@code multiapply}: the caller's side of sibling
+ * calls, plus the {@link NodeInbox} and {@link FunctionRegistry} of this node.
+ *
+ * <p>Node names resolve to Vert.x node ids through the live membership; each node is reached on
+ * its inbox address {@code <prefix>.node.<nodeId>}. The id, not the name, is in the address so
+ * that the inbox can be registered before the member record is written: once a node is listed
+ * as a member anywhere, it already answers calls.
+ */
+public final class SiblingCalls {
+
+  private final Vertx vertx;
+  private final String prefix;
+  private final Supplier<CloisterState> state;
+  private final FunctionRegistry functions = new FunctionRegistry();
+  private final NodeInbox inbox;
+
+  /**
+   * Creates the calls of one node; nothing is registered until {@link #open(String, boolean)}.
+   *
+   * @param vertx the node's Vert.x
+   * @param prefix the event-bus address prefix
+   * @param state the node's current state (live members, group, status)
+   */
+  public SiblingCalls(Vertx vertx, String prefix, Supplier<CloisterState> state) {
+    this.vertx = vertx;
+    this.prefix = prefix;
+    this.state = state;
+    this.inbox = new NodeInbox(vertx, functions);
+  }
+
+  /**
+   * Registers this node's inbox; call on the node's context.
+   *
+   * @param nodeId this node's Vert.x node id
+   * @param clustered whether Vert.x is clustered
+   * @return completes once other nodes can reach the inbox
+   */
+  public Future<Void> open(String nodeId, boolean clustered) {
+    return inbox.open(CallProtocol.inbox(prefix, nodeId), clustered);
+  }
+
+  /**
+   * Unregisters this node's inbox; calls in flight to it get a 503.
+   *
+   * @return completes once unregistered
+   */
+  public Future<Void> close() {
+    return inbox.close();
+  }
+
+  /**
+   * The functions {@code multiapply} may run on this node.
+   *
+   * @return the registry
+   */
+  public FunctionRegistry functions() {
+    return functions;
+  }
+
+  /**
+   * A request to {@code address} on each node.
+   *
+   * @param nodes node names
+   * @param address the address
+   * @param body the body
+   * @param options the options, or {@code null}
+   * @return one reply per distinct node
+   */
+  public Future<List<NodeReply>> multicall(List<String> nodes, String address, Object body, CallOptions options) {
+    if (address == null || address.isEmpty()) {
+      return badRequest("multicall needs an address");
+    }
+    return requestAll(nodes, CallProtocol.CALL, address, body, options);
+  }
+
+  /**
+   * The function {@code name} on each node.
+   *
+   * @param nodes node names
+   * @param name the function name
+   * @param args the arguments, or {@code null} for none
+   * @param options the options, or {@code null}
+   * @return one result per distinct node
+   */
+  public Future<List<NodeReply>> multiapply(List<String> nodes, String name, JsonArray args, CallOptions options) {
+    if (name == null || name.isEmpty()) {
+      return badRequest("multiapply needs a function name");
+    }
+    // Arguments travel as JSON text so the inbox can bound and validate them before decoding.
+    CallOptions o = options == null ? new CallOptions() : new CallOptions(options).setCodecName(null);
+    return requestAll(nodes, CallProtocol.APPLY, name, (args == null ? new JsonArray() : args).toBuffer(), o);
+  }
+
+  /**
+   * A publish on {@code address} on each named node, or to the whole cluster.
+   *
+   * @param nodes node names, or {@code null} for a cluster-wide publish
+   * @param address the address
+   * @param body the body
+   * @param options the options, or {@code null}
+   * @return completes once handed to the event bus
+   */
+  public Future<Void> multicast(List<String> nodes, String address, Object body, CallOptions options) {
+    if (address == null || address.isEmpty()) {
+      return badRequest("multicast needs an address");
+    }
+    CallOptions o = options == null ? new CallOptions() : options;
+    try {
+      if (nodes == null) {
+        DeliveryOptions d = userOptions(o);
+        vertx.eventBus().publish(address, body, d);
+        return Future.succeededFuture();
+      }
+      Map<String, String> ids = nodeIds();
+      if (ids == null) {
+        return notServing();
+      }
+      for (String name : new LinkedHashSet<>(nodes)) {
+        String id = ids.get(name);
+        if (id != null) {
+          vertx.eventBus().send(CallProtocol.inbox(prefix, id), body, protocolOptions(o, CallProtocol.CAST, address));
+        }
+      }
+      return Future.succeededFuture();
+    } catch (RuntimeException e) {
+      // No codec for the body's type: the caller's mistake, reported, not thrown.
+      return Future.failedFuture(new CloisterException(CloisterException.BAD_REQUEST, "cannot multicast: " + e.getMessage()));
+    }
+  }
+
+  private Future<List<NodeReply>> requestAll(List<String> nodes, String op, String target, Object body,
+                                             CallOptions options) {
+    if (nodes == null) {
+      return badRequest("no node list given");
+    }
+    Map<String, String> ids = nodeIds();
+    if (ids == null) {
+      return notServing();
+    }
+    CallOptions o = options == null ? new CallOptions() : options;
+    List<Future<NodeReply>> replies = new ArrayList<>();
+    for (String name : new LinkedHashSet<>(nodes)) {
+      String id = name == null ? null : ids.get(name);
+      if (id == null) {
+        replies.add(Future.succeededFuture(NodeReply.failure(name, ReplyFailure.NO_HANDLERS, CloisterException.NOT_FOUND,
+          "unknown node " + name)));
+      } else {
+        replies.add(request(name, id, op, target, body, o));
+      }
+    }
+    // Every per-node future succeeds (failures are folded into its NodeReply), so all() never fails.
+    return Future.all(replies).map(cf -> {
+      List<NodeReply> out = new ArrayList<>(replies.size());
+      replies.forEach(f -> out.add(f.result()));
+      return out;
+    });
+  }
+
+  private Future<NodeReply> request(String name, String id, String op, String target, Object body, CallOptions o) {
+    DeliveryOptions d = protocolOptions(o, op, target)
+      .addHeader(CallProtocol.TIMEOUT, Long.toString(o.getTimeout()))
+      .setSendTimeout(o.getTimeout() + CallProtocol.CALLER_GRACE);
+    Future<Message<Object>> sent;
+    try {
+      sent = vertx.eventBus().request(CallProtocol.inbox(prefix, id), body, d);
+    } catch (RuntimeException e) {
+      return Future.succeededFuture(NodeReply.failure(name, ReplyFailure.ERROR, CloisterException.BAD_REQUEST,
+        "cannot send: " + e.getMessage()));
+    }
+    return sent.map(reply -> decode(name, reply)).otherwise(err -> failureOf(name, err));
+  }
+
+  private static NodeReply decode(String name, Message<Object> reply) {
+    String outcome = reply.headers().get(CallProtocol.OUTCOME);
+    if (CallProtocol.OK.equals(outcome)) {
+      return NodeReply.success(name, reply.body());
+    }
+    ReplyFailure kind;
+    int code;
+    try {
+      kind = ReplyFailure.valueOf(outcome);
+      code = Integer.parseInt(reply.headers().get(CallProtocol.CODE));
+    } catch (RuntimeException e) {
+      return NodeReply.failure(name, ReplyFailure.ERROR, 500, "malformed reply from " + name);
+    }
+    return NodeReply.failure(name, kind, code, String.valueOf(reply.body()));
+  }
+
+  private static NodeReply failureOf(String name, Throwable err) {
+    if (err instanceof ReplyException re) {
+      return switch (re.failureType()) {
+        case NO_HANDLERS -> NodeReply.failure(name, ReplyFailure.NO_HANDLERS, CloisterException.NOT_FOUND,
+          "node " + name + " does not serve calls (stopped or not started)");
+        case TIMEOUT -> NodeReply.failure(name, ReplyFailure.TIMEOUT, 504, "node " + name + " did not answer in time");
+        case RECIPIENT_FAILURE -> NodeReply.failure(name, ReplyFailure.RECIPIENT_FAILURE, re.failureCode(), re.getMessage());
+        case ERROR -> NodeReply.failure(name, ReplyFailure.ERROR, 500, re.getMessage());
+      };
+    }
+    return NodeReply.failure(name, ReplyFailure.ERROR, 500, String.valueOf(err.getMessage()));
+  }
+
+  private DeliveryOptions protocolOptions(CallOptions o, String op, String target) {
+    DeliveryOptions d = userOptions(o).addHeader(CallProtocol.OP, op).addHeader(CallProtocol.TARGET, target);
+    if (o.getCodecName() != null) {
+      d.addHeader(CallProtocol.CODEC, o.getCodecName());
+    }
+    return d;
+  }
+
+  private static DeliveryOptions userOptions(CallOptions o) {
+    DeliveryOptions d = new DeliveryOptions();
+    o.getHeaders().forEach((k, v) -> {
+      if (!k.regionMatches(true, 0, CallProtocol.RESERVED, 0, CallProtocol.RESERVED.length())) {
+        d.addHeader(k, v);
+      }
+    });
+    if (o.getCodecName() != null) {
+      d.setCodecName(o.getCodecName());
+    }
+    return d;
+  }
+
+  /** Live member name to node id, or {@code null} when this node is not serving calls. */
+  private Map<String, String> nodeIds() {
+    CloisterState s = state.get();
+    CloisterStatus status = s.getStatus();
+    if (status != CloisterStatus.READY && status != CloisterStatus.REHASHING && status != CloisterStatus.NONODE) {
+      return null;
+    }
+    Map<String, String> ids = new HashMap<>();
+    for (CloisterMember m : s.getMembers()) {
+      ids.put(m.getName(), m.getNodeId());
+    }
+    return ids;
+  }
+
+  private static <T> Future<T> badRequest(String message) {
+    return Future.failedFuture(new CloisterException(CloisterException.BAD_REQUEST, message));
+  }
+
+  private <T> Future<T> notServing() {
+    return Future.failedFuture(new CloisterException(CloisterException.NO_QUORUM,
+      "this node is " + state.get().getStatus() + ": sibling calls need a started node"));
+  }
+
+  /**
+   * Registers a function; see {@link FunctionRegistry#register(String, Function)}.
+   *
+   * @param name the name
+   * @param function the function
+   */
+  public void register(String name, Function<JsonArray, Future<Object>> function) {
+    functions.register(name, function);
+  }
+}

@@ -1,0 +1,74 @@
+package dev.cloister.calls;
+
+import dev.cloister.CloisterStatus;
+import dev.cloister.NodeReply;
+import dev.cloister.StateChange;
+import dev.cloister.rxjava3.Cloister;
+import dev.cloister.testing.InJvmCluster;
+import io.reactivex.rxjava3.core.Maybe;
+import io.reactivex.rxjava3.disposables.Disposable;
+import io.vertx.core.json.JsonArray;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import static dev.cloister.testing.InJvmCluster.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The generated RxJava 3 binding: a Flowable of state changes and Singles of per-node replies. */
+class RxCallsTest {
+
+  @Test
+  void aFlowableOfStateChangesSeesTheRehashWhenANodeJoins() {
+    try (InJvmCluster cluster = new InJvmCluster(3)) {
+      InJvmCluster.Node n0 = cluster.start(0, cluster.options(0, 2));
+      InJvmCluster.Node n1 = cluster.start(1, cluster.options(1, 2));
+      await(n0.deployment);
+      await(n1.deployment);
+      Cloister rx = Cloister.newInstance(n0.cloister());
+
+      List<String> seen = new CopyOnWriteArrayList<>();
+      Disposable sub = rx.stateStream().toFlowable()
+        .filter(c -> c.getTo() != CloisterStatus.STOPPING)
+        .map(StateChange::toString)
+        .subscribe(seen::add);
+
+      InJvmCluster.Node n2 = cluster.start(2, cluster.options(2, 2));
+      await(n2.deployment);
+      SiblingCallsTest.waitUntil(() -> seen.contains("REHASHING->READY"), "REHASHING->READY on node0, saw " + seen);
+      assertEquals(List.of("READY->REHASHING", "REHASHING->READY"), seen.subList(0, 2));
+      SiblingCallsTest.waitUntil(() -> rx.siblings().size() == 3, "node0 sees three siblings");
+
+      Cloister.newInstance(n2.cloister()).register("double",
+        args -> Maybe.just(args.getInteger(0) * 2));
+      List<NodeReply> replies = rx.multiapply(List.of("node2", "node1"), "double", new JsonArray().add(21)).blockingGet();
+      assertEquals(42, replies.get(0).getBody());
+      assertEquals(404, replies.get(1).getFailureCode());
+      sub.dispose();
+    }
+  }
+
+  @Test
+  void theStreamEndsWhenTheNodeStops() {
+    io.vertx.core.Vertx vertx = io.vertx.core.Vertx.vertx();
+    try {
+      dev.cloister.Cloister core = dev.cloister.Cloister.create(vertx, new dev.cloister.CloisterOptions());
+      Cloister rx = Cloister.newInstance(core);
+      List<StateChange> seen = new CopyOnWriteArrayList<>();
+      io.reactivex.rxjava3.core.Completable done = rx.stateStream().toFlowable().doOnNext(seen::add).ignoreElements().cache();
+      done.subscribe();
+      assertEquals(CloisterStatus.NONODE, rx.start().blockingGet().getStatus());
+      List<NodeReply> self = rx.multicall(List.of("cloister@nonode"), "nowhere", "x").blockingGet();
+      assertEquals(404, self.get(0).getFailureCode());
+      rx.close().blockingAwait();
+      done.blockingAwait();
+      assertEquals("[DOWN->ASSEMBLING, ASSEMBLING->REHASHING, REHASHING->NONODE, NONODE->STOPPING, STOPPING->STOPPED]",
+        seen.toString());
+      assertTrue(seen.get(seen.size() - 1).getState().getStatus() == CloisterStatus.STOPPED);
+    } finally {
+      await(vertx.close());
+    }
+  }
+}
