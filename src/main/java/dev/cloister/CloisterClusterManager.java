@@ -1,5 +1,6 @@
 package dev.cloister;
 
+import dev.cloister.impl.discovery.DnsDiscovery;
 import dev.cloister.impl.discovery.HostAndPort;
 import dev.cloister.impl.discovery.Sentry;
 import dev.cloister.impl.transport.CacheManagers;
@@ -9,9 +10,17 @@ import io.vertx.core.Completable;
 import io.vertx.core.Vertx;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import org.infinispan.manager.DefaultCacheManager;
+import io.vertx.core.Future;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
 import org.jgroups.JChannel;
+import org.jgroups.protocols.FD_SOCK2;
+import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.TCPPING;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -23,13 +32,23 @@ import java.util.List;
  * <pre>{@code
  * Vertx.builder().withClusterManager(new CloisterClusterManager(options)).buildClustered()
  * }</pre>
+ *
+ * <p>With a DNS sentry, the name is resolved before the node joins (and the transport binds to
+ * the local address found in the answer unless {@code clusterHost} says otherwise), then
+ * re-resolved every {@code discoveryInterval} for the node's whole life: new addresses are
+ * contacted without a restart.
  */
 public class CloisterClusterManager extends InfinispanClusterManager {
 
+  private static final Logger log = LoggerFactory.getLogger(CloisterClusterManager.class);
+
   private final DefaultCacheManager cacheManager;
   private final CloisterOptions options;
-  private final ClusterBinding binding;
+  private final Sentry sentry;
+  private final JChannel channel;
+  private ClusterBinding binding;
   private Vertx vertx;
+  private DnsDiscovery discovery;
 
   /** Creates a cluster manager configured by the {@code CLOISTER_*} environment variables (containers). */
   public CloisterClusterManager() {
@@ -51,10 +70,13 @@ public class CloisterClusterManager extends InfinispanClusterManager {
     this.cacheManager = prepared.cacheManager;
     this.options = prepared.options;
     this.binding = prepared.binding;
+    this.sentry = prepared.sentry;
+    this.channel = prepared.channel;
   }
 
   /** What the constructor computes before the superclass needs the cache manager. */
-  private record Prepared(CloisterOptions options, ClusterBinding binding, DefaultCacheManager cacheManager) {
+  private record Prepared(CloisterOptions options, Sentry sentry, ClusterBinding binding, JChannel channel,
+                          DefaultCacheManager cacheManager) {
     static Prepared of(CloisterOptions options) {
       Sentry sentry = Sentry.parse(options.getSentry(), portOf(options));
       ClusterBinding binding = ClusterBinding.choose(options, sentry);
@@ -64,7 +86,7 @@ public class CloisterClusterManager extends InfinispanClusterManager {
       }
       try {
         JChannel channel = JGroupsStack.channel(binding, seeds);
-        return new Prepared(options, binding, CacheManagers.create(channel, "cloister-" + options.getApp()));
+        return new Prepared(options, sentry, binding, channel, CacheManagers.create(channel, "cloister-" + options.getApp()));
       } catch (Exception e) {
         throw new IllegalStateException("Cannot build the cluster transport on " + binding.host().getHostAddress()
           + ":" + binding.port() + ": " + e.getMessage(), e);
@@ -93,21 +115,79 @@ public class CloisterClusterManager extends InfinispanClusterManager {
 
   @Override
   public void join(Completable<Void> promise) {
-    vertx.<Void>executeBlocking(() -> {
+    Future<Void> discovered = Future.succeededFuture();
+    if (sentry.isDns()) {
+      List<HostAndPort> servers = new ArrayList<>();
+      options.getDnsServers().forEach(s -> servers.add(HostAndPort.parse(s, 53)));
+      discovery = new DnsDiscovery(vertx, sentry, servers, options.getDiscoveryInterval(), options.getAddressPrefix(),
+        this::seed);
+      discovered = discovery.resolveOnce().map(seeds -> {
+        bindToAnswer(seeds);
+        seed(seeds);
+        return null;
+      });
+    }
+    discovered.compose(x -> vertx.<Void>executeBlocking(() -> {
       cacheManager.start();
       return null;
-    }, false).onComplete((v, err) -> {
+    }, false)).onComplete((v, err) -> {
       if (err != null) {
         promise.fail(new IllegalStateException("Cannot join the cluster from " + binding.host().getHostAddress()
           + ":" + binding.port() + " (port range " + binding.portRange() + "): " + err.getMessage(), err));
       } else {
-        super.join(promise);
+        super.join((v2, err2) -> {
+          if (err2 == null && discovery != null) {
+            discovery.start();
+          }
+          promise.complete(v2, err2);
+        });
       }
     });
   }
 
+  /** Gives TCPPING the seeds: discovery (and MERGE3's checks) contact them from now on. */
+  private void seed(List<HostAndPort> seeds) {
+    List<InetSocketAddress> hosts = new ArrayList<>();
+    for (HostAndPort s : seeds) {
+      hosts.add(new InetSocketAddress(s.host(), s.port()));
+    }
+    if (hosts.isEmpty()) {
+      hosts.add(new InetSocketAddress(binding.host(), binding.port()));
+    }
+    TCPPING ping = channel.getProtocolStack().findProtocol(TCPPING.class);
+    ping.setInitialHosts(hosts);
+  }
+
+  /**
+   * Cloister's rule for a DNS sentry: without {@code clusterHost} (or {@code loopback}), bind to
+   * the address of this host that the DNS answer names. Only before the transport starts.
+   */
+  private void bindToAnswer(List<HostAndPort> seeds) {
+    if (options.getClusterHost() != null || options.isLoopback()) {
+      return;
+    }
+    for (HostAndPort s : seeds) {
+      try {
+        InetAddress a = InetAddress.getByName(s.host());
+        if (!a.isLoopbackAddress() && ClusterBinding.isLocal(a) && !a.equals(binding.host())) {
+          log.info("Binding the cluster transport to " + a.getHostAddress() + ", this host's address in the DNS answer");
+          binding = new ClusterBinding(a, binding.port(), binding.portRange());
+          channel.getProtocolStack().<TCP>findProtocol(TCP.class).setBindAddress(a);
+          channel.getProtocolStack().<FD_SOCK2>findProtocol(FD_SOCK2.class).setBindAddress(a);
+          return;
+        }
+      } catch (UnknownHostException ignored) {
+        // an address from the resolver is always parseable; nothing to bind to otherwise
+      }
+    }
+  }
+
   @Override
   public void leave(Completable<Void> promise) {
+    if (discovery != null) {
+      discovery.close();
+      discovery = null;
+    }
     super.leave((v, err) -> vertx.<Void>executeBlocking(() -> {
       cacheManager.stop();
       return null;

@@ -10,6 +10,8 @@ import dev.cloister.CallOptions;
 import dev.cloister.NodeReply;
 import dev.cloister.StateChange;
 import dev.cloister.impl.calls.SiblingCalls;
+import dev.cloister.CloisterClusterManager;
+import dev.cloister.impl.discovery.DnsDiscovery;
 import dev.cloister.impl.discovery.HostAndPort;
 import dev.cloister.impl.discovery.Sentry;
 import dev.cloister.impl.fsm.Transitions;
@@ -89,6 +91,11 @@ public final class CloisterImpl implements Cloister, Shareable {
   private Rings rings = Rings.EMPTY;
   private long version;
   private MessageConsumer<Object> whoisConsumer;
+  private final Sentry sentry;
+  private boolean discovered;
+  private Assembled pendingAssembly;
+  private MessageConsumer<JsonObject> discoveryConsumer;
+  private DnsDiscovery ownDiscovery;
   private List<String> expected = List.of();
   private final Set<String> knownNodeIds = new HashSet<>();
   private final Set<String> purging = new HashSet<>();
@@ -116,6 +123,8 @@ public final class CloisterImpl implements Cloister, Shareable {
     this.vertx = (VertxInternal) vertx;
     this.context = this.vertx.getOrCreateContext();
     this.group = this.options.effectiveGroup();
+    this.sentry = Sentry.parse(this.options.getSentry(), this.options.getClusterPort() == 0
+      ? CloisterOptions.DEFAULT_CLUSTER_PORT : this.options.getClusterPort());
     if (this.options.getListener() != null) {
       listeners.add(instantiate(this.options.getListener()));
     }
@@ -362,6 +371,9 @@ public final class CloisterImpl implements Cloister, Shareable {
     // network hop; another node is asked through sibling calls.
     whoisConsumer = vertx.eventBus().localConsumer(options.getAddressPrefix() + ".whois", new WhoisEndpoint(this));
     fire(Trigger.START);
+    if (sentry.isDns()) {
+      watchDiscovery();
+    }
     if (options.getStartTimeout() > 0) {
       startTimer = vertx.setTimer(options.getStartTimeout(), id -> onStartTimeout());
     }
@@ -386,6 +398,46 @@ public final class CloisterImpl implements Cloister, Shareable {
         onAssembled(a);
       }
     });
+  }
+
+  /**
+   * Follows what the DNS sentry lists: the transport's discovery publishes it; on a cluster
+   * manager that is not Cloister's, this node resolves the name itself (only to know who is
+   * expected: that transport's discovery is the user's).
+   */
+  private void watchDiscovery() {
+    discoveryConsumer = vertx.eventBus().localConsumer(options.getAddressPrefix() + ".discovery",
+      m -> onDiscovery(m.body()));
+    Object latest = vertx.sharedData().getLocalMap(DnsDiscovery.MAP).get(DnsDiscovery.KEY);
+    if (latest instanceof JsonObject j) {
+      onDiscovery(j);
+    }
+    if (vertx.isClustered() && !(vertx.clusterManager() instanceof CloisterClusterManager)) {
+      List<HostAndPort> servers = new ArrayList<>();
+      options.getDnsServers().forEach(x -> servers.add(HostAndPort.parse(x, 53)));
+      ownDiscovery = new DnsDiscovery(vertx, sentry, servers, options.getDiscoveryInterval(),
+        options.getAddressPrefix(), seeds -> { });
+      ownDiscovery.resolveOnce();
+      ownDiscovery.start();
+    }
+  }
+
+  private void onDiscovery(JsonObject event) {
+    if (!sentry.dnsName().equals(event.getString("name"))) {
+      return;
+    }
+    List<String> seeds = new ArrayList<>();
+    event.getJsonArray("seeds", new io.vertx.core.json.JsonArray()).forEach(x -> seeds.add(String.valueOf(x)));
+    expected = List.copyOf(seeds);
+    discovered |= !seeds.isEmpty();
+    if (pendingAssembly != null && discovered) {
+      Assembled p = pendingAssembly;
+      pendingAssembly = null;
+      assembled(p);
+      refresh();
+    } else if (status != CloisterStatus.STOPPING && status != CloisterStatus.STOPPED) {
+      publish();
+    }
   }
 
   private void startAlone() {
@@ -441,8 +493,6 @@ public final class CloisterImpl implements Cloister, Shareable {
   }
 
   private List<String> expectedSeeds() {
-    Sentry sentry = Sentry.parse(options.getSentry(), options.getClusterPort() == 0
-      ? CloisterOptions.DEFAULT_CLUSTER_PORT : options.getClusterPort());
     List<String> out = new ArrayList<>();
     for (HostAndPort seed : sentry.staticSeeds()) {
       try {
@@ -464,10 +514,22 @@ public final class CloisterImpl implements Cloister, Shareable {
       }, true);
       return;
     }
+    if (sentry.isDns() && options.getConsensus() > 1 && !discovered) {
+      // Nobody listed under the name yet (NXDOMAIN, no records): still assembling.
+      log.info(label() + " waiting for DNS sentry " + sentry.dnsName() + " to list nodes");
+      pendingAssembly = a;
+      return;
+    }
+    assembled(a);
+  }
+
+  private void assembled(Assembled a) {
     members = a.members;
     self = a.self;
     nodeName = self.name();
-    expected = a.expected;
+    if (sentry.isStatic()) {
+      expected = a.expected;
+    }
     membership = Membership.of(options.getApp(), a.snapshot.records().values(), a.snapshot.view());
     version = 1;
     installRings();
@@ -731,8 +793,17 @@ public final class CloisterImpl implements Cloister, Shareable {
       whoisConsumer.unregister();
       whoisConsumer = null;
     }
-    MembersCache mc = members;
-    MemberRecord me = self;
+    if (discoveryConsumer != null) {
+      discoveryConsumer.unregister();
+      discoveryConsumer = null;
+    }
+    if (ownDiscovery != null) {
+      ownDiscovery.close();
+      ownDiscovery = null;
+    }
+    MembersCache mc = pendingAssembly != null ? pendingAssembly.members : members;
+    MemberRecord me = pendingAssembly != null ? pendingAssembly.self : self;
+    pendingAssembly = null;
     members = null;
     Future<Void> inboxClosed = calls.close().recover(err -> Future.succeededFuture());
     Future<Void> left = mc == null ? inboxClosed : inboxClosed.compose(x -> vertx.executeBlocking(() -> {

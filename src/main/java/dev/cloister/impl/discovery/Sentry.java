@@ -65,9 +65,14 @@ public final class Sentry {
       return staticList(List.of(), defaultPort);
     }
     if (value instanceof JsonArray array) {
-      return parseList(array.getList(), value, defaultPort);
+      return parse(array.getList(), defaultPort);
     }
     if (value instanceof List<?> list) {
+      // The options keep the sentry as a list: a list of one entry means what that entry means
+      // written alone, so ["cloister.local"] is a DNS name, as "cloister.local" is.
+      if (list.size() == 1 && list.get(0) instanceof String only && !only.isBlank()) {
+        return parseString(only, defaultPort);
+      }
       return parseList(list, value, defaultPort);
     }
     if (value instanceof String string) {

@@ -172,4 +172,14 @@ class SentryTest {
     assertEquals(Sentry.parse("app.test", PORT), Sentry.parse("APP.test.", PORT));
     assertEquals(Sentry.parse("a:1,b:2", PORT).hashCode(), Sentry.parse(List.of("a:1", "b:2"), PORT).hashCode());
   }
+
+  @org.junit.jupiter.api.Test
+  void aListOfOneNameIsTheDnsNameAsTheOptionsKeepIt() {
+    Sentry listed = Sentry.parse(java.util.List.of("cloister.local"), PORT);
+    org.junit.jupiter.api.Assertions.assertTrue(listed.isDns());
+    org.junit.jupiter.api.Assertions.assertEquals("cloister.local", listed.dnsName());
+    org.junit.jupiter.api.Assertions.assertTrue(Sentry.parse(new io.vertx.core.json.JsonArray().add("_c._tcp.svc.local"), PORT).isSrv());
+    org.junit.jupiter.api.Assertions.assertTrue(Sentry.parse(java.util.List.of("node1:7800"), PORT).isStatic());
+    org.junit.jupiter.api.Assertions.assertTrue(Sentry.parse(java.util.List.of("10.0.0.1"), PORT).isStatic());
+  }
 }
