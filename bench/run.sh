@@ -8,6 +8,11 @@ usage() {
 usage: bench/run.sh COMMAND [JMH options...]
 
 commands:
+  cluster [RUNS]  cluster timings on real clusters (default 7 runs each): Cloister's time to
+         READY after the last node's join beside the bare join, kill -9 of one of three node
+         JVMs to the survivors' new ring, graceful leave, one node JVM from launch to READY
+  calls  multicall to 3 nodes and whois over the event bus beside a bare event-bus request
+         (p50/p99 latency, throughput) on a 3-node cluster in one JVM
   ring   ring lookup ns and allocation (JMH, -prof gc) for Cloister's ring, libring's
          algorithm, jump hash and rendezvous at N = 3, 10, 100, 1000; then balance,
          key movement on join and leave, and rebuild time (plain Java tables);
@@ -37,6 +42,15 @@ case "$cmd" in
     grep -E '^Benchmark|ns/op|B/op' target/ring-jmh.txt
     echo
     java -Xmx3g -cp "$CP" dev.cloister.bench.ring.RingQuality
+    ;;
+  cluster)
+    build
+    java -Djava.net.preferIPv4Stack=true -cp "$CP" dev.cloister.bench.cluster.ClusterBench "$@"
+    ;;
+  calls)
+    # Runs on the library's test class path: it reuses the in-JVM cluster of the tests.
+    (cd .. && mvn -q -B test-compile exec:java -Dexec.classpathScope=test \
+      -Dexec.mainClass=dev.cloister.bench.CallsBench -Djava.net.preferIPv4Stack=true)
     ;;
   ""|-h|--help|help)
     usage

@@ -97,18 +97,43 @@ public final class CallsBench {
         return replies;
       });
 
+      // whois over the event bus beside a bare local request that replies a JSON object of the same shape.
+      io.vertx.core.json.JsonObject answer = new io.vertx.core.json.JsonObject().put("node", "node1")
+        .put("group", "cloister").put("ringVersion", 3);
+      // On its own context, as Cloister's whois consumer is: both pay the same hand-off between event loops.
+      Promise<Void> localReg = Promise.promise();
+      ((io.vertx.core.internal.VertxInternal) caller.vertx).createEventLoopContext().runOnContext(vv ->
+        eb.localConsumer("bench.local", m -> m.reply(answer)).completion().onComplete(localReg));
+      await(localReg.future());
+      int[] k = {0};
+      Supplier<Future<?>> bareLocal = () -> eb.request("bench.local",
+        new io.vertx.core.json.JsonObject().put("key", "user-" + (k[0]++ & 1023)));
+      Supplier<Future<?>> whois = () -> eb.request("cloister.whois",
+        new io.vertx.core.json.JsonObject().put("key", "user-" + (k[0]++ & 1023)));
+
       sequential(context, bare, WARMUP);
       sequential(context, relay, WARMUP);
       sequential(context, multicall, WARMUP);
+      sequential(context, bareLocal, WARMUP);
+      sequential(context, whois, WARMUP);
       // Interleaved blocks, so that both see the same machine load (other builds run here too).
       long[] bareNs = new long[MEASURED];
       long[] callNs = new long[MEASURED];
       long[] relayNs = new long[MEASURED];
+      long[] localNs = new long[MEASURED];
+      long[] whoisNs = new long[MEASURED];
       for (int done = 0; done < MEASURED; done += BLOCK) {
         System.arraycopy(sequential(context, bare, BLOCK), 0, bareNs, done, BLOCK);
         System.arraycopy(sequential(context, relay, BLOCK), 0, relayNs, done, BLOCK);
         System.arraycopy(sequential(context, multicall, BLOCK), 0, callNs, done, BLOCK);
+        System.arraycopy(sequential(context, bareLocal, BLOCK), 0, localNs, done, BLOCK);
+        System.arraycopy(sequential(context, whois, BLOCK), 0, whoisNs, done, BLOCK);
       }
+      double localTput = Math.max(throughput(context, bareLocal), throughput(context, bareLocal));
+      double whoisTput = Math.max(throughput(context, whois), throughput(context, whois));
+      Arrays.sort(localNs);
+      Arrays.sort(whoisNs);
+      long apiNs = whoisApiNs(cloister);
       double bareTput = throughput(context, bare);
       double relayTput = throughput(context, relay);
       double callTput = throughput(context, multicall);
@@ -132,8 +157,34 @@ public final class CallsBench {
         100.0 * (pct(callNs, 99) - pct(bareNs, 99)) / pct(bareNs, 99));
       System.out.printf("multicall over the hand-written relay at p50: %+.1f%%%n",
         100.0 * (pct(callNs, 50) - pct(relayNs, 50)) / pct(relayNs, 50));
+      System.out.println();
+      System.out.println("| operation | p50 µs | p99 µs | throughput ops/s |");
+      System.out.println("|---|---:|---:|---:|");
+      row("bare local request, JSON reply", localNs, localTput);
+      row("whois over the event bus (cloister.whois)", whoisNs, whoisTput);
+      System.out.printf("whois overhead over the bare local request at p50: %+.1f%%%n",
+        100.0 * (pct(whoisNs, 50) - pct(localNs, 50)) / pct(localNs, 50));
+      System.out.printf("whois(key) called directly: %d ns per call%n", apiNs);
     }
     System.exit(0);
+  }
+
+  /** Mean ns of a direct whois() call, over a million calls after a warm-up. */
+  private static long whoisApiNs(Cloister cloister) {
+    String[] keys = new String[1024];
+    for (int i = 0; i < keys.length; i++) {
+      keys[i] = "user-" + i;
+    }
+    int sink = 0;
+    for (int i = 0; i < 2_000_000; i++) {
+      sink += cloister.whois(keys[i & 1023]).length();
+    }
+    long t0 = System.nanoTime();
+    for (int i = 0; i < 1_000_000; i++) {
+      sink += cloister.whois(keys[i & 1023]).length();
+    }
+    long ns = (System.nanoTime() - t0) / 1_000_000;
+    return sink == 0 ? -1 : ns;
   }
 
   private static void row(String name, long[] sortedNs, double tput) {
