@@ -5,6 +5,7 @@ import dev.cloister.impl.discovery.HostAndPort;
 import dev.cloister.impl.discovery.Sentry;
 import dev.cloister.impl.transport.CacheManagers;
 import dev.cloister.impl.transport.ClusterBinding;
+import dev.cloister.impl.transport.ClusterSecret;
 import dev.cloister.impl.transport.JGroupsStack;
 import io.vertx.core.Completable;
 import io.vertx.core.Vertx;
@@ -41,6 +42,8 @@ import java.util.List;
 public class CloisterClusterManager extends InfinispanClusterManager {
 
   private static final Logger log = LoggerFactory.getLogger(CloisterClusterManager.class);
+  /** How long after joining a node that is still alone checks whether seeds answer. */
+  private static final long ALONE_CHECK_DELAY = 3000;
 
   private final DefaultCacheManager cacheManager;
   private final CloisterOptions options;
@@ -85,7 +88,8 @@ public class CloisterClusterManager extends InfinispanClusterManager {
         seeds.add(new InetSocketAddress(seed.host(), seed.port()));
       }
       try {
-        JChannel channel = JGroupsStack.channel(binding, seeds);
+        JChannel channel = JGroupsStack.channel(binding, seeds, options.getClusterSecret() == null ? null
+          : ClusterSecret.key(options.getClusterSecret(), options.getApp()));
         return new Prepared(options, sentry, binding, channel, CacheManagers.create(channel, "cloister-" + options.getApp()));
       } catch (Exception e) {
         throw new IllegalStateException("Cannot build the cluster transport on " + binding.host().getHostAddress()
@@ -139,8 +143,44 @@ public class CloisterClusterManager extends InfinispanClusterManager {
           if (err2 == null && discovery != null) {
             discovery.start();
           }
+          if (err2 == null) {
+            vertx.setTimer(ALONE_CHECK_DELAY, id -> checkAlone());
+          }
           promise.complete(v2, err2);
         });
+      }
+    });
+  }
+
+  /**
+   * A node that stays alone while a seed accepts connections on its cluster port is usually
+   * refused by that cluster: say so, since nothing else would tell this node why.
+   */
+  private void checkAlone() {
+    vertx.<String>executeBlocking(() -> {
+      if (!isActive() || cacheManager.getMembers() == null || cacheManager.getMembers().size() != 1) {
+        return null;
+      }
+      TCPPING ping = channel.getProtocolStack().findProtocol(TCPPING.class);
+      for (org.jgroups.PhysicalAddress seed : ping.getInitialHosts()) {
+        org.jgroups.stack.IpAddress ip = (org.jgroups.stack.IpAddress) seed;
+        if (ip.getIpAddress().equals(binding.host()) && ip.getPort() == binding.port()) {
+          continue;
+        }
+        try (java.net.Socket s = new java.net.Socket()) {
+          s.connect(new InetSocketAddress(ip.getIpAddress(), ip.getPort()), 300);
+          return ip.toString();
+        } catch (java.io.IOException closed) {
+          // nobody there: being alone is expected
+        }
+      }
+      return null;
+    }, false).onSuccess(answering -> {
+      if (answering != null) {
+        log.warn("This node is alone in its cluster, yet " + answering + " accepts connections on its cluster port: "
+          + "nodes whose clusterSecret differs (or is missing on one side) never join each other, and nodes of "
+          + "another app form another cluster. Check that every node of app '" + options.getApp()
+          + "' has the same clusterSecret.");
       }
     });
   }

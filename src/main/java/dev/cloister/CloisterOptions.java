@@ -43,6 +43,7 @@ public class CloisterOptions {
   private QuorumLossPolicy quorumLossPolicy = QuorumLossPolicy.KEEP;
   private String addressPrefix = DEFAULT_ADDRESS_PREFIX;
   private boolean loopback;
+  private String clusterSecret;
 
   /** Creates options with every default. */
   public CloisterOptions() {
@@ -282,6 +283,20 @@ public class CloisterOptions {
   }
 
   /**
+   * @return the shared secret that encrypts cluster traffic; nodes without it never join, or
+   *     {@code null} for none
+   */
+  public String getClusterSecret() {
+    return clusterSecret;
+  }
+
+  /** @param clusterSecret at least 16 characters, the same on every node of the app @return this */
+  public CloisterOptions setClusterSecret(String clusterSecret) {
+    this.clusterSecret = clusterSecret;
+    return this;
+  }
+
+  /**
    * The group this node joins: {@link #getGroup()}, or the app name when unset.
    *
    * @return the effective group
@@ -292,6 +307,10 @@ public class CloisterOptions {
 
   @Override
   public String toString() {
-    return toJson().encode();
+    JsonObject json = toJson();
+    if (clusterSecret != null) {
+      json.put("clusterSecret", "****");
+    }
+    return json.encode();
   }
 }

@@ -81,7 +81,10 @@ public final class OptionTable {
       (o, v) -> o.setQuorumLossPolicy((QuorumLossPolicy) v), (v, o) -> v != null ? null : "must be keep or protect"),
     new Option("addressPrefix", Kind.STRING, CloisterOptions::getAddressPrefix, (o, v) -> o.setAddressPrefix((String) v),
       NAME_RULE),
-    new Option("loopback", Kind.BOOLEAN, CloisterOptions::isLoopback, (o, v) -> o.setLoopback((Boolean) v), ANY)
+    new Option("loopback", Kind.BOOLEAN, CloisterOptions::isLoopback, (o, v) -> o.setLoopback((Boolean) v), ANY),
+    new Option("clusterSecret", Kind.STRING, CloisterOptions::getClusterSecret,
+      (o, v) -> o.setClusterSecret((String) v),
+      (v, o) -> v == null || ((String) v).length() >= 16 ? null : "must be at least 16 characters")
   );
 
   /**
@@ -112,8 +115,9 @@ public final class OptionTable {
         try {
           option.set.accept(options, fromString(option, raw.trim()));
         } catch (IllegalArgumentException e) {
+          String shown = option.name.equals("clusterSecret") ? "(hidden)" : "'" + raw + "'";
           throw new IllegalArgumentException("Invalid Cloister option " + option.name + " (from " + option.env()
-            + ") = '" + raw + "': " + e.getMessage(), e);
+            + ") = " + shown + ": " + e.getMessage(), e);
         }
       }
     }
@@ -135,7 +139,8 @@ public final class OptionTable {
         problem = e.getMessage();
       }
       if (problem != null) {
-        throw new IllegalArgumentException("Invalid Cloister option " + option.name + " = " + render(value) + ": " + problem);
+        String shown = option.name.equals("clusterSecret") ? "(hidden)" : render(value);
+        throw new IllegalArgumentException("Invalid Cloister option " + option.name + " = " + shown + ": " + problem);
       }
     }
   }

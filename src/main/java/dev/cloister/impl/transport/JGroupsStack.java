@@ -7,6 +7,7 @@ import org.jgroups.protocols.FD_SOCK2;
 import org.jgroups.protocols.FRAG4;
 import org.jgroups.protocols.MERGE3;
 import org.jgroups.protocols.MFC;
+import org.jgroups.protocols.SYM_ENCRYPT;
 import org.jgroups.protocols.TCP;
 import org.jgroups.protocols.TCPPING;
 import org.jgroups.protocols.UFC;
@@ -17,6 +18,7 @@ import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
 import org.jgroups.stack.Protocol;
 
+import javax.crypto.SecretKey;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
@@ -30,6 +32,12 @@ import java.util.List;
  * {@link #FD_SOCK_CONNECT_TIMEOUT} plus the {@link #VERIFY_SUSPECT_TIMEOUT} check; FD_ALL3
  * heartbeats catch a hung or unreachable peer whose socket stays open; a short GMS join timeout
  * lets the first node form a cluster alone quickly.
+ *
+ * <p>With a cluster key, SYM_ENCRYPT (AES/CBC, below NAKACK2 as JGroups recommends) encrypts every
+ * message above it, which is all cluster data: Infinispan's replication, member records, event-bus
+ * subscriptions. It drops messages without its header (a node without the secret) and messages
+ * of another key version from non-members (a node with a wrong secret), so such nodes never join.
+ * Discovery, merge and failure-detection traffic below it carries addresses and heartbeats only.
  */
 public final class JGroupsStack {
 
@@ -52,10 +60,12 @@ public final class JGroupsStack {
    *
    * @param binding where to bind
    * @param seeds the initial hosts for discovery (may be empty: this node alone)
+   * @param key the cluster key (see {@link ClusterSecret}), or {@code null} for no encryption
    * @return a channel that Infinispan's transport will connect
    * @throws Exception when JGroups refuses the stack
    */
-  public static JChannel channel(ClusterBinding binding, List<InetSocketAddress> seeds) throws Exception {
+  public static JChannel channel(ClusterBinding binding, List<InetSocketAddress> seeds, SecretKey key)
+    throws Exception {
     TCP tcp = new TCP();
     tcp.setBindAddress(binding.host());
     tcp.setBindPort(binding.port());
@@ -91,10 +101,14 @@ public final class JGroupsStack {
     GMS gms = new GMS().setJoinTimeout(JOIN_TIMEOUT);
     gms.setValue("print_local_addr", false);
 
-    Protocol[] stack = {
-      tcp, ping, merge, fdSock, fdAll, verify, new BARRIER(), nakack, new UNICAST3(), new STABLE(), gms,
-      new UFC(), new MFC(), new FRAG4()
-    };
-    return new JChannel(stack);
+    List<Protocol> stack = new ArrayList<>(List.of(tcp, ping, merge, fdSock, fdAll, verify, new BARRIER()));
+    if (key != null) {
+      SYM_ENCRYPT encrypt = new SYM_ENCRYPT().setSecretKey(key);
+      encrypt.setValue("sym_algorithm", "AES/CBC/PKCS5Padding");
+      encrypt.setValue("sym_iv_length", 16);
+      stack.add(encrypt);
+    }
+    stack.addAll(List.of(nakack, new UNICAST3(), new STABLE(), gms, new UFC(), new MFC(), new FRAG4()));
+    return new JChannel(stack.toArray(new Protocol[0]));
   }
 }
