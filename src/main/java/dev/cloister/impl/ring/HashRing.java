@@ -103,7 +103,7 @@ public final class HashRing {
    * @param vnodes the number of points per member, from 1 to {@link #MAX_VNODES}
    * @return the ring
    * @throws IllegalArgumentException if a name is null, vnodes is out of range, or the ring
-   *     would hold more than 2^28 points
+   *     would hold more than {@link #MAX_MEMBERS} members or 2^28 points
    */
   public static HashRing of(Collection<String> members, int vnodes) {
     Objects.requireNonNull(members, "members");
@@ -259,7 +259,7 @@ public final class HashRing {
     return KeyHash.hash(text.toString());
   }
 
-  /** The packed, sign-flipped point {@code i} (from 0) of the member at {@code index}, given its stream state. */
+  /** A packed, sign-flipped point of the member at {@code index}, from the state of its stream. */
   private static long point(long state, int index) {
     return ((mix(state) & ~OWNER_MASK) | index) ^ Long.MIN_VALUE;
   }
