@@ -94,7 +94,8 @@ public final class CloisterImpl implements Cloister, Shareable {
   private final Sentry sentry;
   private boolean discovered;
   private Assembled pendingAssembly;
-  private MessageConsumer<JsonObject> discoveryConsumer;
+  private MessageConsumer<Object> discoveryConsumer;
+  private boolean warnedDiscovery;
   private DnsDiscovery ownDiscovery;
   private List<String> expected = List.of();
   private final Set<String> knownNodeIds = new HashSet<>();
@@ -408,10 +409,7 @@ public final class CloisterImpl implements Cloister, Shareable {
   private void watchDiscovery() {
     discoveryConsumer = vertx.eventBus().localConsumer(options.getAddressPrefix() + ".discovery",
       m -> onDiscovery(m.body()));
-    Object latest = vertx.sharedData().getLocalMap(DnsDiscovery.MAP).get(DnsDiscovery.KEY);
-    if (latest instanceof JsonObject j) {
-      onDiscovery(j);
-    }
+    onDiscovery(vertx.sharedData().getLocalMap(DnsDiscovery.MAP).get(DnsDiscovery.KEY));
     if (vertx.isClustered() && !(vertx.clusterManager() instanceof CloisterClusterManager)) {
       List<HostAndPort> servers = new ArrayList<>();
       options.getDnsServers().forEach(x -> servers.add(HostAndPort.parse(x, 53)));
@@ -422,12 +420,27 @@ public final class CloisterImpl implements Cloister, Shareable {
     }
   }
 
-  private void onDiscovery(JsonObject event) {
-    if (!sentry.dnsName().equals(event.getString("name"))) {
+  private void onDiscovery(Object body) {
+    if (body == null) {
       return;
     }
     List<String> seeds = new ArrayList<>();
-    event.getJsonArray("seeds", new io.vertx.core.json.JsonArray()).forEach(x -> seeds.add(String.valueOf(x)));
+    try {
+      JsonObject event = (JsonObject) body;
+      if (!sentry.dnsName().equals(event.getString("name"))) {
+        return;
+      }
+      for (Object seed : event.getJsonArray("seeds")) {
+        seeds.add(HostAndPort.parse((String) seed, sentry.defaultPort()).toString());
+      }
+    } catch (RuntimeException bad) {
+      // Anyone in this Vert.x may publish here: what is not a discovery event is ignored, once said.
+      if (!warnedDiscovery) {
+        warnedDiscovery = true;
+        log.warn(label() + " ignoring an invalid message on " + options.getAddressPrefix() + ".discovery: " + bad);
+      }
+      return;
+    }
     expected = List.copyOf(seeds);
     discovered |= !seeds.isEmpty();
     if (pendingAssembly != null && discovered) {

@@ -150,4 +150,23 @@ class DnsClusterTest {
       assertTrue(n.state().getMissing().isEmpty(), n.state().getMissing().toString());
     }
   }
+
+  @Test
+  void junkOnTheDiscoveryAddressIsIgnored() {
+    dns.addA(NAME, "127.0.0.2");
+    Node a = start("127.0.0.2", 1);
+    await(a.deployment);
+    for (Object junk : List.of("text", 42, new io.vertx.core.json.JsonObject().put("name", NAME).put("seeds", "x"),
+      new io.vertx.core.json.JsonObject().put("name", NAME).put("seeds", new io.vertx.core.json.JsonArray().add(7)),
+      new io.vertx.core.json.JsonObject().put("name", NAME).put("seeds", new io.vertx.core.json.JsonArray().add("::bad")),
+      new io.vertx.core.json.JsonObject())) {
+      a.vertx.eventBus().publish("cloister.discovery", junk);
+    }
+    dns.addA(NAME, "127.0.0.3");
+    String second = "127.0.0.3:" + port;
+    eventually("real discovery goes on", () -> a.state().getMissing().equals(List.of(second)),
+      () -> a.state().getMissing());
+    assertEquals(CloisterStatus.READY, a.state().getStatus());
+    assertEquals("n-127.0.0.2", a.cloister().whois("k"));
+  }
 }
