@@ -12,9 +12,11 @@ import org.infinispan.notifications.Listener;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryModified;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryRemoved;
+import org.infinispan.notifications.cachelistener.annotation.TopologyChanged;
 import org.infinispan.notifications.cachelistener.event.CacheEntryCreatedEvent;
 import org.infinispan.notifications.cachelistener.event.CacheEntryModifiedEvent;
 import org.infinispan.notifications.cachelistener.event.CacheEntryRemovedEvent;
+import org.infinispan.notifications.cachelistener.event.TopologyChangedEvent;
 import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
 import org.infinispan.notifications.cachemanagerlistener.annotation.ViewChanged;
 import org.infinispan.notifications.cachemanagerlistener.event.MergeEvent;
@@ -62,7 +64,7 @@ public final class MembersCache {
   public static MembersCache open(EmbeddedCacheManager manager, Runnable onChange) {
     if (manager.getCacheConfiguration(CacheManagers.MEMBERS_CACHE) == null) {
       manager.defineConfiguration(CacheManagers.MEMBERS_CACHE,
-        CacheManagers.replicated(new ConfigurationBuilder()).build());
+        CacheManagers.members(new ConfigurationBuilder()).build());
     }
     AdvancedCache<String, String> cache = manager.<String, String>getCache(CacheManagers.MEMBERS_CACHE)
       .getAdvancedCache();
@@ -228,6 +230,20 @@ public final class MembersCache {
     @CacheEntryRemoved
     public void removed(CacheEntryRemovedEvent<String, String> e) {
       onChange.run();
+    }
+
+    /**
+     * Infinispan's conflict resolution after a merge rewrites the replicas without entry events:
+     * the records of the other side appear silently, so the end of every topology change (the
+     * merged one included) is a change too.
+     *
+     * @param e a new cache topology
+     */
+    @TopologyChanged
+    public void topologyChanged(TopologyChangedEvent<String, String> e) {
+      if (!e.isPre()) {
+        onChange.run();
+      }
     }
   }
 
