@@ -15,6 +15,7 @@ import dev.cloister.impl.membership.MembersCache;
 import dev.cloister.impl.membership.Membership;
 import dev.cloister.impl.ring.HashRing;
 import dev.cloister.impl.ring.Rings;
+import dev.cloister.impl.transport.JGroupsStack;
 import dev.cloister.CloisterRing;
 import dev.cloister.QuorumLossPolicy;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -59,6 +60,12 @@ public final class CloisterImpl implements Cloister, Shareable {
   private static final String REGISTRY = "__cloister";
   private static final String INSTANCE = "instance";
   private static final long WAIT_LOG_INTERVAL = 10_000;
+  /**
+   * How long a node name held by a node still in the view may take to be freed: twice the time
+   * failure detection needs to evict an unreachable node (heartbeat timeout plus the suspicion
+   * check), so that a node restarted right after a crash takes its name back instead of failing.
+   */
+  static final long NAME_CLAIM_GRACE = 2 * (JGroupsStack.HEARTBEAT_TIMEOUT + JGroupsStack.VERIFY_SUSPECT_TIMEOUT);
 
   private final VertxInternal vertx;
   private final ContextInternal context;
@@ -340,7 +347,7 @@ public final class CloisterImpl implements Cloister, Shareable {
       CloisterStatus.ASSEMBLING, null);
     MembersCache mc = MembersCache.open(manager, () -> context.runOnContext(v -> refresh()));
     try {
-      mc.claim(me);
+      mc.claim(me, NAME_CLAIM_GRACE);
     } catch (RuntimeException e) {
       mc.close();
       throw e;

@@ -96,8 +96,14 @@ public final class Partitioner {
     return matched;
   }
 
+  /** Drops every message to and from any other member: the node looks hung to everyone. */
+  public void isolateFromAll() {
+    discard.excludeItself(true).discardAll(true);
+  }
+
   /** Lets every message through again. */
   public void heal() {
+    discard.discardAll(false);
     discard.resetIgnoredMembers();
   }
 }

@@ -39,6 +39,8 @@ import java.util.concurrent.CompletionStage;
 public final class MembersCache {
 
   private static final Logger log = LoggerFactory.getLogger(MembersCache.class);
+  /** How often a claim looks again at a name held by a node in the view. */
+  private static final long CLAIM_RETRY_MS = 200;
 
   private final EmbeddedCacheManager manager;
   private final AdvancedCache<String, String> cache;
@@ -127,12 +129,19 @@ public final class MembersCache {
    * Writes this node's record under its name, unless a live node already holds the name; a record
    * left by a node that is no longer in the view is taken over.
    *
+   * <p>A node restarted under its name often finds the record of its crashed predecessor, still in
+   * the view until failure detection evicts it. So a holder in the view is given {@code graceMs} to
+   * leave it before the claim fails: a crashed holder is gone by then, a live one is a real conflict.
+   *
    * @param self this node's record
+   * @param graceMs how long a holder in the view may take to leave it
    * @throws CloisterException with {@link CloisterException#CONFLICT} when the name is taken
    */
-  public void claim(MemberRecord self) {
+  public void claim(MemberRecord self, long graceMs) {
     String value = self.encode();
-    for (int attempt = 0; attempt < 10; attempt++) {
+    long deadline = System.nanoTime() + graceMs * 1_000_000L;
+    boolean waited = false;
+    for (int lost = 0; lost < 10; ) {
       String existing = cache.putIfAbsent(self.name(), value);
       if (existing == null) {
         return;
@@ -144,15 +153,34 @@ public final class MembersCache {
         holder = null;
       }
       if (holder != null && !holder.equals(self.nodeId()) && view().contains(holder)) {
-        throw new CloisterException(CloisterException.CONFLICT, "Node name '" + self.name()
-          + "' is already held by live cluster node " + holder + "; give this node another nodeName");
+        if (System.nanoTime() - deadline > 0) {
+          throw new CloisterException(CloisterException.CONFLICT, "Node name '" + self.name()
+            + "' is already held by live cluster node " + holder + "; give this node another nodeName");
+        }
+        if (!waited) {
+          waited = true;
+          log.info("Node name '" + self.name() + "' is held by cluster node " + holder
+            + ", maybe a crashed predecessor: waiting up to " + graceMs + " ms for it to leave the view");
+        }
+        pause();
+        continue;
       }
       if (cache.replace(self.name(), existing, value)) {
         return;
       }
+      lost++;
     }
     throw new CloisterException(CloisterException.CONFLICT, "Node name '" + self.name()
       + "' kept changing hands while this node claimed it");
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(CLAIM_RETRY_MS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CloisterException(CloisterException.CONFLICT, "Interrupted while claiming the node name");
+    }
   }
 
   /**
