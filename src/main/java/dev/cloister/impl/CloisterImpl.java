@@ -60,6 +60,7 @@ public final class CloisterImpl implements Cloister, Shareable {
   private static final String REGISTRY = "__cloister";
   private static final String INSTANCE = "instance";
   private static final long WAIT_LOG_INTERVAL = 10_000;
+  private static final long WRITE_RETRY_DELAY = 500;
   /**
    * How long a node name held by a node still in the view may take to be freed: twice the time
    * failure detection needs to evict an unreachable node (heartbeat timeout plus the suspicion
@@ -81,7 +82,7 @@ public final class CloisterImpl implements Cloister, Shareable {
   private CloisterStatus status = CloisterStatus.DOWN;
   private String nodeName;
   private MemberRecord self;
-  private MemberRecord reported;
+  private boolean writing;
   private MembersCache members;
   private Membership membership;
   private String checksum;
@@ -431,7 +432,7 @@ public final class CloisterImpl implements Cloister, Shareable {
       return;
     }
     purgeDeparted(snap);
-    healOwnRecord(snap);
+    boolean mayWrite = healOwnRecord(snap);
     Membership next = Membership.of(options.getApp(), snap.records().values(), snap.view());
     boolean changed = !next.sameTopology(membership);
     membership = next;
@@ -451,7 +452,9 @@ public final class CloisterImpl implements Cloister, Shareable {
         fire(Trigger.REHASH);
       }
     }
-    report();
+    if (mayWrite) {
+      report(snap.records().get(nodeName));
+    }
     publish();
     if (status == CloisterStatus.READY && started.tryComplete(state)) {
       cancelStartTimers();
@@ -475,18 +478,34 @@ public final class CloisterImpl implements Cloister, Shareable {
     knownNodeIds.addAll(snap.view());
   }
 
-  private void healOwnRecord(MembersCache.Snapshot snap) {
+  /** Removes impostors of this node; returns whether this node may write its record under its name. */
+  private boolean healOwnRecord(MembersCache.Snapshot snap) {
+    // A record that carries this node's id under another name is not this node's (a node writes
+    // only its own name): left alone it would be a phantom member, alive as long as this node is,
+    // or, under another node's name, keep that node out of the ring. Only this node can tell.
+    for (MemberRecord r : snap.records().values()) {
+      if (r.nodeId().equals(self.nodeId()) && !r.name().equals(nodeName) && purging.add(r.name())) {
+        members.purge(r.name(), snap.raw().get(r.name())).whenComplete((removed, err) -> context.runOnContext(v -> {
+          purging.remove(r.name());
+          if (Boolean.TRUE.equals(removed)) {
+            log.warn(label() + " removed a record that claimed its node id under the name " + r.name());
+          }
+        }));
+      }
+    }
     MemberRecord stored = snap.records().get(nodeName);
     if (stored == null || !stored.nodeId().equals(self.nodeId())) {
       if (stored != null && snap.view().contains(stored.nodeId())) {
         log.error(label() + " another live node (" + stored.nodeId() + ") holds this node's name; "
           + "node names must be unique");
-        return;
+        return false;
       }
-      // Lost in a merge or purged by a side that thought this node gone: write it back.
-      log.info(label() + " restoring its member record");
-      reported = null;
+      if (!writing) {
+        // Lost in a merge or purged by a side that thought this node gone: report() writes it back.
+        log.info(label() + " restoring its member record");
+      }
     }
+    return true;
   }
 
   private void installRings() {
@@ -494,19 +513,28 @@ public final class CloisterImpl implements Cloister, Shareable {
     checksum = rings.checksum();
   }
 
-  private void report() {
+  /**
+   * Writes this node's record when the stored one differs from what it should say. The stored
+   * record is compared, not the last one written: a write can be overtaken (two puts of the same
+   * key in flight across a view change land in either order) and the cluster would then never
+   * converge on a stale checksum. One write at a time; each is followed by a fresh read.
+   */
+  private void report(MemberRecord stored) {
     MemberRecord desired = self.report(status, checksum);
-    if (!desired.equals(reported) && members != null) {
-      reported = desired;
-      members.write(desired).whenComplete((v, err) -> {
-        if (err != null) {
-          context.runOnContext(x -> {
-            log.warn(label() + " cannot write its member record: " + err.getMessage());
-            reported = null;
-          });
-        }
-      });
+    if (members == null || writing || desired.equals(stored)) {
+      return;
     }
+    writing = true;
+    members.write(desired).whenComplete((v, err) -> context.runOnContext(x -> {
+      writing = false;
+      if (err != null) {
+        log.warn(label() + " cannot write its member record: " + err.getMessage());
+        // Retried from the next read; a pause keeps a broken cluster from being hammered.
+        vertx.setTimer(WRITE_RETRY_DELAY, id -> refresh());
+      } else {
+        refresh();
+      }
+    }));
   }
 
   // ---- transitions ----

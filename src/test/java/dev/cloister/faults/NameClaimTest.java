@@ -1,11 +1,14 @@
 package dev.cloister.faults;
 
+import dev.cloister.CloisterClusterManager;
 import dev.cloister.CloisterMember;
 import dev.cloister.CloisterStatus;
 import dev.cloister.impl.launcher.Partitioner;
 import dev.cloister.impl.membership.MemberRecord;
 import dev.cloister.testing.InJvmCluster;
 import dev.cloister.testing.InJvmCluster.Node;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -14,6 +17,7 @@ import java.util.List;
 import static dev.cloister.testing.Eventually.eventually;
 import static dev.cloister.testing.InJvmCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 /** A node restarted under its name while its predecessor is still in the view takes the name back. */
@@ -60,18 +64,20 @@ class NameClaimTest {
   void aClaimWaitsForTheHolderToLeaveTheViewThenTakesTheName() {
     cluster = new InJvmCluster(3);
     Node a = cluster.start(0, cluster.options(0, 1));
-    Node holder = cluster.start(1, cluster.options(1, 1));
-    List.of(a, holder).forEach(n -> await(n.deployment));
-    eventually("two members", () -> a.state().getMembers().size() == 2, a::transitions);
-    String holderId = a.state().getMembers().get(1).getNodeId();
-    // The record a crashed "node9" left behind, on a cluster node that is still in the view.
+    await(a.deployment);
+    // A cluster member without Cloister stands for a crashed node9 that failure detection has not
+    // evicted yet: it is in the view, and nothing it runs will give the name back.
+    Vertx holder = await(Vertx.builder().withClusterManager(new CloisterClusterManager(cluster.options(1, 1)))
+      .buildClustered());
+    String holderId = ((VertxInternal) holder).clusterManager().getNodeId();
     Members.put(a.vertx, "node9", new MemberRecord("node9", "cloister", "cloister", "127.0.0.1", 1, holderId,
       1L, CloisterStatus.READY, null).encode());
 
     Node successor = cluster.start(2, cluster.options(2, 1).setNodeName("node9"));
     eventually("the successor waits in its claim", () -> successor.lastStatus() == CloisterStatus.ASSEMBLING,
       successor::transitions);
-    cluster.stop(holder);
+    assertFalse(successor.deployment.isComplete());
+    await(holder.close());
     await(successor.deployment);
     eventually("node9 is the successor on both nodes", () -> a.state().memberNames().equals(List.of("node0", "node9"))
       && successor.state().memberNames().equals(List.of("node0", "node9")), () -> List.of(a.state(), successor.state()));

@@ -27,6 +27,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
@@ -41,6 +42,8 @@ public final class MembersCache {
   private static final Logger log = LoggerFactory.getLogger(MembersCache.class);
   /** How often a claim looks again at a name held by a node in the view. */
   private static final long CLAIM_RETRY_MS = 200;
+  /** Bound on the invalid entries remembered as already reported. */
+  private static final int MAX_WARNED = 10_000;
 
   private final EmbeddedCacheManager manager;
   private final AdvancedCache<String, String> cache;
@@ -117,7 +120,11 @@ public final class MembersCache {
         if (key instanceof String k && value instanceof String v) {
           raw.put(k, v);
         }
-        if (warned.add(key + "=" + value)) {
+        // Remember a digest, not the value: hostile or huge values must not pile up in memory.
+        if (warned.size() > MAX_WARNED) {
+          warned.clear();
+        }
+        if (warned.add(abbreviate(key) + "#" + Objects.hashCode(value))) {
           log.warn("Ignoring an invalid member record under '" + abbreviate(key) + "': " + bad.getMessage());
         }
       }
