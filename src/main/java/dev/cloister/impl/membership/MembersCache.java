@@ -149,7 +149,8 @@ public final class MembersCache {
     long deadline = System.nanoTime() + graceMs * 1_000_000L;
     boolean waited = false;
     for (int lost = 0; lost < 10; ) {
-      String existing = cache.putIfAbsent(self.name(), value);
+      // Untyped: a buggy or hostile peer may have stored anything under the name.
+      Object existing = untyped().putIfAbsent(self.name(), value);
       if (existing == null) {
         return;
       }
@@ -172,7 +173,7 @@ public final class MembersCache {
         pause();
         continue;
       }
-      if (cache.replace(self.name(), existing, value)) {
+      if (untyped().replace(self.name(), existing, value)) {
         return;
       }
       lost++;
@@ -217,14 +218,14 @@ public final class MembersCache {
    * @param self this node's record
    */
   public void leave(MemberRecord self) {
-    String existing = cache.get(self.name());
+    Object existing = untyped().get(self.name());
     if (existing != null) {
       try {
         if (self.nodeId().equals(MemberRecord.decode(self.name(), existing).nodeId())) {
-          cache.remove(self.name(), existing);
+          untyped().remove(self.name(), existing);
         }
       } catch (IllegalArgumentException bad) {
-        cache.remove(self.name(), existing);
+        untyped().remove(self.name(), existing);
       }
     }
   }
@@ -233,6 +234,11 @@ public final class MembersCache {
   public void close() {
     cache.removeListener(entryWatcher);
     manager.removeListener(viewWatcher);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private AdvancedCache<Object, Object> untyped() {
+    return (AdvancedCache) cache;
   }
 
   private static String abbreviate(Object o) {
