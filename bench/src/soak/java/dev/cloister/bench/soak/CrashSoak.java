@@ -1,23 +1,15 @@
 package dev.cloister.bench.soak;
 
 import dev.cloister.impl.launcher.NodeProcess;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.io.PrintStream;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Crash chaos soak: N node JVMs on loopback (consensus = majority); in each round one node, chosen at
@@ -33,15 +25,12 @@ public final class CrashSoak {
 
   /** How long one round may take to converge before it counts as failed. */
   public static final long ROUND_TIMEOUT_MS = 120_000;
-  private static final long POLL_MS = 100;
 
   private final int size;
   private final int rounds;
   private final long seed;
   private final PrintStream out;
-  private final List<Integer> ports;
-  private final List<NodeProcess> nodes = new ArrayList<>();
-  private final Map<NodeProcess, Integer> polled = new HashMap<>();
+  private ProcessCluster cluster;
 
   /**
    * One round's outcome.
@@ -79,7 +68,6 @@ public final class CrashSoak {
     this.rounds = rounds;
     this.seed = seed;
     this.out = out;
-    this.ports = freePorts(size);
   }
 
   /**
@@ -100,8 +88,9 @@ public final class CrashSoak {
     try {
       return soak.run();
     } finally {
-      soak.nodes.forEach(NodeProcess::requestStop);
-      soak.nodes.forEach(n -> n.awaitExit(20));
+      if (soak.cluster != null) {
+        soak.cluster.close();
+      }
     }
   }
 
@@ -123,9 +112,7 @@ public final class CrashSoak {
     out.printf("Crash soak: %d node JVMs, consensus %d, %d rounds, seed %d, %d cores%n", size, consensus(), rounds,
       seed, Runtime.getRuntime().availableProcessors());
     long t0 = System.currentTimeMillis();
-    for (int i = 0; i < size; i++) {
-      nodes.add(launch(i));
-    }
+    cluster = new ProcessCluster("soak", size, consensus(), Map.of(), List.of());
     String startFailure = awaitConverged(t0 + 180_000);
     if (startFailure != null) {
       throw new IllegalStateException("the cluster never formed: " + startFailure);
@@ -156,8 +143,8 @@ public final class CrashSoak {
   }
 
   private Round round(int number, int index, boolean kill) throws IOException {
-    NodeProcess victim = nodes.get(index);
-    String name = nodeName(index);
+    NodeProcess victim = cluster.node(index);
+    String name = cluster.nodeName(index);
     String how = kill ? "kill -9" : "stop";
     long t0 = System.currentTimeMillis();
     if (kill) {
@@ -167,9 +154,7 @@ public final class CrashSoak {
       return new Round(number, name, how, -1, -1, name + " did not exit within 30 s of a graceful stop");
     }
     long relaunched = System.currentTimeMillis();
-    NodeProcess successor = launch(index);
-    nodes.set(index, successor);
-    polled.remove(victim);
+    NodeProcess successor = cluster.relaunch(index);
     String failure = awaitConverged(t0 + ROUND_TIMEOUT_MS);
     long convergeMs = System.currentTimeMillis() - t0;
     long restartMs = -1;
@@ -182,105 +167,17 @@ public final class CrashSoak {
     return new Round(number, name, how, restartMs, convergeMs, failure);
   }
 
-  /**
-   * Polls every node's state until all are READY on every name with one converged checksum.
-   *
-   * @return {@code null} once converged, else what was last seen at the deadline
-   */
+  /** Polls every node until all are READY on every name with one converged checksum. */
   private String awaitConverged(long deadline) {
-    Set<String> names = new TreeSet<>();
+    List<Integer> all = new ArrayList<>();
     for (int i = 0; i < size; i++) {
-      names.add(nodeName(i));
+      all.add(i);
     }
-    String last = "nothing polled";
-    while (System.currentTimeMillis() < deadline) {
-      List<JsonObject> states = new ArrayList<>();
-      for (NodeProcess n : nodes) {
-        JsonObject s = poll(n);
-        if (s == null) {
-          break;
-        }
-        states.add(s);
-      }
-      last = states.size() < size ? "not every node answered; " + describe() : check(states, names);
-      if (last == null) {
-        return null;
-      }
-      for (NodeProcess n : nodes) {
-        if (!n.isAlive()) {
-          return n.name() + " exited: " + n.events();
-        }
-      }
-      sleep(POLL_MS);
-    }
-    return last;
-  }
-
-  private static String check(List<JsonObject> states, Set<String> names) {
-    String checksum = states.get(0).getString("checksum");
-    for (JsonObject s : states) {
-      Set<String> members = new TreeSet<>();
-      for (Object m : s.getJsonArray("members", new JsonArray())) {
-        members.add(((JsonObject) m).getString("name"));
-      }
-      if (!"READY".equals(s.getString("status")) || !members.equals(names) || members.size() != names.size()
-        || !Boolean.TRUE.equals(s.getBoolean("converged")) || checksum == null
-        || !checksum.equals(s.getString("checksum"))) {
-        return s.getString("node") + " is " + s.getString("status") + " on " + members + ", checksum "
-          + s.getString("checksum") + (Boolean.TRUE.equals(s.getBoolean("converged")) ? "" : " (not converged)");
-      }
-    }
-    return null;
-  }
-
-  /** Asks a node for its state and waits briefly for the answer; {@code null} when none came. */
-  private JsonObject poll(NodeProcess n) {
-    int from = polled.getOrDefault(n, 0);
-    List<JsonObject> before = n.events();
-    if (!n.send("state")) {
-      return null;
-    }
-    long deadline = System.currentTimeMillis() + 2_000;
-    while (System.currentTimeMillis() < deadline) {
-      List<JsonObject> events = n.events();
-      for (int i = Math.max(from, before.size()); i < events.size(); i++) {
-        if ("state".equals(events.get(i).getString("event"))) {
-          polled.put(n, i + 1);
-          return events.get(i).getJsonObject("state");
-        }
-      }
-      sleep(10);
-    }
-    return null;
-  }
-
-  private String describe() {
-    List<String> out = new ArrayList<>();
-    for (NodeProcess n : nodes) {
-      JsonObject s = n.lastState();
-      out.add(n.name() + "=" + (s == null ? "starting" : s.getString("status")));
-    }
-    return String.join(", ", out);
-  }
-
-  private NodeProcess launch(int index) throws IOException {
-    List<String> sentry = new ArrayList<>();
-    ports.forEach(p -> sentry.add("127.0.0.1:" + p));
-    return NodeProcess.launch(nodeName(index), Map.of(
-      "CLOISTER_APP", "soak",
-      "CLOISTER_NODE_NAME", nodeName(index),
-      "CLOISTER_SENTRY", String.join(",", sentry),
-      "CLOISTER_CONSENSUS", String.valueOf(consensus()),
-      "CLOISTER_CLUSTER_PORT", String.valueOf(ports.get(index)),
-      "CLOISTER_LOOPBACK", "true"));
+    return cluster.awaitRing(all, cluster.names(), deadline);
   }
 
   private int consensus() {
     return size / 2 + 1;
-  }
-
-  private static String nodeName(int index) {
-    return "soak-" + index;
   }
 
   private void printSummary(Summary s) {
@@ -309,44 +206,5 @@ public final class CrashSoak {
     Collections.sort(s);
     int rank = (int) Math.ceil(p / 100.0 * s.size()) - 1;
     return String.valueOf(s.get(Math.max(0, Math.min(s.size() - 1, rank))));
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /** Free consecutive loopback ports, each with its FD_SOCK2 companion (port + 100) free too. */
-  private static List<Integer> freePorts(int count) {
-    Random r = new Random();
-    Set<Integer> tried = new HashSet<>();
-    for (int attempt = 0; attempt < 200; attempt++) {
-      int base = 40000 + r.nextInt(150) * 150;
-      if (!tried.add(base)) {
-        continue;
-      }
-      List<Integer> ports = new ArrayList<>();
-      for (int i = 0; i < count && free(base + i) && free(base + i + 100); i++) {
-        ports.add(base + i);
-      }
-      if (ports.size() == count) {
-        return ports;
-      }
-    }
-    throw new IllegalStateException("no free block of " + count + " loopback ports");
-  }
-
-  private static boolean free(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 }
