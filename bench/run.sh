@@ -15,7 +15,8 @@ commands:
   soak [nodes] [rounds] [seed]
          crash chaos soak: NODES node JVMs (default 5), ROUNDS rounds (default 20) of
          kill -9 or graceful stop of a random node and its restart under the same name;
-         prints a row per round and a summary; exits 1 on a failed round
+         prints a row per round and a summary; exits 1 on a failed round;
+         JAVA_OPTS=-Dcloister.soak.logs=DIR keeps every node's log lines in DIR
   partition [runs]
          5 nodes in one JVM, consensus 3, split 3 + 2 and healed RUNS times (default 5):
          split -> minority not quorate, heal -> one converged ring of five
@@ -47,11 +48,11 @@ case "$cmd" in
     ;;
   soak)
     build
-    java -cp "$CP" dev.cloister.bench.soak.CrashSoak "$@"
+    java ${JAVA_OPTS:-} -cp "$CP" dev.cloister.bench.soak.CrashSoak "$@"
     ;;
   partition)
     build
-    java -cp "$CP" dev.cloister.bench.soak.PartitionBench "$@"
+    java ${JAVA_OPTS:-} -cp "$CP" dev.cloister.bench.soak.PartitionBench "$@"
     ;;
   ""|-h|--help|help)
     usage

@@ -83,6 +83,7 @@ public final class CloisterImpl implements Cloister, Shareable {
   private String nodeName;
   private MemberRecord self;
   private boolean writing;
+  private Future<Void> lastWrite = Future.succeededFuture();
   private MembersCache members;
   private Membership membership;
   private String checksum;
@@ -525,8 +526,11 @@ public final class CloisterImpl implements Cloister, Shareable {
       return;
     }
     writing = true;
+    Promise<Void> written = Promise.promise();
+    lastWrite = written.future();
     members.write(desired).whenComplete((v, err) -> context.runOnContext(x -> {
       writing = false;
+      written.complete();
       if (err != null) {
         log.warn(label() + " cannot write its member record: " + err.getMessage());
         // Retried from the next read; a pause keeps a broken cluster from being hammered.
@@ -685,14 +689,16 @@ public final class CloisterImpl implements Cloister, Shareable {
     MembersCache mc = members;
     MemberRecord me = self;
     members = null;
-    Future<Void> left = mc == null ? Future.succeededFuture() : vertx.executeBlocking(() -> {
+    // A report still in flight would land after the leave and bring the record back, keeping a
+    // node whose Vert.x stays in the cluster listed as a member: leave once it has landed.
+    Future<Void> left = mc == null ? Future.succeededFuture() : lastWrite.transform(w -> vertx.executeBlocking(() -> {
       try {
         mc.leave(me);
       } finally {
         mc.close();
       }
       return null;
-    }, true);
+    }, true));
     left.onComplete((v, err) -> {
       if (err != null) {
         log.warn(label() + " could not remove its member record: " + err.getMessage());

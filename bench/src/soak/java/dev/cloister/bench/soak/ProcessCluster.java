@@ -23,6 +23,8 @@ import java.util.TreeSet;
  */
 public final class ProcessCluster implements AutoCloseable {
 
+  /** System property naming a directory for the nodes' log lines. */
+  public static final String LOG_DIR_PROPERTY = "cloister.soak.logs";
   private static final long POLL_MS = 100;
 
   private final String app;
@@ -117,7 +119,27 @@ public final class ProcessCluster implements AutoCloseable {
     env.put("CLOISTER_CONSENSUS", String.valueOf(consensus));
     env.put("CLOISTER_CLUSTER_PORT", String.valueOf(ports.get(index)));
     env.put("CLOISTER_LOOPBACK", "true");
-    return NodeProcess.launch(nodeName(index), env, jvmOptions, line -> { });
+    return NodeProcess.launch(nodeName(index), env, jvmOptions, echo(index));
+  }
+
+  /**
+   * Where a node's log lines go: nowhere, or with {@code -D}{@value #LOG_DIR_PROPERTY}{@code =dir}
+   * appended to {@code dir/<name>.log} (all JVMs of that name), to find out why a round was slow.
+   */
+  private java.util.function.Consumer<String> echo(int index) {
+    String dir = System.getProperty(LOG_DIR_PROPERTY);
+    if (dir == null) {
+      return line -> { };
+    }
+    java.nio.file.Path file = java.nio.file.Path.of(dir, nodeName(index) + ".log");
+    return line -> {
+      try {
+        java.nio.file.Files.writeString(file, System.currentTimeMillis() + " " + line + "\n",
+          java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+      } catch (IOException e) {
+        // a lost log line must not stop the soak
+      }
+    };
   }
 
   /**
