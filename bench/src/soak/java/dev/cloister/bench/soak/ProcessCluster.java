@@ -274,7 +274,9 @@ public final class ProcessCluster implements AutoCloseable {
     Random r = new Random();
     Set<Integer> tried = new HashSet<>();
     for (int attempt = 0; attempt < 200; attempt++) {
-      int base = 40000 + r.nextInt(150) * 150;
+      // Below the tests' blocks (20000 and up) and below 32768, where Linux starts handing out
+      // ephemeral ports that an outgoing connection could take before a node binds them.
+      int base = 10000 + r.nextInt(60) * 150;
       if (!tried.add(base)) {
         continue;
       }
