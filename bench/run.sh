@@ -17,6 +17,14 @@ commands:
          algorithm, jump hash and rendezvous at N = 3, 10, 100, 1000; then balance,
          key movement on join and leave, and rebuild time (plain Java tables);
          also KeyHash.hash alone on ASCII and non-ASCII keys
+  soak [nodes] [rounds] [seed]
+         crash chaos soak: NODES node JVMs (default 5), ROUNDS rounds (default 20) of
+         kill -9 or graceful stop of a random node and its restart under the same name;
+         prints a row per round and a summary; exits 1 on a failed round;
+         JAVA_OPTS=-Dcloister.soak.logs=DIR keeps every node's log lines in DIR
+  partition [runs]
+         5 nodes in one JVM, consensus 3, split 3 + 2 and healed RUNS times (default 5):
+         split -> minority not quorate, heal -> one converged ring of five
 
 Extra arguments replace the default JMH options of the command, e.g.
   bench/run.sh ring -f 1 -wi 2 -i 3 -w 1s -r 1s
@@ -51,6 +59,14 @@ case "$cmd" in
     # Runs on the library's test class path: it reuses the in-JVM cluster of the tests.
     (cd .. && mvn -q -B test-compile exec:java -Dexec.classpathScope=test \
       -Dexec.mainClass=dev.cloister.bench.CallsBench -Djava.net.preferIPv4Stack=true)
+    ;;
+  soak)
+    build
+    java ${JAVA_OPTS:-} -cp "$CP" dev.cloister.bench.soak.CrashSoak "$@"
+    ;;
+  partition)
+    build
+    java ${JAVA_OPTS:-} -cp "$CP" dev.cloister.bench.soak.PartitionBench "$@"
     ;;
   ""|-h|--help|help)
     usage

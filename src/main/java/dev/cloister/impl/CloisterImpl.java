@@ -21,6 +21,7 @@ import dev.cloister.impl.membership.MembersCache;
 import dev.cloister.impl.membership.Membership;
 import dev.cloister.impl.ring.HashRing;
 import dev.cloister.impl.ring.Rings;
+import dev.cloister.impl.transport.JGroupsStack;
 import dev.cloister.CloisterRing;
 import dev.cloister.QuorumLossPolicy;
 import io.vertx.core.eventbus.MessageConsumer;
@@ -68,6 +69,13 @@ public final class CloisterImpl implements Cloister, Shareable {
   private static final String REGISTRY = "__cloister";
   private static final String INSTANCE = "instance";
   private static final long WAIT_LOG_INTERVAL = 10_000;
+  private static final long WRITE_RETRY_DELAY = 500;
+  /**
+   * How long a node name held by a node still in the view may take to be freed: twice the time
+   * failure detection needs to evict an unreachable node (heartbeat timeout plus the suspicion
+   * check), so that a node restarted right after a crash takes its name back instead of failing.
+   */
+  static final long NAME_CLAIM_GRACE = 2 * (JGroupsStack.HEARTBEAT_TIMEOUT + JGroupsStack.VERIFY_SUSPECT_TIMEOUT);
 
   private final VertxInternal vertx;
   private final ContextInternal context;
@@ -84,7 +92,8 @@ public final class CloisterImpl implements Cloister, Shareable {
   private CloisterStatus status = CloisterStatus.DOWN;
   private String nodeName;
   private MemberRecord self;
-  private MemberRecord reported;
+  private boolean writing;
+  private Future<Void> lastWrite = Future.succeededFuture();
   private MembersCache members;
   private Membership membership;
   private String checksum;
@@ -489,7 +498,7 @@ public final class CloisterImpl implements Cloister, Shareable {
       CloisterStatus.ASSEMBLING, null);
     MembersCache mc = MembersCache.open(manager, () -> context.runOnContext(v -> refresh()));
     try {
-      mc.claim(me);
+      mc.claim(me, NAME_CLAIM_GRACE);
     } catch (RuntimeException e) {
       mc.close();
       throw e;
@@ -583,7 +592,7 @@ public final class CloisterImpl implements Cloister, Shareable {
       return;
     }
     purgeDeparted(snap);
-    healOwnRecord(snap);
+    boolean mayWrite = healOwnRecord(snap);
     Membership next = Membership.of(options.getApp(), snap.records().values(), snap.view());
     boolean changed = !next.sameTopology(membership);
     membership = next;
@@ -603,7 +612,9 @@ public final class CloisterImpl implements Cloister, Shareable {
         fire(Trigger.REHASH);
       }
     }
-    report();
+    if (mayWrite) {
+      report(snap.records().get(nodeName));
+    }
     publish();
     if (status == CloisterStatus.READY && started.tryComplete(state)) {
       cancelStartTimers();
@@ -627,18 +638,34 @@ public final class CloisterImpl implements Cloister, Shareable {
     knownNodeIds.addAll(snap.view());
   }
 
-  private void healOwnRecord(MembersCache.Snapshot snap) {
+  /** Removes impostors of this node; returns whether this node may write its record under its name. */
+  private boolean healOwnRecord(MembersCache.Snapshot snap) {
+    // A record that carries this node's id under another name is not this node's (a node writes
+    // only its own name): left alone it would be a phantom member, alive as long as this node is,
+    // or, under another node's name, keep that node out of the ring. Only this node can tell.
+    for (MemberRecord r : snap.records().values()) {
+      if (r.nodeId().equals(self.nodeId()) && !r.name().equals(nodeName) && purging.add(r.name())) {
+        members.purge(r.name(), snap.raw().get(r.name())).whenComplete((removed, err) -> context.runOnContext(v -> {
+          purging.remove(r.name());
+          if (Boolean.TRUE.equals(removed)) {
+            log.warn(label() + " removed a record that claimed its node id under the name " + r.name());
+          }
+        }));
+      }
+    }
     MemberRecord stored = snap.records().get(nodeName);
     if (stored == null || !stored.nodeId().equals(self.nodeId())) {
       if (stored != null && snap.view().contains(stored.nodeId())) {
         log.error(label() + " another live node (" + stored.nodeId() + ") holds this node's name; "
           + "node names must be unique");
-        return;
+        return false;
       }
-      // Lost in a merge or purged by a side that thought this node gone: write it back.
-      log.info(label() + " restoring its member record");
-      reported = null;
+      if (!writing) {
+        // Lost in a merge or purged by a side that thought this node gone: report() writes it back.
+        log.info(label() + " restoring its member record");
+      }
     }
+    return true;
   }
 
   private void installRings() {
@@ -646,19 +673,31 @@ public final class CloisterImpl implements Cloister, Shareable {
     checksum = rings.checksum();
   }
 
-  private void report() {
+  /**
+   * Writes this node's record when the stored one differs from what it should say. The stored
+   * record is compared, not the last one written: a write can be overtaken (two puts of the same
+   * key in flight across a view change land in either order) and the cluster would then never
+   * converge on a stale checksum. One write at a time; each is followed by a fresh read.
+   */
+  private void report(MemberRecord stored) {
     MemberRecord desired = self.report(status, checksum);
-    if (!desired.equals(reported) && members != null) {
-      reported = desired;
-      members.write(desired).whenComplete((v, err) -> {
-        if (err != null) {
-          context.runOnContext(x -> {
-            log.warn(label() + " cannot write its member record: " + err.getMessage());
-            reported = null;
-          });
-        }
-      });
+    if (members == null || writing || desired.equals(stored)) {
+      return;
     }
+    writing = true;
+    Promise<Void> written = Promise.promise();
+    lastWrite = written.future();
+    members.write(desired).whenComplete((v, err) -> context.runOnContext(x -> {
+      writing = false;
+      written.complete();
+      if (err != null) {
+        log.warn(label() + " cannot write its member record: " + err.getMessage());
+        // Retried from the next read; a pause keeps a broken cluster from being hammered.
+        vertx.setTimer(WRITE_RETRY_DELAY, id -> refresh());
+      } else {
+        refresh();
+      }
+    }));
   }
 
   // ---- transitions ----
@@ -819,7 +858,9 @@ public final class CloisterImpl implements Cloister, Shareable {
     pendingAssembly = null;
     members = null;
     Future<Void> inboxClosed = calls.close().recover(err -> Future.succeededFuture());
-    Future<Void> left = mc == null ? inboxClosed : inboxClosed.compose(x -> vertx.executeBlocking(() -> {
+    // A report still in flight would land after the leave and bring the record back, keeping a
+    // node whose Vert.x stays in the cluster listed as a member: leave once it has landed.
+    Future<Void> left = mc == null ? inboxClosed : inboxClosed.transform(x -> lastWrite).transform(w -> vertx.executeBlocking(() -> {
       try {
         mc.leave(me);
       } finally {

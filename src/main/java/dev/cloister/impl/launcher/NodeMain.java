@@ -2,6 +2,7 @@ package dev.cloister.impl.launcher;
 
 import dev.cloister.Cloister;
 import dev.cloister.CloisterClusterManager;
+import dev.cloister.CloisterException;
 import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterVerticle;
 import io.vertx.core.Vertx;
@@ -10,6 +11,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -20,7 +22,8 @@ import java.util.logging.Logger;
  *
  * <p>Every transition is printed on standard output as one line
  * {@code @@cloister {"at":epochMs,"from":..,"to":..,"state":{..}}}; the line {@code stop} on
- * standard input leaves gracefully; SIGTERM and SIGINT do too.
+ * standard input leaves gracefully; SIGTERM and SIGINT do too. {@code state} prints the state;
+ * fault tests may also partition the node (see {@link Partitioner#ENABLE_PROPERTY}).
  */
 public final class NodeMain {
 
@@ -77,11 +80,52 @@ public final class NodeMain {
         }
         case "state" -> printEvent(new JsonObject().put("event", "state")
           .put("state", Cloister.of(vertx).state().toJson()));
-        default -> System.err.println("unknown command: " + line);
+        default -> {
+          if (!faultCommand(vertx, line.trim())) {
+            System.err.println("unknown command: " + line);
+          }
+        }
       }
     }
     // Standard input closed (launched without one): keep running until a signal.
     Thread.currentThread().join();
+  }
+
+  /**
+   * The commands of fault tests, accepted only with {@code -Dcloister.faults=true}:
+   * {@code whois <key>}, {@code partition <host:port>,...} (drop all traffic from the nodes bound
+   * there) and {@code heal}.
+   */
+  private static boolean faultCommand(Vertx vertx, String line) {
+    if (!Boolean.getBoolean(Partitioner.ENABLE_PROPERTY)) {
+      return false;
+    }
+    String[] words = line.split("\\s+", 2);
+    try {
+      switch (words[0]) {
+        case "whois" -> {
+          JsonObject e = new JsonObject().put("event", "whois").put("key", words.length > 1 ? words[1] : "");
+          try {
+            e.put("node", Cloister.of(vertx).whois(e.getString("key")));
+          } catch (CloisterException ce) {
+            e.put("code", ce.code());
+          }
+          printEvent(e);
+        }
+        case "partition" -> printEvent(new JsonObject().put("event", "partitioned").put("ignored",
+          Partitioner.of(vertx).isolateFromPhysical(List.of(words[1].split(","))).toString()));
+        case "heal" -> {
+          Partitioner.of(vertx).heal();
+          printEvent(new JsonObject().put("event", "healed"));
+        }
+        default -> {
+          return false;
+        }
+      }
+    } catch (Exception e) {
+      printEvent(new JsonObject().put("event", "error").put("message", String.valueOf(e)));
+    }
+    return true;
   }
 
   private static synchronized void printEvent(JsonObject event) {

@@ -218,6 +218,23 @@ public final class NodeProcess implements AutoCloseable {
   }
 
   /**
+   * Sends one command line to the node's standard input (see {@link NodeMain}).
+   *
+   * @param command e.g. {@code state}
+   * @return false when the node no longer reads commands
+   */
+  public boolean send(String command) {
+    try {
+      OutputStream in = process.getOutputStream();
+      in.write((command + "\n").getBytes(StandardCharsets.UTF_8));
+      in.flush();
+      return true;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /**
    * Asks the node to leave gracefully without waiting.
    */
   public void requestStop() {

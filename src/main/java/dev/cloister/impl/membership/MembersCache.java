@@ -12,9 +12,11 @@ import org.infinispan.notifications.Listener;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryModified;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryRemoved;
+import org.infinispan.notifications.cachelistener.annotation.TopologyChanged;
 import org.infinispan.notifications.cachelistener.event.CacheEntryCreatedEvent;
 import org.infinispan.notifications.cachelistener.event.CacheEntryModifiedEvent;
 import org.infinispan.notifications.cachelistener.event.CacheEntryRemovedEvent;
+import org.infinispan.notifications.cachelistener.event.TopologyChangedEvent;
 import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
 import org.infinispan.notifications.cachemanagerlistener.annotation.ViewChanged;
 import org.infinispan.notifications.cachemanagerlistener.event.MergeEvent;
@@ -25,6 +27,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
 
@@ -37,6 +40,10 @@ import java.util.concurrent.CompletionStage;
 public final class MembersCache {
 
   private static final Logger log = LoggerFactory.getLogger(MembersCache.class);
+  /** How often a claim looks again at a name held by a node in the view. */
+  private static final long CLAIM_RETRY_MS = 200;
+  /** Bound on the invalid entries remembered as already reported. */
+  private static final int MAX_WARNED = 10_000;
 
   private final EmbeddedCacheManager manager;
   private final AdvancedCache<String, String> cache;
@@ -62,7 +69,7 @@ public final class MembersCache {
   public static MembersCache open(EmbeddedCacheManager manager, Runnable onChange) {
     if (manager.getCacheConfiguration(CacheManagers.MEMBERS_CACHE) == null) {
       manager.defineConfiguration(CacheManagers.MEMBERS_CACHE,
-        CacheManagers.replicated(new ConfigurationBuilder()).build());
+        CacheManagers.members(new ConfigurationBuilder()).build());
     }
     AdvancedCache<String, String> cache = manager.<String, String>getCache(CacheManagers.MEMBERS_CACHE)
       .getAdvancedCache();
@@ -113,7 +120,11 @@ public final class MembersCache {
         if (key instanceof String k && value instanceof String v) {
           raw.put(k, v);
         }
-        if (warned.add(key + "=" + value)) {
+        // Remember a digest, not the value: hostile or huge values must not pile up in memory.
+        if (warned.size() > MAX_WARNED) {
+          warned.clear();
+        }
+        if (warned.add(abbreviate(key) + "#" + Objects.hashCode(value))) {
           log.warn("Ignoring an invalid member record under '" + abbreviate(key) + "': " + bad.getMessage());
         }
       }
@@ -125,13 +136,21 @@ public final class MembersCache {
    * Writes this node's record under its name, unless a live node already holds the name; a record
    * left by a node that is no longer in the view is taken over.
    *
+   * <p>A node restarted under its name often finds the record of its crashed predecessor, still in
+   * the view until failure detection evicts it. So a holder in the view is given {@code graceMs} to
+   * leave it before the claim fails: a crashed holder is gone by then, a live one is a real conflict.
+   *
    * @param self this node's record
+   * @param graceMs how long a holder in the view may take to leave it
    * @throws CloisterException with {@link CloisterException#CONFLICT} when the name is taken
    */
-  public void claim(MemberRecord self) {
+  public void claim(MemberRecord self, long graceMs) {
     String value = self.encode();
-    for (int attempt = 0; attempt < 10; attempt++) {
-      String existing = cache.putIfAbsent(self.name(), value);
+    long deadline = System.nanoTime() + graceMs * 1_000_000L;
+    boolean waited = false;
+    for (int lost = 0; lost < 10; ) {
+      // Untyped: a buggy or hostile peer may have stored anything under the name.
+      Object existing = untyped().putIfAbsent(self.name(), value);
       if (existing == null) {
         return;
       }
@@ -142,15 +161,34 @@ public final class MembersCache {
         holder = null;
       }
       if (holder != null && !holder.equals(self.nodeId()) && view().contains(holder)) {
-        throw new CloisterException(CloisterException.CONFLICT, "Node name '" + self.name()
-          + "' is already held by live cluster node " + holder + "; give this node another nodeName");
+        if (System.nanoTime() - deadline > 0) {
+          throw new CloisterException(CloisterException.CONFLICT, "Node name '" + self.name()
+            + "' is already held by live cluster node " + holder + "; give this node another nodeName");
+        }
+        if (!waited) {
+          waited = true;
+          log.info("Node name '" + self.name() + "' is held by cluster node " + holder
+            + ", maybe a crashed predecessor: waiting up to " + graceMs + " ms for it to leave the view");
+        }
+        pause();
+        continue;
       }
-      if (cache.replace(self.name(), existing, value)) {
+      if (untyped().replace(self.name(), existing, value)) {
         return;
       }
+      lost++;
     }
     throw new CloisterException(CloisterException.CONFLICT, "Node name '" + self.name()
       + "' kept changing hands while this node claimed it");
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(CLAIM_RETRY_MS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new CloisterException(CloisterException.CONFLICT, "Interrupted while claiming the node name");
+    }
   }
 
   /**
@@ -180,14 +218,14 @@ public final class MembersCache {
    * @param self this node's record
    */
   public void leave(MemberRecord self) {
-    String existing = cache.get(self.name());
+    Object existing = untyped().get(self.name());
     if (existing != null) {
       try {
         if (self.nodeId().equals(MemberRecord.decode(self.name(), existing).nodeId())) {
-          cache.remove(self.name(), existing);
+          untyped().remove(self.name(), existing);
         }
       } catch (IllegalArgumentException bad) {
-        cache.remove(self.name(), existing);
+        untyped().remove(self.name(), existing);
       }
     }
   }
@@ -196,6 +234,11 @@ public final class MembersCache {
   public void close() {
     cache.removeListener(entryWatcher);
     manager.removeListener(viewWatcher);
+  }
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  private AdvancedCache<Object, Object> untyped() {
+    return (AdvancedCache) cache;
   }
 
   private static String abbreviate(Object o) {
@@ -228,6 +271,20 @@ public final class MembersCache {
     @CacheEntryRemoved
     public void removed(CacheEntryRemovedEvent<String, String> e) {
       onChange.run();
+    }
+
+    /**
+     * Infinispan's conflict resolution after a merge rewrites the replicas without entry events:
+     * the records of the other side appear silently, so the end of every topology change (the
+     * merged one included) is a change too.
+     *
+     * @param e a new cache topology
+     */
+    @TopologyChanged
+    public void topologyChanged(TopologyChangedEvent<String, String> e) {
+      if (!e.isPre()) {
+        onChange.run();
+      }
     }
   }
 

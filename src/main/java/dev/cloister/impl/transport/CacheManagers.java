@@ -1,10 +1,12 @@
 package dev.cloister.impl.transport;
 
 import org.infinispan.configuration.cache.CacheMode;
+import org.infinispan.conflict.MergePolicy;
 import org.infinispan.configuration.cache.ConfigurationBuilder;
 import org.infinispan.configuration.global.GlobalConfigurationBuilder;
 import org.infinispan.configuration.parsing.ConfigurationBuilderHolder;
 import org.infinispan.manager.DefaultCacheManager;
+import org.infinispan.partitionhandling.PartitionHandling;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
 import org.jgroups.JChannel;
 
@@ -34,12 +36,31 @@ public final class CacheManagers {
     global.classLoader(loader);
     global.transport().transport(new JGroupsTransport(channel)).clusterName(clusterName);
     global.jmx().enabled(false);
-    for (String name : new String[]{"__vertx.subs", "__vertx.haInfo", "__vertx.nodeInfo", MEMBERS_CACHE}) {
+    for (String name : new String[]{"__vertx.subs", "__vertx.haInfo", "__vertx.nodeInfo"}) {
       replicated(holder.newConfigurationBuilder(name));
     }
+    members(holder.newConfigurationBuilder(MEMBERS_CACHE));
     holder.newConfigurationBuilder("__vertx.distributed.cache.configuration")
       .template(true).clustering().cacheMode(CacheMode.DIST_SYNC);
     return new DefaultCacheManager(holder, false);
+  }
+
+  /**
+   * Makes {@code builder} the members cache: synchronously replicated, and reconciled when split
+   * views merge. Infinispan's default merge policy ({@code NONE}) leaves each side's replica as it
+   * was, so after a partition heals each side would keep seeing only its own records (measured: a
+   * 3 + 2 split healed into one JGroups view of five while the majority listed three members and
+   * the minority two, indefinitely). {@code PREFERRED_NON_NULL} keeps the larger side's value of a
+   * record and takes the other side's records that the larger side does not have, which are exactly
+   * the other side's live members (each side purged the nodes it lost).
+   *
+   * @param builder a cache configuration builder
+   * @return the builder
+   */
+  public static ConfigurationBuilder members(ConfigurationBuilder builder) {
+    replicated(builder).clustering().partitionHandling()
+      .whenSplit(PartitionHandling.ALLOW_READ_WRITES).mergePolicy(MergePolicy.PREFERRED_NON_NULL);
+    return builder;
   }
 
   /**
