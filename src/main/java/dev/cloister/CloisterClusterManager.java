@@ -19,11 +19,22 @@ import org.jgroups.protocols.FD_SOCK2;
 import org.jgroups.protocols.TCP;
 import org.jgroups.protocols.TCPPING;
 
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.spi.cluster.RegistrationInfo;
+import io.vertx.core.spi.cluster.RegistrationListener;
+import org.infinispan.notifications.Listener;
+import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
+import org.infinispan.notifications.cachemanagerlistener.event.MergeEvent;
+
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The vertx-infinispan cluster manager on the JGroups stack that Cloister builds from its options:
@@ -42,6 +53,8 @@ import java.util.List;
 public class CloisterClusterManager extends InfinispanClusterManager {
 
   private static final Logger log = LoggerFactory.getLogger(CloisterClusterManager.class);
+  /** When to write this node's subscriptions back a second time after a merge, ms. */
+  private static final long RESUBSCRIBE_AGAIN_DELAY = 3000;
   /** How long after joining a node that is still alone checks whether seeds answer. */
   private static final long ALONE_CHECK_DELAY = 3000;
 
@@ -52,6 +65,10 @@ public class CloisterClusterManager extends InfinispanClusterManager {
   private ClusterBinding binding;
   private Vertx vertx;
   private DnsDiscovery discovery;
+  private ContextInternal resubscriber;
+  private final Map<String, Set<RegistrationInfo>> registrations = new ConcurrentHashMap<>();
+  private final MergeWatcher mergeWatcher = new MergeWatcher();
+  private volatile RegistrationListener registrationListener;
 
   /** Creates a cluster manager configured by the {@code CLOISTER_*} environment variables (containers). */
   public CloisterClusterManager() {
@@ -115,6 +132,76 @@ public class CloisterClusterManager extends InfinispanClusterManager {
   public void init(Vertx vertx) {
     super.init(vertx);
     this.vertx = vertx;
+    this.resubscriber = ((VertxInternal) vertx).createEventLoopContext();
+  }
+
+  @Override
+  public synchronized void registrationListener(RegistrationListener listener) {
+    super.registrationListener(listener);
+    this.registrationListener = listener;
+  }
+
+  @Override
+  public void addRegistration(String address, RegistrationInfo info, Completable<Void> promise) {
+    registrations.computeIfAbsent(address, a -> ConcurrentHashMap.newKeySet()).add(info);
+    super.addRegistration(address, info, promise);
+  }
+
+  @Override
+  public void removeRegistration(String address, RegistrationInfo info, Completable<Void> promise) {
+    registrations.computeIfPresent(address, (a, infos) -> {
+      infos.remove(info);
+      return infos.isEmpty() ? null : infos;
+    });
+    super.removeRegistration(address, info, promise);
+  }
+
+  /**
+   * When split views merge, each side's replicas of the event-bus subscriptions and node-info
+   * caches lack what the other side removed while it thought those nodes gone, and
+   * vertx-infinispan does not reconcile them: requests to a consumer that lives only on the other
+   * side fail with NO_HANDLERS, and replies to a node whose event-bus address was removed never
+   * arrive. Each node therefore writes its own node info and registrations back, once at the merge and once after the rebalance has settled
+   * (adding a registration that is already there changes nothing), and tells its event bus that
+   * the registrations it cached are lost, so that the next send reads them anew: a re-added
+   * registration that was already in the primary copy fires no update anywhere.
+   */
+  @Listener(sync = false)
+  public final class MergeWatcher {
+    /** @param e the merge */
+    @Merged
+    public void merged(MergeEvent e) {
+      resubscriber.runOnContext(v -> resubscribe());
+      resubscriber.setTimer(RESUBSCRIBE_AGAIN_DELAY, id -> resubscribe());
+    }
+  }
+
+  private void resubscribe() {
+    if (!isActive()) {
+      return;
+    }
+    io.vertx.core.spi.cluster.NodeInfo self = getNodeInfo();
+    if (self != null) {
+      setNodeInfo(self, (v, err) -> {
+        if (err != null) {
+          log.warn("Cannot restore this node's event-bus address after a merge: " + err.getMessage());
+        }
+      });
+    }
+    int[] count = {0};
+    registrations.forEach((address, infos) -> infos.forEach(info -> {
+      count[0]++;
+      super.addRegistration(address, info, (v, err) -> {
+        if (err != null) {
+          log.warn("Cannot restore the subscription to " + address + " after a merge: " + err.getMessage());
+        }
+      });
+    }));
+    RegistrationListener listener = registrationListener;
+    if (listener != null) {
+      listener.registrationsLost();
+    }
+    log.info("Restored this node's event-bus address and " + count[0] + " subscriptions after a merge");
   }
 
   @Override
@@ -144,6 +231,7 @@ public class CloisterClusterManager extends InfinispanClusterManager {
             discovery.start();
           }
           if (err2 == null) {
+            cacheManager.addListener(mergeWatcher);
             vertx.setTimer(ALONE_CHECK_DELAY, id -> checkAlone());
           }
           promise.complete(v2, err2);
@@ -228,6 +316,7 @@ public class CloisterClusterManager extends InfinispanClusterManager {
       discovery.close();
       discovery = null;
     }
+    cacheManager.removeListener(mergeWatcher);
     super.leave((v, err) -> vertx.<Void>executeBlocking(() -> {
       cacheManager.stop();
       return null;
