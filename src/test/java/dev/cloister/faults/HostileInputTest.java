@@ -95,6 +95,7 @@ class HostileInputTest {
     try {
       fuzzWhois(nodes, 3000);
       fuzzStateAddress(nodes, 1000);
+      fuzzInbox(nodes, 2000);
       int invalid = fuzzMembersCache(nodes, 2000);
       // One warning per invalid entry and node at most, not one per read of the cache.
       assertTrue(cacheWarnings.get() <= 3 * invalid, cacheWarnings.get() + " warnings for " + invalid + " entries");
@@ -178,6 +179,76 @@ class HostileInputTest {
           o.put(randomString(10), randomValue(2));
         }
         return o;
+    }
+  }
+
+  // ---- sibling-call inboxes ----
+
+  private static final Set<Integer> INBOX_CODES = Set.of(400, 404, 500, 503, 504);
+
+  /**
+   * Random messages straight to the node-scoped inboxes: random or missing operation, target,
+   * timeout and codec headers, bodies of any type and size. Each request gets a reply or a
+   * failure reply with a code; nothing hangs past its timeout; afterwards calls still work.
+   */
+  private void fuzzInbox(List<Node> nodes, int cases) {
+    for (Node n : nodes) {
+      await(n.vertx.eventBus().consumer("fuzz.echo", m -> m.reply(m.body())).completion());
+    }
+    List<String> inboxes = nodes.get(0).state().getMembers().stream().map(m -> "cloister.node." + m.getNodeId()).toList();
+    Map<String, Integer> outcomes = new TreeMap<>();
+    for (int done = 0; done < cases; done += 100) {
+      List<Future<Object>> batch = new ArrayList<>();
+      List<Object> bodies = new ArrayList<>();
+      for (int i = 0; i < 100; i++) {
+        Node from = nodes.get(random.nextInt(nodes.size()));
+        DeliveryOptions options = new DeliveryOptions().setSendTimeout(5000);
+        String[] ops = {"call", "cast", "apply", "", "CALL", randomString(5)};
+        if (random.nextInt(6) > 0) {
+          options.addHeader("cloister.op", ops[random.nextInt(ops.length)]);
+        }
+        if (random.nextInt(4) > 0) {
+          String[] targets = {"fuzz.echo", "cloister.whois", "no.such.address", randomString(20), ""};
+          options.addHeader("cloister.target", targets[random.nextInt(targets.length)]);
+        }
+        if (random.nextInt(3) == 0) {
+          options.addHeader("cloister.timeout", random.nextBoolean() ? String.valueOf(random.nextInt(3000) - 100)
+            : randomString(4));
+        }
+        if (random.nextInt(8) == 0) {
+          options.addHeader("cloister.codec", randomString(6));
+        }
+        Object body = random.nextInt(20) == 0 ? Buffer.buffer(randomBytes(1_100_000)) : randomWhoisBody();
+        bodies.add(body);
+        batch.add(from.vertx.eventBus().request(inboxes.get(random.nextInt(inboxes.size())), body, options)
+          .map(m -> (Object) m.body()));
+      }
+      for (int i = 0; i < batch.size(); i++) {
+        try {
+          batch.get(i).await(60, TimeUnit.SECONDS);
+          outcomes.merge("replied", 1, Integer::sum);
+        } catch (ReplyException e) {
+          boolean coded = e.failureType() == ReplyFailure.RECIPIENT_FAILURE && INBOX_CODES.contains(e.failureCode());
+          // A cast has no reply by design: its request times out at the sender, which is the
+          // caller's own bound, not a hang of the node.
+          if (!coded && e.failureType() != ReplyFailure.TIMEOUT) {
+            fail("inbox case: " + e.failureType() + " " + e.failureCode() + " " + e.getMessage() + " for "
+              + abbreviate(bodies.get(i)));
+          }
+          outcomes.merge(coded ? "failed " + e.failureCode() : "no reply (cast)", 1, Integer::sum);
+        } catch (Exception e) {
+          fail("inbox case: " + e + " for " + abbreviate(bodies.get(i)));
+        }
+      }
+    }
+    System.out.println("inbox fuzz outcomes: " + outcomes);
+    assertTrue(outcomes.containsKey("replied") && outcomes.containsKey("failed 400"), "the fuzz reached each outcome: "
+      + outcomes);
+    for (Node n : nodes) {
+      List<dev.cloister.NodeReply> replies = await(n.cloister().multicall(NAMES, "fuzz.echo", "still here"));
+      for (dev.cloister.NodeReply r : replies) {
+        assertTrue(r.isSucceeded() && "still here".equals(r.getBody()), "calls still served after the fuzz: " + r);
+      }
     }
   }
 

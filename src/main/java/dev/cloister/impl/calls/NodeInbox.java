@@ -70,8 +70,11 @@ final class NodeInbox {
   private void handle(Message<Object> msg) {
     try {
       dispatch(msg);
+    } catch (IllegalArgumentException e) {
+      // The caller's mistake, e.g. a codec this node does not have: a bad request, not our failure.
+      msg.fail(CloisterException.BAD_REQUEST, "cannot relay: " + e.getMessage());
     } catch (RuntimeException e) {
-      // A codec missing on this node, or any other surprise: the sender learns it, the node goes on.
+      // Any other surprise: the sender learns it, the node goes on.
       log.debug("Sibling call failed on this node", e);
       msg.fail(500, "cannot relay: " + e);
     }
