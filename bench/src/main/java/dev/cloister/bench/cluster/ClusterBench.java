@@ -4,15 +4,12 @@ import dev.cloister.CloisterClusterManager;
 import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterStatus;
 import dev.cloister.CloisterVerticle;
+import dev.cloister.impl.launcher.FreePorts;
 import dev.cloister.impl.launcher.NodeProcess;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 
-import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -135,7 +132,7 @@ public final class ClusterBench {
   }
 
   private static void assembly(int run, List<Long> join, List<Long> overhead) throws Exception {
-    List<Integer> ports = freePorts(3);
+    List<Integer> ports = FreePorts.block(3, 10000, 60);
     List<Node> nodes = new ArrayList<>();
     try {
       for (int i = 0; i < 2; i++) {
@@ -160,7 +157,7 @@ public final class ClusterBench {
   }
 
   private static long gracefulLeave() throws Exception {
-    List<Integer> ports = freePorts(3);
+    List<Integer> ports = FreePorts.block(3, 10000, 60);
     List<Node> nodes = new ArrayList<>();
     try {
       for (int i = 0; i < 3; i++) {
@@ -203,7 +200,7 @@ public final class ClusterBench {
   // ---- process measurements ----
 
   private static long[] kill9() throws Exception {
-    List<Integer> ports = freePorts(3);
+    List<Integer> ports = FreePorts.block(3, 10000, 60);
     List<String> sentry = new ArrayList<>();
     ports.forEach(p -> sentry.add("127.0.0.1:" + p));
     List<NodeProcess> nodes = new ArrayList<>();
@@ -236,7 +233,7 @@ public final class ClusterBench {
   }
 
   private static long loneNode() throws Exception {
-    int port = freePorts(1).get(0);
+    int port = FreePorts.block(1, 10000, 60).get(0);
     NodeProcess n = NodeProcess.launch("alone", Map.of("CLOISTER_LOOPBACK", "true",
       "CLOISTER_CLUSTER_PORT", String.valueOf(port)));
     try {
@@ -254,26 +251,5 @@ public final class ClusterBench {
 
   private static long ms(long nanos) {
     return TimeUnit.NANOSECONDS.toMillis(nanos);
-  }
-
-  private static List<Integer> freePorts(int count) {
-    for (int base = 30000 + (int) (Math.random() * 200) * 150; ; base += 150) {
-      List<Integer> ports = new ArrayList<>();
-      for (int i = 0; i < count && free(base + i) && free(base + i + 100); i++) {
-        ports.add(base + i);
-      }
-      if (ports.size() == count) {
-        return ports;
-      }
-    }
-  }
-
-  private static boolean free(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-      return true;
-    } catch (IOException e) {
-      return false;
-    }
   }
 }

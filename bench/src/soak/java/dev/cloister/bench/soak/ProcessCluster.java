@@ -1,19 +1,15 @@
 package dev.cloister.bench.soak;
 
+import dev.cloister.impl.launcher.FreePorts;
 import dev.cloister.impl.launcher.NodeProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
-import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -51,7 +47,7 @@ public final class ProcessCluster implements AutoCloseable {
     this.consensus = consensus;
     this.extraEnv = Map.copyOf(extraEnv);
     this.jvmOptions = List.copyOf(jvmOptions);
-    this.ports = freePorts(size);
+    this.ports = FreePorts.block(size, 10000, 60);
     for (int i = 0; i < size; i++) {
       nodes.add(start(i));
     }
@@ -266,38 +262,6 @@ public final class ProcessCluster implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
-    }
-  }
-
-  /** Free consecutive loopback ports, each with its FD_SOCK2 companion (port + 100) free too. */
-  private static List<Integer> freePorts(int count) {
-    Random r = new Random();
-    Set<Integer> tried = new HashSet<>();
-    for (int attempt = 0; attempt < 200; attempt++) {
-      // Below the tests' blocks (20000 and up) and below 32768, where Linux starts handing out
-      // ephemeral ports that an outgoing connection could take before a node binds them.
-      int base = 10000 + r.nextInt(60) * 150;
-      if (!tried.add(base)) {
-        continue;
-      }
-      List<Integer> ports = new ArrayList<>();
-      for (int i = 0; i < count && free(base + i) && free(base + i + 100); i++) {
-        ports.add(base + i);
-      }
-      if (ports.size() == count) {
-        return ports;
-      }
-    }
-    throw new IllegalStateException("no free block of " + count + " loopback ports");
-  }
-
-  private static boolean free(int port) {
-    try (ServerSocket s = new ServerSocket()) {
-      s.setReuseAddress(true);
-      s.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port));
-      return true;
-    } catch (IOException e) {
-      return false;
     }
   }
 }
