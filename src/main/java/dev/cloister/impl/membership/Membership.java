@@ -1,12 +1,8 @@
 package dev.cloister.impl.membership;
 
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -87,22 +83,6 @@ public record Membership(String app, List<MemberRecord> live) {
   }
 
   /**
-   * A checksum of the topology, equal on every node that sees the same members in the same groups.
-   *
-   * @return 16 hex digits
-   */
-  public String checksum() {
-    StringBuilder sb = new StringBuilder(app).append('\n');
-    groups().forEach((g, names) -> sb.append(g).append(':').append(String.join(",", names)).append('\n'));
-    try {
-      byte[] d = MessageDigest.getInstance("SHA-256").digest(sb.toString().getBytes(StandardCharsets.UTF_8));
-      return HexFormat.of().formatHex(d, 0, 8);
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  /**
    * Whether every live member reports {@code checksum}.
    *
    * @param checksum the checksum to compare with
@@ -110,20 +90,5 @@ public record Membership(String app, List<MemberRecord> live) {
    */
   public boolean convergedOn(String checksum) {
     return !live.isEmpty() && live.stream().allMatch(r -> Objects.equals(r.checksum(), checksum));
-  }
-
-  /**
-   * The live record of a node.
-   *
-   * @param name a node name
-   * @return the record, or {@code null}
-   */
-  public MemberRecord member(String name) {
-    for (MemberRecord r : live) {
-      if (r.name().equals(name)) {
-        return r;
-      }
-    }
-    return null;
   }
 }

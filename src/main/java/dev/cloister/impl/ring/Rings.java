@@ -22,15 +22,13 @@ public final class Rings {
   }
 
   /** No group, no ring. */
-  public static final Rings EMPTY = new Rings(Map.of(), 0);
+  public static final Rings EMPTY = new Rings(Map.of());
 
   private final Map<String, Versioned> groups;
-  private final int vnodes;
   private final String checksum;
 
-  private Rings(Map<String, Versioned> groups, int vnodes) {
+  private Rings(Map<String, Versioned> groups) {
     this.groups = Collections.unmodifiableMap(groups);
-    this.vnodes = vnodes;
     StringBuilder sb = new StringBuilder("cloister-rings/1");
     groups.forEach((g, v) -> sb.append(';').append(g.length()).append(':').append(g).append('=').append(v.checksum()));
     this.checksum = HexFormat.of().toHexDigits(KeyHash.hash(sb.toString().getBytes(StandardCharsets.UTF_8)));
@@ -53,7 +51,7 @@ public final class Rings {
         next.put(group, new Versioned(HashRing.of(names, vnodes), old == null ? 1 : old.version + 1));
       }
     });
-    return new Rings(next, vnodes);
+    return new Rings(next);
   }
 
   /**
@@ -74,10 +72,5 @@ public final class Rings {
   /** @return a checksum over every group's ring, equal on nodes that built the same rings */
   public String checksum() {
     return checksum;
-  }
-
-  /** @return the points per member these rings were built with */
-  public int vnodes() {
-    return vnodes;
   }
 }
