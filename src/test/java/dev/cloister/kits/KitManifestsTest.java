@@ -3,7 +3,7 @@ package dev.cloister.kits;
 import dev.cloister.CloisterHttpVerticle;
 import dev.cloister.CloisterOptions;
 import dev.cloister.impl.config.OptionTable;
-import dev.cloister.impl.discovery.Sentry;
+import dev.cloister.impl.config.Sentry;
 import org.junit.jupiter.api.Test;
 import org.yaml.snakeyaml.Yaml;
 

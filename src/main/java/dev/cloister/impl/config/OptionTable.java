@@ -2,8 +2,6 @@ package dev.cloister.impl.config;
 
 import dev.cloister.CloisterOptions;
 import dev.cloister.QuorumLossPolicy;
-import dev.cloister.impl.discovery.HostAndPort;
-import dev.cloister.impl.discovery.Sentry;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -56,7 +54,7 @@ public final class OptionTable {
     new Option("clusterPort", Kind.INT, CloisterOptions::getClusterPort, (o, v) -> o.setClusterPort((Integer) v),
       (v, o) -> (Integer) v >= 0 && (Integer) v <= 65535 ? null : "must be 0 (automatic) to 65535"),
     new Option("sentry", Kind.LIST, CloisterOptions::getSentry, (o, v) -> o.setSentry(strings(v)), (v, o) -> {
-      Sentry.parse(v, o.getClusterPort() == 0 ? CloisterOptions.DEFAULT_CLUSTER_PORT : o.getClusterPort());
+      Sentry.parse(v, NodeConfig.defaultPort(o));
       return null;
     }),
     new Option("consensus", Kind.INT, CloisterOptions::getConsensus, (o, v) -> o.setConsensus((Integer) v),
@@ -70,9 +68,7 @@ public final class OptionTable {
     new Option("discoveryInterval", Kind.LONG, CloisterOptions::getDiscoveryInterval,
       (o, v) -> o.setDiscoveryInterval((Long) v), (v, o) -> (Long) v > 0 ? null : "must be more than 0 ms"),
     new Option("dnsServers", Kind.LIST, CloisterOptions::getDnsServers, (o, v) -> o.setDnsServers(strings(v)), (v, o) -> {
-      for (String s : strings(v)) {
-        HostAndPort.parse(s, 53);
-      }
+      NodeConfig.dnsServers(strings(v));
       return null;
     }),
     new Option("vnodes", Kind.INT, CloisterOptions::getVnodes, (o, v) -> o.setVnodes((Integer) v),

@@ -1,5 +1,8 @@
 package dev.cloister.impl.discovery;
 
+import dev.cloister.impl.config.HostAndPort;
+import dev.cloister.impl.config.Sentry;
+
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -16,7 +19,8 @@ import java.util.function.Consumer;
  * Re-resolves a DNS sentry every {@code discoveryInterval} for the whole life of the node, hands
  * each new list of seeds to the transport, and publishes it on the local address
  * {@code <prefix>.discovery} (the latest is also kept in the local map {@value #MAP}, so that a
- * Cloister starting later reads it). Lifecycle: {@link #start()}, {@link #close()}.
+ * Cloister starting later reads it; this class is that entry's only writer, and
+ * {@link #close()} removes it). Lifecycle: {@link #start()}, {@link #close()}.
  *
  * <p>NXDOMAIN and empty answers are results (nobody is registered now); SERVFAIL, timeouts and
  * malformed answers are logged once per distinct error and retried at the next interval, never
@@ -24,8 +28,8 @@ import java.util.function.Consumer;
  */
 public final class DnsDiscovery {
 
-  /** The local map where the latest resolution is kept. */
-  public static final String MAP = "__cloister";
+  /** The local map where the latest resolution is kept; owned by this class alone. */
+  public static final String MAP = "__cloister.discovery";
   /** Its key there. */
   public static final String KEY = "discovery";
 
@@ -38,6 +42,7 @@ public final class DnsDiscovery {
   private final String address;
   private final Consumer<List<HostAndPort>> onSeeds;
   private List<HostAndPort> seeds;
+  private JsonObject published;
   private String lastError;
   private long timer = -1;
   private boolean closed;
@@ -87,14 +92,22 @@ public final class DnsDiscovery {
     }
   }
 
-  /** Stops re-resolving and closes the resolver. */
+  /** Stops re-resolving, closes the resolver and removes the list it kept in {@value #MAP}; idempotent. */
   public void close() {
+    if (closed) {
+      return;
+    }
     closed = true;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
       timer = -1;
     }
     resolver.close();
+    if (published != null) {
+      // Only its own entry: a discovery started later in this Vert.x may have replaced it.
+      vertx.sharedData().getLocalMap(MAP).removeIfPresent(KEY, published);
+      published = null;
+    }
   }
 
   private void accept(List<HostAndPort> resolved) {
@@ -115,6 +128,7 @@ public final class DnsDiscovery {
     seeds.forEach(s -> list.add(s.toString()));
     JsonObject event = new JsonObject().put("name", sentry.dnsName()).put("seeds", list);
     vertx.sharedData().getLocalMap(MAP).put(KEY, event);
+    published = event;
     // Before the node joined, the event bus does not run yet: the map alone carries the answer.
     if (started) {
       vertx.eventBus().publish(address, event, new DeliveryOptions().setLocalOnly(true));

@@ -1,5 +1,8 @@
 package dev.cloister.impl.discovery;
 
+import dev.cloister.impl.config.HostAndPort;
+import dev.cloister.impl.config.Sentry;
+
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.AddressedEnvelope;
 import io.netty.channel.ChannelFactory;

@@ -1,8 +1,8 @@
 package dev.cloister.impl.transport;
 
-import dev.cloister.CloisterOptions;
-import dev.cloister.impl.discovery.HostAndPort;
-import dev.cloister.impl.discovery.Sentry;
+import dev.cloister.impl.config.HostAndPort;
+import dev.cloister.impl.config.NodeConfig;
+import dev.cloister.impl.config.Sentry;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 
@@ -35,16 +35,16 @@ public record ClusterBinding(InetAddress host, int port, int portRange) {
   private static final Logger log = LoggerFactory.getLogger(ClusterBinding.class);
 
   /**
-   * Chooses the binding for {@code options}; may resolve host names (blocking).
+   * Chooses the binding for {@code config}; may resolve host names (blocking).
    *
-   * @param options validated options
-   * @param sentry the parsed sentry
+   * @param config the node's configuration
    * @return the binding
    */
-  public static ClusterBinding choose(CloisterOptions options, Sentry sentry) {
-    InetAddress host = chooseHost(options, sentry);
-    if (options.getClusterPort() != 0) {
-      return new ClusterBinding(host, options.getClusterPort(), 0);
+  public static ClusterBinding choose(NodeConfig config) {
+    Sentry sentry = config.sentry();
+    InetAddress host = chooseHost(config);
+    if (config.clusterPort() != 0) {
+      return new ClusterBinding(host, config.clusterPort(), 0);
     }
     TreeSet<Integer> localPorts = new TreeSet<>();
     for (HostAndPort seed : sentry.staticSeeds()) {
@@ -54,7 +54,7 @@ public record ClusterBinding(InetAddress host, int port, int portRange) {
       }
     }
     if (localPorts.isEmpty()) {
-      return new ClusterBinding(host, CloisterOptions.DEFAULT_CLUSTER_PORT, 0);
+      return new ClusterBinding(host, config.defaultPort(), 0);
     }
     for (int p : localPorts) {
       if (isFree(host, p)) {
@@ -65,19 +65,19 @@ public record ClusterBinding(InetAddress host, int port, int portRange) {
       + " is taken: " + localPorts + "; set clusterPort or free one of them");
   }
 
-  private static InetAddress chooseHost(CloisterOptions options, Sentry sentry) {
-    if (options.getClusterHost() != null) {
-      InetAddress a = resolve(options.getClusterHost());
+  private static InetAddress chooseHost(NodeConfig config) {
+    if (config.clusterHost() != null) {
+      InetAddress a = resolve(config.clusterHost());
       if (a == null) {
-        throw new IllegalArgumentException("Invalid Cloister option clusterHost = '" + options.getClusterHost()
+        throw new IllegalArgumentException("Invalid Cloister option clusterHost = '" + config.clusterHost()
           + "': cannot be resolved");
       }
       return a;
     }
-    if (options.isLoopback()) {
+    if (config.loopback()) {
       return InetAddress.getLoopbackAddress();
     }
-    for (HostAndPort seed : sentry.staticSeeds()) {
+    for (HostAndPort seed : config.sentry().staticSeeds()) {
       InetAddress a = resolve(seed.host());
       if (a != null && isLocal(a)) {
         return a;

@@ -1,5 +1,8 @@
 package dev.cloister.impl.discovery;
 
+import dev.cloister.impl.config.HostAndPort;
+import dev.cloister.impl.config.Sentry;
+
 import dev.cloister.testing.TestDnsServer;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;

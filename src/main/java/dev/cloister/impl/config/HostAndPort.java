@@ -1,4 +1,4 @@
-package dev.cloister.impl.discovery;
+package dev.cloister.impl.config;
 
 import io.netty.util.NetUtil;
 
@@ -132,7 +132,7 @@ public record HostAndPort(String host, int port) {
    * (Docker and SRV names use underscores), 1..63 characters each, 253 in all, an optional final
    * dot, and not all-numeric (that would be a mistyped IPv4 address).
    */
-  static boolean isHostName(String name) {
+  public static boolean isHostName(String name) {
     String text = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
     if (text.isEmpty() || text.length() > 253) {
       return false;
@@ -156,7 +156,7 @@ public record HostAndPort(String host, int port) {
   }
 
   /** Lower-cases a DNS name and drops its final dot, the form names are compared in. */
-  static String normalizeName(String name) {
+  public static String normalizeName(String name) {
     String lower = name.toLowerCase(Locale.ROOT);
     return lower.endsWith(".") ? lower.substring(0, lower.length() - 1) : lower;
   }

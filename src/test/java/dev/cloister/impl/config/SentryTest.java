@@ -1,4 +1,4 @@
-package dev.cloister.impl.discovery;
+package dev.cloister.impl.config;
 
 import io.vertx.core.json.JsonArray;
 import org.junit.jupiter.api.Test;

@@ -1,4 +1,4 @@
-package dev.cloister.impl.discovery;
+package dev.cloister.impl.config;
 
 import io.netty.util.NetUtil;
 import io.vertx.core.json.DecodeException;

@@ -1,0 +1,245 @@
+package dev.cloister.impl.transport;
+
+import dev.cloister.impl.config.HostAndPort;
+import dev.cloister.impl.config.NodeConfig;
+import dev.cloister.impl.discovery.DiscoveryVerticle;
+import dev.cloister.impl.discovery.DnsDiscovery;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import org.infinispan.manager.DefaultCacheManager;
+import org.jgroups.JChannel;
+import org.jgroups.protocols.FD_SOCK2;
+import org.jgroups.protocols.TCP;
+import org.jgroups.protocols.TCPPING;
+
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The cluster transport Cloister builds from its options: the JGroups channel bound as
+ * {@link ClusterBinding} chooses, seeded from the sentry, and the Infinispan cache manager over it.
+ * It resolves a DNS sentry before the node joins (binding to this host's address in the answer
+ * unless {@code clusterHost} says otherwise) and, once joined, deploys the discovery verticle that
+ * re-resolves it for the node's whole life.
+ *
+ * <p>Lifecycle, driven by the cluster manager: {@link #start(Vertx)} before the join,
+ * {@link #joined(Vertx, BooleanSupplier)} after it, {@link #leaving()} before the leave,
+ * {@link #stop(Vertx)} after it.
+ */
+public final class ClusterTransport {
+
+  /** Where the transport logs: the public cluster manager's name, which users configure logging by. */
+  public static final String LOG_CATEGORY = "dev.cloister.CloisterClusterManager";
+
+  private static final Logger log = LoggerFactory.getLogger(LOG_CATEGORY);
+  /** How long after joining a node that is still alone checks whether seeds answer. */
+  private static final long ALONE_CHECK_DELAY = 3000;
+
+  private final NodeConfig config;
+  private final JChannel channel;
+  private final DefaultCacheManager cacheManager;
+  // Changed only before the transport starts, when a DNS answer names this host.
+  private volatile ClusterBinding binding;
+  private volatile DnsDiscovery discovery;
+  private volatile String discoveryDeployment;
+
+  private ClusterTransport(NodeConfig config, ClusterBinding binding, JChannel channel, DefaultCacheManager cacheManager) {
+    this.config = config;
+    this.binding = binding;
+    this.channel = channel;
+    this.cacheManager = cacheManager;
+  }
+
+  /**
+   * Builds the channel and the unstarted cache manager; may resolve host names (blocking).
+   *
+   * @param config the node's configuration
+   * @return the transport
+   * @throws IllegalStateException when the channel cannot be built
+   */
+  public static ClusterTransport build(NodeConfig config) {
+    ClusterBinding binding = ClusterBinding.choose(config);
+    List<InetSocketAddress> seeds = new ArrayList<>();
+    for (HostAndPort seed : config.sentry().staticSeeds()) {
+      seeds.add(new InetSocketAddress(seed.host(), seed.port()));
+    }
+    try {
+      JChannel channel = JGroupsStack.channel(binding, seeds, config.clusterSecret() == null ? null
+        : ClusterSecret.key(config.clusterSecret(), config.app()));
+      return new ClusterTransport(config, binding, channel, CacheManagers.create(channel, "cloister-" + config.app()));
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot build the cluster transport on " + binding.host().getHostAddress()
+        + ":" + binding.port() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** @return the node's configuration */
+  public NodeConfig config() {
+    return config;
+  }
+
+  /** @return the cache manager vertx-infinispan runs on */
+  public DefaultCacheManager cacheManager() {
+    return cacheManager;
+  }
+
+  /**
+   * How long Cloister's stack takes at most to evict an unreachable node: the heartbeat timeout
+   * plus the suspicion check.
+   *
+   * @return the bound, ms
+   */
+  public static long failureDetectionBound() {
+    return JGroupsStack.HEARTBEAT_TIMEOUT + JGroupsStack.VERIFY_SUSPECT_TIMEOUT;
+  }
+
+  /**
+   * Resolves a DNS sentry once (the first resolution must happen before the join) and starts the
+   * cache manager.
+   *
+   * @param vertx the node's Vert.x
+   * @return completed once the transport runs
+   */
+  public Future<Void> start(Vertx vertx) {
+    Future<Void> discovered = Future.succeededFuture();
+    if (config.sentry().isDns()) {
+      DnsDiscovery d = new DnsDiscovery(vertx, config.sentry(), config.dnsServers(), config.discoveryInterval(),
+        config.addressPrefix(), this::seed);
+      discovery = d;
+      discovered = d.resolveOnce().map(seeds -> {
+        bindToAnswer(seeds);
+        seed(seeds);
+        return null;
+      });
+    }
+    return discovered.compose(x -> vertx.<Void>executeBlocking(() -> {
+      cacheManager.start();
+      return null;
+    }, false)).recover(err -> {
+      ClusterBinding b = binding;
+      return Future.failedFuture(new IllegalStateException("Cannot join the cluster from " + b.host().getHostAddress()
+        + ":" + b.port() + " (port range " + b.portRange() + "): " + err.getMessage(), err));
+    });
+  }
+
+  /**
+   * Once joined: follows the DNS sentry from now on and checks, a moment later, whether this node
+   * is alone while a seed answers.
+   *
+   * @param vertx the node's Vert.x
+   * @param active whether the cluster manager is still active
+   */
+  public void joined(Vertx vertx, BooleanSupplier active) {
+    DnsDiscovery d = discovery;
+    if (d != null) {
+      vertx.deployVerticle(new DiscoveryVerticle(d)).onSuccess(id -> discoveryDeployment = id);
+    }
+    vertx.setTimer(ALONE_CHECK_DELAY, id -> checkAlone(vertx, active));
+  }
+
+  /** Before the leave: stops following the DNS sentry and removes what discovery published. */
+  public void leaving() {
+    DnsDiscovery d = discovery;
+    discovery = null;
+    if (d != null) {
+      // Whether or not its verticle is still deployed (Vert.x undeploys everything on close),
+      // closing twice is harmless.
+      d.close();
+    }
+  }
+
+  /**
+   * After the leave: stops the cache manager (blocking, on a worker).
+   *
+   * @param vertx the node's Vert.x
+   * @return completed once stopped
+   */
+  public Future<Void> stop(Vertx vertx) {
+    String deployment = discoveryDeployment;
+    discoveryDeployment = null;
+    Future<Void> undeployed = deployment == null ? Future.succeededFuture()
+      : vertx.undeploy(deployment).recover(err -> Future.succeededFuture());
+    return undeployed.compose(x -> vertx.<Void>executeBlocking(() -> {
+      cacheManager.stop();
+      return null;
+    }, false));
+  }
+
+  /**
+   * A node that stays alone while a seed accepts connections on its cluster port is usually
+   * refused by that cluster: say so, since nothing else would tell this node why.
+   */
+  private void checkAlone(Vertx vertx, BooleanSupplier active) {
+    ClusterBinding b = binding;
+    vertx.<String>executeBlocking(() -> {
+      if (!active.getAsBoolean() || cacheManager.getMembers() == null || cacheManager.getMembers().size() != 1) {
+        return null;
+      }
+      TCPPING ping = channel.getProtocolStack().findProtocol(TCPPING.class);
+      for (org.jgroups.PhysicalAddress seed : ping.getInitialHosts()) {
+        org.jgroups.stack.IpAddress ip = (org.jgroups.stack.IpAddress) seed;
+        if (ip.getIpAddress().equals(b.host()) && ip.getPort() == b.port()) {
+          continue;
+        }
+        try (java.net.Socket s = new java.net.Socket()) {
+          s.connect(new InetSocketAddress(ip.getIpAddress(), ip.getPort()), 300);
+          return ip.toString();
+        } catch (java.io.IOException closed) {
+          // nobody there: being alone is expected
+        }
+      }
+      return null;
+    }, false).onSuccess(answering -> {
+      if (answering != null) {
+        log.warn("This node is alone in its cluster, yet " + answering + " accepts connections on its cluster port: "
+          + "nodes whose clusterSecret differs (or is missing on one side) never join each other, and nodes of "
+          + "another app form another cluster. Check that every node of app '" + config.app()
+          + "' has the same clusterSecret.");
+      }
+    });
+  }
+
+  /** Gives TCPPING the seeds: discovery (and MERGE3's checks) contact them from now on. */
+  private void seed(List<HostAndPort> seeds) {
+    List<InetSocketAddress> hosts = new ArrayList<>();
+    for (HostAndPort s : seeds) {
+      hosts.add(new InetSocketAddress(s.host(), s.port()));
+    }
+    if (hosts.isEmpty()) {
+      ClusterBinding b = binding;
+      hosts.add(new InetSocketAddress(b.host(), b.port()));
+    }
+    TCPPING ping = channel.getProtocolStack().findProtocol(TCPPING.class);
+    ping.setInitialHosts(hosts);
+  }
+
+  /**
+   * Cloister's rule for a DNS sentry: without {@code clusterHost} (or {@code loopback}), bind to
+   * the address of this host that the DNS answer names. Only before the transport starts.
+   */
+  private void bindToAnswer(List<HostAndPort> seeds) {
+    if (config.clusterHost() != null || config.loopback()) {
+      return;
+    }
+    for (HostAndPort s : seeds) {
+      try {
+        InetAddress a = InetAddress.getByName(s.host());
+        if (!a.isLoopbackAddress() && ClusterBinding.isLocal(a) && !a.equals(binding.host())) {
+          log.info("Binding the cluster transport to " + a.getHostAddress() + ", this host's address in the DNS answer");
+          binding = new ClusterBinding(a, binding.port(), binding.portRange());
+          channel.getProtocolStack().<TCP>findProtocol(TCP.class).setBindAddress(a);
+          channel.getProtocolStack().<FD_SOCK2>findProtocol(FD_SOCK2.class).setBindAddress(a);
+          return;
+        }
+      } catch (UnknownHostException ignored) {
+        // an address from the resolver is always parseable; nothing to bind to otherwise
+      }
+    }
+  }
+}

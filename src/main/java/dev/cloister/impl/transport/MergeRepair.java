@@ -1,0 +1,162 @@
+package dev.cloister.impl.transport;
+
+import io.vertx.core.Completable;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.core.spi.cluster.NodeInfo;
+import io.vertx.core.spi.cluster.RegistrationInfo;
+import io.vertx.core.spi.cluster.RegistrationListener;
+import org.infinispan.notifications.Listener;
+import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
+import org.infinispan.notifications.cachemanagerlistener.event.MergeEvent;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Repairs the event bus's cluster data after split views merge.
+ *
+ * <p>When split views merge, each side's replicas of the event-bus subscriptions and node-info
+ * caches lack what the other side removed while it thought those nodes gone, and vertx-infinispan
+ * does not reconcile them: requests to a consumer that lives only on the other side fail with
+ * NO_HANDLERS, and replies to a node whose event-bus address was removed never arrive. Each node
+ * therefore writes its own node info and registrations back, once at the merge and once after the
+ * rebalance has settled (adding a registration that is already there changes nothing), and tells
+ * its event bus that the registrations it cached are lost, so that the next send reads them anew:
+ * a re-added registration that was already in the primary copy fires no update anywhere.
+ *
+ * <p>It keeps a shadow copy of this node's registrations (the cluster manager reports every
+ * add and remove to it); Infinispan's merge notification only schedules the repair on its own
+ * event-loop context.
+ */
+public final class MergeRepair {
+
+  /** What the repair writes through: the cluster manager's own, unshadowed operations. */
+  public interface Target {
+    /** @return whether the cluster manager is still active */
+    boolean isActive();
+
+    /** @return this node's event-bus node info, or {@code null} */
+    NodeInfo getNodeInfo();
+
+    /**
+     * Writes this node's node info.
+     *
+     * @param info the node info
+     * @param promise completed when written
+     */
+    void setNodeInfo(NodeInfo info, Completable<Void> promise);
+
+    /**
+     * Writes a registration, without recording it in the shadow copy again.
+     *
+     * @param address the address
+     * @param info the registration
+     * @param promise completed when written
+     */
+    void writeRegistration(String address, RegistrationInfo info, Completable<Void> promise);
+  }
+
+  private static final Logger log = LoggerFactory.getLogger(ClusterTransport.LOG_CATEGORY);
+  /** When to write this node's subscriptions back a second time after a merge, ms. */
+  private static final long RESUBSCRIBE_AGAIN_DELAY = 3000;
+
+  private final Target target;
+  private final Map<String, Set<RegistrationInfo>> registrations = new ConcurrentHashMap<>();
+  private final MergeWatcher watcher = new MergeWatcher();
+  private volatile ContextInternal context;
+  private volatile RegistrationListener registrationListener;
+
+  /**
+   * Creates the repair of one cluster manager.
+   *
+   * @param target the cluster manager's operations
+   */
+  public MergeRepair(Target target) {
+    this.target = target;
+  }
+
+  /**
+   * Sets the context the repair runs on, once Vert.x is known.
+   *
+   * @param context an event-loop context of its own
+   */
+  public void init(ContextInternal context) {
+    this.context = context;
+  }
+
+  /** @return the Infinispan cache-manager listener to add on join and remove on leave */
+  public Object watcher() {
+    return watcher;
+  }
+
+  /** @param listener the event bus's registration listener, told when cached registrations are lost */
+  public void registrationListener(RegistrationListener listener) {
+    this.registrationListener = listener;
+  }
+
+  /**
+   * Records a registration in the shadow copy.
+   *
+   * @param address the address
+   * @param info the registration
+   */
+  public void added(String address, RegistrationInfo info) {
+    registrations.computeIfAbsent(address, a -> ConcurrentHashMap.newKeySet()).add(info);
+  }
+
+  /**
+   * Drops a registration from the shadow copy.
+   *
+   * @param address the address
+   * @param info the registration
+   */
+  public void removed(String address, RegistrationInfo info) {
+    registrations.computeIfPresent(address, (a, infos) -> {
+      infos.remove(info);
+      return infos.isEmpty() ? null : infos;
+    });
+  }
+
+  /** Infinispan's merge notification; public because Infinispan requires listener classes to be. */
+  @Listener(sync = false)
+  public final class MergeWatcher {
+    /** @param e the merge */
+    @Merged
+    public void merged(MergeEvent e) {
+      ContextInternal c = context;
+      c.runOnContext(v -> resubscribe());
+      c.setTimer(RESUBSCRIBE_AGAIN_DELAY, id -> resubscribe());
+    }
+  }
+
+  private void resubscribe() {
+    if (!target.isActive()) {
+      return;
+    }
+    NodeInfo self = target.getNodeInfo();
+    if (self != null) {
+      target.setNodeInfo(self, (v, err) -> {
+        if (err != null) {
+          log.warn("Cannot restore this node's event-bus address after a merge: " + err.getMessage());
+        }
+      });
+    }
+    int[] count = {0};
+    registrations.forEach((address, infos) -> infos.forEach(info -> {
+      count[0]++;
+      target.writeRegistration(address, info, (v, err) -> {
+        if (err != null) {
+          log.warn("Cannot restore the subscription to " + address + " after a merge: " + err.getMessage());
+        }
+      });
+    }));
+    RegistrationListener listener = registrationListener;
+    if (listener != null) {
+      listener.registrationsLost();
+    }
+    log.info("Restored this node's event-bus address and " + count[0] + " subscriptions after a merge");
+  }
+}
