@@ -17,6 +17,10 @@ commands:
          algorithm, jump hash and rendezvous at N = 3, 10, 100, 1000; then balance,
          key movement on join and leave, and rebuild time (plain Java tables);
          also KeyHash.hash alone on ASCII and non-ASCII keys
+  rebuild [members] [runs]
+         how late a 1 ms timer on the node's event-loop context fires while the rings of
+         MEMBERS members (default 1000) are rebuilt, in place on that context and by the
+         ring maintenance worker verticle (RUNS runs each, default 9)
   soak [nodes] [rounds] [seed]
          crash chaos soak: NODES node JVMs (default 5), ROUNDS rounds (default 20) of
          kill -9 or graceful stop of a random node and its restart under the same name;
@@ -50,6 +54,10 @@ case "$cmd" in
     grep -E '^Benchmark|ns/op|B/op' target/ring-jmh.txt
     echo
     java -Xmx3g -cp "$CP" dev.cloister.bench.ring.RingQuality
+    ;;
+  rebuild)
+    build
+    java -Xmx2g -cp "$CP" dev.cloister.bench.ring.RebuildStall "$@"
     ;;
   cluster)
     build

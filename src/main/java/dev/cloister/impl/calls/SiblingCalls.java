@@ -2,8 +2,6 @@ package dev.cloister.impl.calls;
 
 import dev.cloister.CallOptions;
 import dev.cloister.CloisterException;
-import dev.cloister.CloisterMember;
-import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
 import dev.cloister.NodeReply;
 import io.vertx.core.Future;
@@ -15,7 +13,6 @@ import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.json.JsonArray;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -33,9 +30,23 @@ import java.util.function.Supplier;
  */
 public final class SiblingCalls {
 
+  /**
+   * What calls are routed by: an immutable value the node replaces on every change, never a
+   * state object a user can hold.
+   *
+   * @param status the node's status
+   * @param nodeIds live member name to Vert.x node id
+   */
+  public record Routing(CloisterStatus status, Map<String, String> nodeIds) {
+    /** Copies the map. */
+    public Routing {
+      nodeIds = Map.copyOf(nodeIds);
+    }
+  }
+
   private final Vertx vertx;
   private final String prefix;
-  private final Supplier<CloisterState> state;
+  private final Supplier<Routing> routing;
   private final FunctionRegistry functions = new FunctionRegistry();
   private final NodeInbox inbox;
 
@@ -44,12 +55,12 @@ public final class SiblingCalls {
    *
    * @param vertx the node's Vert.x
    * @param prefix the event-bus address prefix
-   * @param state the node's current state (live members, group, status)
+   * @param routing the node's current routing value (status, live members' node ids)
    */
-  public SiblingCalls(Vertx vertx, String prefix, Supplier<CloisterState> state) {
+  public SiblingCalls(Vertx vertx, String prefix, Supplier<Routing> routing) {
     this.vertx = vertx;
     this.prefix = prefix;
-    this.state = state;
+    this.routing = routing;
     this.inbox = new NodeInbox(vertx, functions);
   }
 
@@ -247,16 +258,12 @@ public final class SiblingCalls {
 
   /** Live member name to node id, or {@code null} when this node is not serving calls. */
   private Map<String, String> nodeIds() {
-    CloisterState s = state.get();
-    CloisterStatus status = s.getStatus();
+    Routing r = routing.get();
+    CloisterStatus status = r.status();
     if (status != CloisterStatus.READY && status != CloisterStatus.REHASHING && status != CloisterStatus.NONODE) {
       return null;
     }
-    Map<String, String> ids = new HashMap<>();
-    for (CloisterMember m : s.getMembers()) {
-      ids.put(m.getName(), m.getNodeId());
-    }
-    return ids;
+    return r.nodeIds();
   }
 
   private static <T> Future<T> badRequest(String message) {
@@ -265,7 +272,7 @@ public final class SiblingCalls {
 
   private <T> Future<T> notServing() {
     return Future.failedFuture(new CloisterException(CloisterException.NO_QUORUM,
-      "this node is " + state.get().getStatus() + ": sibling calls need a started node"));
+      "this node is " + routing.get().status() + ": sibling calls need a started node"));
   }
 
   /**

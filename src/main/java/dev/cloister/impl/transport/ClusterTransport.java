@@ -138,7 +138,7 @@ public final class ClusterTransport {
   public void joined(Vertx vertx, BooleanSupplier active) {
     DnsDiscovery d = discovery;
     if (d != null) {
-      vertx.deployVerticle(new DiscoveryVerticle(d)).onSuccess(id -> discoveryDeployment = id);
+      vertx.deployVerticle(new DiscoveryVerticle(d, false)).onSuccess(id -> discoveryDeployment = id);
     }
     vertx.setTimer(ALONE_CHECK_DELAY, id -> checkAlone(vertx, active));
   }
