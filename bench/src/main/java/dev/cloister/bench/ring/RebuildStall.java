@@ -40,8 +40,8 @@ public final class RebuildStall {
       RingMaintainer.Client maintainer = RingMaintainer.deploy(vertx, "bench").await(30, TimeUnit.SECONDS);
       System.out.println("== Ring rebuild at N = " + members + " (" + VNODES + " vnodes), " + runs
         + " runs after 3 warm-up runs: timer ticks every " + TICK_MS + " ms on the node's context ==");
-      System.out.printf("| %-38s | %14s | %22s | %22s |%n", "rebuild", "build ms p50", "timer late ms p50", "timer late ms max");
-      System.out.println("|----------------------------------------|----------------|------------------------|------------------------|");
+      System.out.printf("| %-40s | %14s | %22s | %22s |%n", "rebuild", "build ms p50", "timer late ms p50", "timer late ms max");
+      System.out.println("|------------------------------------------|----------------|------------------------|------------------------|");
       for (boolean onWorker : new boolean[] {false, true}) {
         List<Run> measured = new ArrayList<>();
         for (int i = 0; i < runs + 3; i++) {
@@ -57,7 +57,7 @@ public final class RebuildStall {
         }
         double[] builds = measured.stream().mapToDouble(Run::buildMs).sorted().toArray();
         double[] late = measured.stream().mapToDouble(r -> Math.max(0, r.maxTickGapMs() - TICK_MS)).sorted().toArray();
-        System.out.printf("| %-38s | %14.1f | %22.1f | %22.1f |%n",
+        System.out.printf("| %-40s | %14.1f | %22.1f | %22.1f |%n",
           onWorker ? "after: ring maintenance worker verticle" : "before: in place on the event loop",
           builds[builds.length / 2], late[late.length / 2], late[late.length - 1]);
       }
