@@ -3,7 +3,6 @@ package dev.cloister;
 import dev.cloister.impl.config.NodeConfig;
 import dev.cloister.impl.transport.ClusterTransport;
 import dev.cloister.impl.transport.MergeRepair;
-import dev.cloister.impl.transport.NodeTransport;
 import io.vertx.core.Completable;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
@@ -27,7 +26,7 @@ import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
  * contacted without a restart. After split views merge, the node writes its event-bus address
  * and subscriptions back, so that consumers on the other side are reachable again.
  */
-public class CloisterClusterManager extends InfinispanClusterManager implements NodeTransport {
+public class CloisterClusterManager extends InfinispanClusterManager {
 
   private final ClusterTransport transport;
   private final MergeRepair mergeRepair;
@@ -81,18 +80,6 @@ public class CloisterClusterManager extends InfinispanClusterManager implements 
    */
   public CloisterOptions options() {
     return transport.config().copyOfOptions();
-  }
-
-  /** {@inheritDoc} Cloister's transport resolves and follows a DNS sentry itself. */
-  @Override
-  public boolean ownsDiscovery() {
-    return true;
-  }
-
-  /** {@inheritDoc} Read from the stack Cloister builds. */
-  @Override
-  public long failureDetectionBound() {
-    return ClusterTransport.failureDetectionBound();
   }
 
   @Override

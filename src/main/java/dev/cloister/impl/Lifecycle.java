@@ -122,7 +122,7 @@ final class Lifecycle {
     machine.fire(Trigger.START);
     ClusterManager cm = vertx.isClustered() ? vertx.clusterManager() : null;
     if (discovery != null) {
-      discovery.start(cm == null || NodeTransport.of(cm).ownsDiscovery());
+      discovery.start(cm == null || NodeTransport.of(vertx).ownsDiscovery());
     }
     long startTimer = config.startTimeout() > 0 ? vertx.setTimer(config.startTimeout(), id -> onStartTimeout()) : -1;
     timers = new Timers(startTimer, vertx.setPeriodic(WAIT_LOG_INTERVAL, id -> logWaiting()));
@@ -152,7 +152,7 @@ final class Lifecycle {
       return;
     }
     String nodeId = cm.getNodeId();
-    long grace = NodeTransport.of(cm).nameClaimGrace();
+    long grace = NodeTransport.of(vertx).nameClaimGrace();
     // The inbox is reachable before the member record exists, so no member is ever listed
     // that cannot answer sibling calls yet.
     calls.open(nodeId, true).compose(v -> vertx.executeBlocking(() -> assemble(icm, nodeId, grace), true))

@@ -30,7 +30,8 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Lifecycle, driven by the cluster manager: {@link #start(Vertx)} before the join,
  * {@link #joined(Vertx, BooleanSupplier)} after it, {@link #leaving()} before the leave,
- * {@link #stop(Vertx)} after it.
+ * {@link #stop(Vertx)} after it. While it runs, it says so in the local map
+ * {@code __cloister.transport} (see {@link NodeTransport}), which it alone writes.
  */
 public final class ClusterTransport {
 
@@ -90,16 +91,6 @@ public final class ClusterTransport {
   }
 
   /**
-   * How long Cloister's stack takes at most to evict an unreachable node: the heartbeat timeout
-   * plus the suspicion check.
-   *
-   * @return the bound, ms
-   */
-  public static long failureDetectionBound() {
-    return JGroupsStack.HEARTBEAT_TIMEOUT + JGroupsStack.VERIFY_SUSPECT_TIMEOUT;
-  }
-
-  /**
    * Resolves a DNS sentry once (the first resolution must happen before the join) and starts the
    * cache manager.
    *
@@ -107,6 +98,8 @@ public final class ClusterTransport {
    * @return completed once the transport runs
    */
   public Future<Void> start(Vertx vertx) {
+    // Tells the node on this Vert.x that its transport follows a DNS sentry itself.
+    vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OWNS_DISCOVERY, true);
     Future<Void> discovered = Future.succeededFuture();
     if (config.sentry().isDns()) {
       DnsDiscovery d = new DnsDiscovery(vertx, config.sentry(), config.dnsServers(), config.discoveryInterval(),
@@ -161,6 +154,7 @@ public final class ClusterTransport {
    * @return completed once stopped
    */
   public Future<Void> stop(Vertx vertx) {
+    vertx.sharedData().getLocalMap(NodeTransport.MAP).remove(NodeTransport.OWNS_DISCOVERY);
     String deployment = discoveryDeployment;
     discoveryDeployment = null;
     Future<Void> undeployed = deployment == null ? Future.succeededFuture()

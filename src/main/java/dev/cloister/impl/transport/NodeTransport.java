@@ -1,5 +1,7 @@
 package dev.cloister.impl.transport;
 
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import org.infinispan.manager.EmbeddedCacheManager;
@@ -10,33 +12,29 @@ import org.jgroups.protocols.FD_ALL3;
 import org.jgroups.protocols.VERIFY_SUSPECT2;
 
 /**
- * What a node asks of the cluster transport it runs on, whoever built it: Cloister's own cluster
- * manager answers from its stack, a hand-configured {@link InfinispanClusterManager} from its
- * JGroups channel where that can be read.
+ * What a node asks of the cluster transport it runs on, whoever built it: whether the transport
+ * follows the DNS sentry itself, and how long its failure detection takes. Read from the JGroups
+ * channel of any vertx-infinispan cluster manager, so a hand-configured one is judged by its own
+ * timings, not by Cloister's.
+ *
+ * @param ownsDiscovery whether the transport resolves and follows the DNS sentry itself (and
+ *     publishes what it finds on {@code <prefix>.discovery}); otherwise the node must do it
+ * @param failureDetectionBound how long, at most, failure detection takes to evict an unreachable
+ *     node from the view, ms
  */
-public interface NodeTransport {
+public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
 
   /**
    * How long failure detection takes at most when the channel cannot be read: FD_ALL3's default
    * timeout (40 s) plus VERIFY_SUSPECT2's (1 s), rounded up. Deliberately long: a too-short bound
    * fails a restarted node whose crashed predecessor still holds its name.
    */
-  long UNKNOWN_FAILURE_DETECTION_BOUND = 45_000;
+  public static final long UNKNOWN_FAILURE_DETECTION_BOUND = 45_000;
 
-  /**
-   * Whether the transport resolves and follows the DNS sentry itself (and publishes what it
-   * finds on {@code <prefix>.discovery}); otherwise the node must do it.
-   *
-   * @return true for Cloister's own transport
-   */
-  boolean ownsDiscovery();
-
-  /**
-   * How long, at most, failure detection takes to evict an unreachable node from the view, ms.
-   *
-   * @return the bound
-   */
-  long failureDetectionBound();
+  /** The local map where Cloister's transport says it runs; {@link ClusterTransport} is its only writer. */
+  static final String MAP = "__cloister.transport";
+  /** Its key there. */
+  static final String OWNS_DISCOVERY = "ownsDiscovery";
 
   /**
    * How long a node name held by a node still in the view may take to be freed: twice the failure
@@ -45,36 +43,31 @@ public interface NodeTransport {
    *
    * @return the grace, ms
    */
-  default long nameClaimGrace() {
-    return 2 * failureDetectionBound();
+  public long nameClaimGrace() {
+    return 2 * failureDetectionBound;
   }
 
   /**
-   * The transport facts of a cluster manager.
+   * The transport of a clustered Vert.x.
    *
-   * @param cm the cluster manager of the node's Vert.x
-   * @return its facts: its own answer when it is Cloister's, else read from its channel
+   * @param vertx a clustered Vert.x
+   * @return what its transport does
    */
-  static NodeTransport of(ClusterManager cm) {
-    if (cm instanceof NodeTransport own) {
-      return own;
-    }
-    long bound = cm instanceof InfinispanClusterManager icm ? readBound(icm) : UNKNOWN_FAILURE_DETECTION_BOUND;
-    return new NodeTransport() {
-      @Override
-      public boolean ownsDiscovery() {
-        return false;
-      }
-
-      @Override
-      public long failureDetectionBound() {
-        return bound;
-      }
-    };
+  public static NodeTransport of(Vertx vertx) {
+    ClusterManager cm = ((VertxInternal) vertx).clusterManager();
+    boolean owns = Boolean.TRUE.equals(vertx.sharedData().getLocalMap(MAP).get(OWNS_DISCOVERY));
+    return new NodeTransport(owns, cm instanceof InfinispanClusterManager icm ? readBound(icm)
+      : UNKNOWN_FAILURE_DETECTION_BOUND);
   }
 
-  /** FD_ALL3's timeout plus VERIFY_SUSPECT2's, when the cluster manager runs on a reachable JGroups channel. */
-  private static long readBound(InfinispanClusterManager cm) {
+  /**
+   * FD_ALL3's timeout plus VERIFY_SUSPECT2's, when the cluster manager runs on a reachable JGroups
+   * channel.
+   *
+   * @param cm a vertx-infinispan cluster manager
+   * @return the bound, or {@link #UNKNOWN_FAILURE_DETECTION_BOUND}
+   */
+  static long readBound(InfinispanClusterManager cm) {
     try {
       Transport transport = ((EmbeddedCacheManager) cm.getCacheContainer()).getTransport();
       if (transport instanceof JGroupsTransport jgroups) {

@@ -3,6 +3,7 @@ package dev.cloister.impl.transport;
 import dev.cloister.CloisterClusterManager;
 import dev.cloister.CloisterOptions;
 import dev.cloister.testing.TestPorts;
+import io.vertx.core.Vertx;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import org.infinispan.manager.DefaultCacheManager;
 import org.jgroups.JChannel;
@@ -13,27 +14,33 @@ import org.junit.jupiter.api.Test;
 import java.net.InetAddress;
 import java.util.List;
 
+import static dev.cloister.testing.InJvmCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** What a node learns of its transport: Cloister's answers for itself, any other is read from its channel. */
+/** What a node learns of its transport: read from the channel, whoever built it. */
 class NodeTransportTest {
 
   @Test
-  void cloistersOwnTransportFollowsDiscoveryAndKnowsItsTimings() {
-    CloisterClusterManager cm = new CloisterClusterManager(new CloisterOptions().setLoopback(true)
-      .setClusterPort(TestPorts.block(1).get(0)));
-    NodeTransport t = NodeTransport.of(cm);
-    assertSame(cm, t);
-    assertTrue(t.ownsDiscovery());
-    assertEquals(JGroupsStack.HEARTBEAT_TIMEOUT + JGroupsStack.VERIFY_SUSPECT_TIMEOUT, t.failureDetectionBound());
-    assertEquals(2 * t.failureDetectionBound(), t.nameClaimGrace());
+  void cloistersOwnTransportFollowsDiscoveryAndIsReadFromItsStack() {
+    Vertx vertx = await(Vertx.builder().withClusterManager(new CloisterClusterManager(new CloisterOptions()
+      .setLoopback(true).setClusterPort(TestPorts.block(1).get(0)))).buildClustered());
+    try {
+      NodeTransport t = NodeTransport.of(vertx);
+      assertTrue(t.ownsDiscovery());
+      assertEquals(JGroupsStack.HEARTBEAT_TIMEOUT + JGroupsStack.VERIFY_SUSPECT_TIMEOUT, t.failureDetectionBound());
+      assertEquals(2 * t.failureDetectionBound(), t.nameClaimGrace());
+    } finally {
+      await(vertx.close());
+    }
+    assertNull(vertx.sharedData().getLocalMap(NodeTransport.MAP).get(NodeTransport.OWNS_DISCOVERY),
+      "the transport removes what it published when it stops");
   }
 
   @Test
-  void aHandConfiguredClusterManagerIsReadFromItsChannel() throws Exception {
+  void aHandConfiguredClusterManagerIsJudgedByItsOwnTimings() throws Exception {
     ClusterBinding binding = new ClusterBinding(InetAddress.getLoopbackAddress(), TestPorts.block(1).get(0), 0);
     JChannel channel = JGroupsStack.channel(binding, List.of(), null);
     channel.getProtocolStack().<FD_ALL3>findProtocol(FD_ALL3.class).setTimeout(7000);
@@ -41,10 +48,8 @@ class NodeTransportTest {
     DefaultCacheManager manager = CacheManagers.create(channel, "node-transport-test");
     manager.start();
     try {
-      NodeTransport t = NodeTransport.of(new InfinispanClusterManager(manager));
-      assertFalse(t.ownsDiscovery(), "the user's transport: the node resolves a DNS sentry itself");
-      assertEquals(7900, t.failureDetectionBound());
-      assertEquals(15800, t.nameClaimGrace());
+      assertEquals(7900, NodeTransport.readBound(new InfinispanClusterManager(manager)));
+      assertEquals(15800, new NodeTransport(false, 7900).nameClaimGrace());
     } finally {
       manager.stop();
     }
@@ -52,8 +57,14 @@ class NodeTransportTest {
 
   @Test
   void anUnreadableTransportGetsTheConservativeBound() {
-    NodeTransport t = NodeTransport.of(new InfinispanClusterManager());
-    assertFalse(t.ownsDiscovery());
-    assertEquals(NodeTransport.UNKNOWN_FAILURE_DETECTION_BOUND, t.failureDetectionBound());
+    assertEquals(NodeTransport.UNKNOWN_FAILURE_DETECTION_BOUND, NodeTransport.readBound(new InfinispanClusterManager()));
+    Vertx plain = Vertx.vertx();
+    try {
+      NodeTransport t = NodeTransport.of(plain);
+      assertFalse(t.ownsDiscovery());
+      assertEquals(NodeTransport.UNKNOWN_FAILURE_DETECTION_BOUND, t.failureDetectionBound());
+    } finally {
+      await(plain.close());
+    }
   }
 }
