@@ -88,7 +88,12 @@ public record NodeConfig(CloisterOptions options, String app, String group, Stri
     return new CloisterOptions(options);
   }
 
-  /** @return whether the node has a quorum with {@code size} members */
+  /**
+   * Whether a membership of {@code size} members has a quorum.
+   *
+   * @param size live members
+   * @return true when at least {@code consensus}
+   */
   public boolean quorate(int size) {
     return size >= consensus;
   }
