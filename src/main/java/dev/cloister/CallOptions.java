@@ -83,7 +83,10 @@ public class CallOptions {
     return headers;
   }
 
-  /** @param headers headers handed to each node's consumer; names starting with {@code cloister.} are reserved @return this */
+  /**
+   * @param headers headers handed to each node's consumer; names starting with {@code cloister.} are reserved
+   * @return this
+   */
   public CallOptions setHeaders(Map<String, String> headers) {
     this.headers = headers == null ? new LinkedHashMap<>() : new LinkedHashMap<>(headers);
     return this;
@@ -106,7 +109,10 @@ public class CallOptions {
     return codecName;
   }
 
-  /** @param codecName the name of a codec registered on every node, or {@code null} @return this */
+  /**
+   * @param codecName the name of a codec registered on every node, or {@code null}
+   * @return this
+   */
   public CallOptions setCodecName(@Nullable String codecName) {
     this.codecName = codecName;
     return this;

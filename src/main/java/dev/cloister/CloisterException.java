@@ -22,6 +22,7 @@ public class CloisterException extends VertxException {
   /** Consensus not reached within {@code startTimeout}. */
   public static final int TIMEOUT = 504;
 
+  /** The failure code: one of the constants above. */
   private final int code;
 
   /**

@@ -60,7 +60,10 @@ public class CloisterMember {
     return name;
   }
 
-  /** @param name the node name @return this */
+  /**
+   * @param name the node name
+   * @return this
+   */
   public CloisterMember setName(String name) {
     this.name = name;
     return this;
@@ -71,7 +74,10 @@ public class CloisterMember {
     return group;
   }
 
-  /** @param group the group @return this */
+  /**
+   * @param group the group
+   * @return this
+   */
   public CloisterMember setGroup(String group) {
     this.group = group;
     return this;
@@ -82,7 +88,10 @@ public class CloisterMember {
     return host;
   }
 
-  /** @param host the cluster host @return this */
+  /**
+   * @param host the cluster host
+   * @return this
+   */
   public CloisterMember setHost(String host) {
     this.host = host;
     return this;
@@ -93,7 +102,10 @@ public class CloisterMember {
     return port;
   }
 
-  /** @param port the cluster port @return this */
+  /**
+   * @param port the cluster port
+   * @return this
+   */
   public CloisterMember setPort(int port) {
     this.port = port;
     return this;
@@ -104,7 +116,10 @@ public class CloisterMember {
     return nodeId;
   }
 
-  /** @param nodeId the Vert.x node id @return this */
+  /**
+   * @param nodeId the Vert.x node id
+   * @return this
+   */
   public CloisterMember setNodeId(String nodeId) {
     this.nodeId = nodeId;
     return this;
@@ -115,7 +130,10 @@ public class CloisterMember {
     return startedAt;
   }
 
-  /** @param startedAt epoch milliseconds @return this */
+  /**
+   * @param startedAt epoch milliseconds
+   * @return this
+   */
   public CloisterMember setStartedAt(long startedAt) {
     this.startedAt = startedAt;
     return this;
@@ -126,7 +144,10 @@ public class CloisterMember {
     return status;
   }
 
-  /** @param status the reported status @return this */
+  /**
+   * @param status the reported status
+   * @return this
+   */
   public CloisterMember setStatus(CloisterStatus status) {
     this.status = status;
     return this;

@@ -113,7 +113,10 @@ public class CloisterOptions {
     return app;
   }
 
-  /** @param app the application name @return this */
+  /**
+   * @param app the application name
+   * @return this
+   */
   public CloisterOptions setApp(String app) {
     this.app = app;
     return this;
@@ -127,7 +130,10 @@ public class CloisterOptions {
     return sentry;
   }
 
-  /** @param sentry the static list or the single DNS name @return this */
+  /**
+   * @param sentry the static list or the single DNS name
+   * @return this
+   */
   public CloisterOptions setSentry(List<String> sentry) {
     this.sentry = sentry == null ? new ArrayList<>() : new ArrayList<>(sentry);
     return this;
@@ -138,7 +144,10 @@ public class CloisterOptions {
     return consensus;
   }
 
-  /** @param consensus the quorum size @return this */
+  /**
+   * @param consensus the quorum size
+   * @return this
+   */
   public CloisterOptions setConsensus(int consensus) {
     this.consensus = consensus;
     return this;
@@ -149,7 +158,10 @@ public class CloisterOptions {
     return group;
   }
 
-  /** @param group the group @return this */
+  /**
+   * @param group the group
+   * @return this
+   */
   public CloisterOptions setGroup(String group) {
     this.group = group;
     return this;
@@ -160,7 +172,10 @@ public class CloisterOptions {
     return nodeName;
   }
 
-  /** @param nodeName the node name @return this */
+  /**
+   * @param nodeName the node name
+   * @return this
+   */
   public CloisterOptions setNodeName(String nodeName) {
     this.nodeName = nodeName;
     return this;
@@ -171,7 +186,10 @@ public class CloisterOptions {
     return listener;
   }
 
-  /** @param listener a listener class name @return this */
+  /**
+   * @param listener a listener class name
+   * @return this
+   */
   public CloisterOptions setListener(String listener) {
     this.listener = listener;
     return this;
@@ -182,7 +200,10 @@ public class CloisterOptions {
     return startTimeout;
   }
 
-  /** @param startTimeout ms, 0 for no limit @return this */
+  /**
+   * @param startTimeout ms, 0 for no limit
+   * @return this
+   */
   public CloisterOptions setStartTimeout(long startTimeout) {
     this.startTimeout = startTimeout;
     return this;
@@ -193,7 +214,10 @@ public class CloisterOptions {
     return discoveryInterval;
   }
 
-  /** @param discoveryInterval ms, more than 0 @return this */
+  /**
+   * @param discoveryInterval ms, more than 0
+   * @return this
+   */
   public CloisterOptions setDiscoveryInterval(long discoveryInterval) {
     this.discoveryInterval = discoveryInterval;
     return this;
@@ -204,7 +228,10 @@ public class CloisterOptions {
     return dnsServers;
   }
 
-  /** @param dnsServers the DNS servers @return this */
+  /**
+   * @param dnsServers the DNS servers
+   * @return this
+   */
   public CloisterOptions setDnsServers(List<String> dnsServers) {
     this.dnsServers = dnsServers == null ? new ArrayList<>() : new ArrayList<>(dnsServers);
     return this;
@@ -218,7 +245,10 @@ public class CloisterOptions {
     return clusterHost;
   }
 
-  /** @param clusterHost the bind address @return this */
+  /**
+   * @param clusterHost the bind address
+   * @return this
+   */
   public CloisterOptions setClusterHost(String clusterHost) {
     this.clusterHost = clusterHost;
     return this;
@@ -232,7 +262,10 @@ public class CloisterOptions {
     return clusterPort;
   }
 
-  /** @param clusterPort the bind port, 0 for automatic @return this */
+  /**
+   * @param clusterPort the bind port, 0 for automatic
+   * @return this
+   */
   public CloisterOptions setClusterPort(int clusterPort) {
     this.clusterPort = clusterPort;
     return this;
@@ -243,7 +276,10 @@ public class CloisterOptions {
     return vnodes;
   }
 
-  /** @param vnodes points per node, 0 for the default @return this */
+  /**
+   * @param vnodes points per node, 0 for the default
+   * @return this
+   */
   public CloisterOptions setVnodes(int vnodes) {
     this.vnodes = vnodes;
     return this;
@@ -254,7 +290,10 @@ public class CloisterOptions {
     return quorumLossPolicy;
   }
 
-  /** @param quorumLossPolicy the policy @return this */
+  /**
+   * @param quorumLossPolicy the policy
+   * @return this
+   */
   public CloisterOptions setQuorumLossPolicy(QuorumLossPolicy quorumLossPolicy) {
     this.quorumLossPolicy = quorumLossPolicy;
     return this;
@@ -265,7 +304,10 @@ public class CloisterOptions {
     return addressPrefix;
   }
 
-  /** @param addressPrefix the prefix @return this */
+  /**
+   * @param addressPrefix the prefix
+   * @return this
+   */
   public CloisterOptions setAddressPrefix(String addressPrefix) {
     this.addressPrefix = addressPrefix;
     return this;
@@ -276,7 +318,10 @@ public class CloisterOptions {
     return loopback;
   }
 
-  /** @param loopback prefer loopback @return this */
+  /**
+   * @param loopback prefer loopback
+   * @return this
+   */
   public CloisterOptions setLoopback(boolean loopback) {
     this.loopback = loopback;
     return this;
@@ -290,7 +335,10 @@ public class CloisterOptions {
     return clusterSecret;
   }
 
-  /** @param clusterSecret at least 16 characters, the same on every node of the app @return this */
+  /**
+   * @param clusterSecret at least 16 characters, the same on every node of the app
+   * @return this
+   */
   public CloisterOptions setClusterSecret(String clusterSecret) {
     this.clusterSecret = clusterSecret;
     return this;

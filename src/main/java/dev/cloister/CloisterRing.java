@@ -46,7 +46,10 @@ public class CloisterRing {
     return group;
   }
 
-  /** @param group the group @return this */
+  /**
+   * @param group the group
+   * @return this
+   */
   public CloisterRing setGroup(String group) {
     this.group = group;
     return this;
@@ -57,7 +60,10 @@ public class CloisterRing {
     return members;
   }
 
-  /** @param members the members @return this */
+  /**
+   * @param members the members
+   * @return this
+   */
   public CloisterRing setMembers(List<String> members) {
     this.members = members;
     return this;
@@ -68,7 +74,10 @@ public class CloisterRing {
     return version;
   }
 
-  /** @param version the version @return this */
+  /**
+   * @param version the version
+   * @return this
+   */
   public CloisterRing setVersion(long version) {
     this.version = version;
     return this;
@@ -79,7 +88,10 @@ public class CloisterRing {
     return checksum;
   }
 
-  /** @param checksum the checksum @return this */
+  /**
+   * @param checksum the checksum
+   * @return this
+   */
   public CloisterRing setChecksum(String checksum) {
     this.checksum = checksum;
     return this;

@@ -130,7 +130,10 @@ public class CloisterState {
     return status;
   }
 
-  /** @param status the status @return this */
+  /**
+   * @param status the status
+   * @return this
+   */
   public CloisterState setStatus(CloisterStatus status) {
     this.status = status;
     return this;
@@ -141,7 +144,10 @@ public class CloisterState {
     return quorate;
   }
 
-  /** @param quorate whether quorate @return this */
+  /**
+   * @param quorate whether quorate
+   * @return this
+   */
   public CloisterState setQuorate(boolean quorate) {
     this.quorate = quorate;
     return this;
@@ -152,7 +158,10 @@ public class CloisterState {
     return app;
   }
 
-  /** @param app the application name @return this */
+  /**
+   * @param app the application name
+   * @return this
+   */
   public CloisterState setApp(String app) {
     this.app = app;
     return this;
@@ -163,7 +172,10 @@ public class CloisterState {
     return node;
   }
 
-  /** @param node this node's name @return this */
+  /**
+   * @param node this node's name
+   * @return this
+   */
   public CloisterState setNode(String node) {
     this.node = node;
     return this;
@@ -174,7 +186,10 @@ public class CloisterState {
     return group;
   }
 
-  /** @param group this node's group @return this */
+  /**
+   * @param group this node's group
+   * @return this
+   */
   public CloisterState setGroup(String group) {
     this.group = group;
     return this;
@@ -185,7 +200,10 @@ public class CloisterState {
     return consensus;
   }
 
-  /** @param consensus the consensus @return this */
+  /**
+   * @param consensus the consensus
+   * @return this
+   */
   public CloisterState setConsensus(int consensus) {
     this.consensus = consensus;
     return this;
@@ -196,7 +214,10 @@ public class CloisterState {
     return members;
   }
 
-  /** @param members the live members @return this */
+  /**
+   * @param members the live members
+   * @return this
+   */
   public CloisterState setMembers(List<CloisterMember> members) {
     this.members = members;
     return this;
@@ -207,7 +228,10 @@ public class CloisterState {
     return sentry;
   }
 
-  /** @param sentry the sentry's name @return this */
+  /**
+   * @param sentry the sentry's name
+   * @return this
+   */
   public CloisterState setSentry(String sentry) {
     this.sentry = sentry;
     return this;
@@ -218,7 +242,10 @@ public class CloisterState {
     return missing;
   }
 
-  /** @param missing the missing addresses @return this */
+  /**
+   * @param missing the missing addresses
+   * @return this
+   */
   public CloisterState setMissing(List<String> missing) {
     this.missing = missing;
     return this;
@@ -229,7 +256,10 @@ public class CloisterState {
     return rings;
   }
 
-  /** @param rings the rings @return this */
+  /**
+   * @param rings the rings
+   * @return this
+   */
   public CloisterState setRings(List<CloisterRing> rings) {
     this.rings = rings;
     return this;
@@ -240,7 +270,10 @@ public class CloisterState {
     return version;
   }
 
-  /** @param version the membership version @return this */
+  /**
+   * @param version the membership version
+   * @return this
+   */
   public CloisterState setVersion(long version) {
     this.version = version;
     return this;
@@ -251,7 +284,10 @@ public class CloisterState {
     return checksum;
   }
 
-  /** @param checksum the checksum @return this */
+  /**
+   * @param checksum the checksum
+   * @return this
+   */
   public CloisterState setChecksum(String checksum) {
     this.checksum = checksum;
     return this;
@@ -262,7 +298,10 @@ public class CloisterState {
     return converged;
   }
 
-  /** @param converged whether converged @return this */
+  /**
+   * @param converged whether converged
+   * @return this
+   */
   public CloisterState setConverged(boolean converged) {
     this.converged = converged;
     return this;
@@ -273,7 +312,10 @@ public class CloisterState {
     return startedAt;
   }
 
-  /** @param startedAt epoch milliseconds @return this */
+  /**
+   * @param startedAt epoch milliseconds
+   * @return this
+   */
   public CloisterState setStartedAt(long startedAt) {
     this.startedAt = startedAt;
     return this;

@@ -96,7 +96,10 @@ public class NodeReply {
     return node;
   }
 
-  /** @param node the node name @return this */
+  /**
+   * @param node the node name
+   * @return this
+   */
   public NodeReply setNode(String node) {
     this.node = node;
     return this;
@@ -107,7 +110,10 @@ public class NodeReply {
     return succeeded;
   }
 
-  /** @param succeeded whether it succeeded @return this */
+  /**
+   * @param succeeded whether it succeeded
+   * @return this
+   */
   public NodeReply setSucceeded(boolean succeeded) {
     this.succeeded = succeeded;
     return this;
@@ -118,7 +124,10 @@ public class NodeReply {
     return body;
   }
 
-  /** @param body the reply body @return this */
+  /**
+   * @param body the reply body
+   * @return this
+   */
   public NodeReply setBody(@Nullable Object body) {
     this.body = body;
     return this;
@@ -129,7 +138,10 @@ public class NodeReply {
     return failure;
   }
 
-  /** @param failure the kind of failure @return this */
+  /**
+   * @param failure the kind of failure
+   * @return this
+   */
   public NodeReply setFailure(@Nullable ReplyFailure failure) {
     this.failure = failure;
     return this;
@@ -140,7 +152,10 @@ public class NodeReply {
     return failureCode;
   }
 
-  /** @param failureCode the failure code @return this */
+  /**
+   * @param failureCode the failure code
+   * @return this
+   */
   public NodeReply setFailureCode(int failureCode) {
     this.failureCode = failureCode;
     return this;
@@ -151,7 +166,10 @@ public class NodeReply {
     return failureMessage;
   }
 
-  /** @param failureMessage what went wrong @return this */
+  /**
+   * @param failureMessage what went wrong
+   * @return this
+   */
   public NodeReply setFailureMessage(@Nullable String failureMessage) {
     this.failureMessage = failureMessage;
     return this;

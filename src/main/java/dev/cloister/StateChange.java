@@ -47,7 +47,10 @@ public class StateChange {
     return from;
   }
 
-  /** @param from the status before @return this */
+  /**
+   * @param from the status before
+   * @return this
+   */
   public StateChange setFrom(CloisterStatus from) {
     this.from = from;
     return this;
@@ -58,7 +61,10 @@ public class StateChange {
     return to;
   }
 
-  /** @param to the status after @return this */
+  /**
+   * @param to the status after
+   * @return this
+   */
   public StateChange setTo(CloisterStatus to) {
     this.to = to;
     return this;
@@ -69,7 +75,10 @@ public class StateChange {
     return state;
   }
 
-  /** @param state the state after @return this */
+  /**
+   * @param state the state after
+   * @return this
+   */
   public StateChange setState(CloisterState state) {
     this.state = state;
     return this;

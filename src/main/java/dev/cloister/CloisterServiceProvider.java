@@ -1,0 +1,34 @@
+package dev.cloister;
+
+import io.vertx.core.internal.VertxBootstrap;
+import io.vertx.core.spi.VertxServiceProvider;
+
+/**
+ * Makes Cloister the cluster manager of a clustered Vert.x that was given none: Vert.x finds this
+ * class through {@code META-INF/services/io.vertx.core.spi.VertxServiceProvider}, so
+ * {@code Vertx.builder().buildClustered()} and {@code VertxApplication --cluster} run on a
+ * {@link CloisterClusterManager} configured by the {@code CLOISTER_*} environment variables.
+ *
+ * <p>Vert.x instantiates every service provider for every Vert.x instance it builds, clustered or
+ * not; the cluster manager is therefore built only when the instance has none yet, never for one
+ * whose manager the application named. When vertx-infinispan's own provider comes first on the
+ * class path, its manager is taken instead: put the Cloister jar before vertx-infinispan's.
+ */
+public final class CloisterServiceProvider implements VertxServiceProvider {
+
+  /** Creates the provider; Vert.x's service loading does. */
+  public CloisterServiceProvider() {
+  }
+
+  /**
+   * Sets a {@link CloisterClusterManager} read from the environment, unless a manager is set.
+   *
+   * @param bootstrap the Vert.x being built
+   */
+  @Override
+  public void init(VertxBootstrap bootstrap) {
+    if (bootstrap.clusterManager() == null) {
+      bootstrap.clusterManager(new CloisterClusterManager());
+    }
+  }
+}
