@@ -40,9 +40,31 @@ final class History {
   }
 
   private final List<Op> ops = new ArrayList<>();
+  private final Path file;
+
+  /**
+   * A history that is also appended, as it grows, to {@code file} (read it while a run is under way).
+   *
+   * @param file the JSON-lines file, replaced
+   */
+  History(Path file) {
+    this.file = file;
+    try {
+      Files.createDirectories(file.getParent());
+      Files.write(file, List.of());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot write the history to " + file, e);
+    }
+  }
 
   synchronized void add(long at, String node, String kind, JsonObject data) {
-    ops.add(new Op(at, node, kind, data));
+    Op op = new Op(at, node, kind, data);
+    ops.add(op);
+    try {
+      Files.writeString(file, op + "\n", java.nio.file.StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      // the file is evidence for a reader, not part of the verdict
+    }
   }
 
   /**
@@ -69,21 +91,5 @@ final class History {
    */
   List<Op> since(long from, Predicate<Op> match) {
     return ops().stream().filter(o -> o.at >= from && match.test(o)).toList();
-  }
-
-  /**
-   * Writes the history as JSON lines.
-   *
-   * @param file where
-   */
-  void write(Path file) {
-    try {
-      Files.createDirectories(file.getParent());
-      List<String> lines = new ArrayList<>();
-      ops().forEach(o -> lines.add(o.toString()));
-      Files.write(file, lines);
-    } catch (IOException e) {
-      // the history is evidence for a reader, not part of the verdict
-    }
   }
 }

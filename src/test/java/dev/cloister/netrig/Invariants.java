@@ -84,12 +84,18 @@ final class Invariants {
    */
   static List<String> stayQuorate(List<History.Op> ops, Set<String> nodes, long from, long to) {
     List<String> violations = new ArrayList<>();
+    Map<String, Integer> samples = new HashMap<>();
+    Map<String, String> first = new HashMap<>();
     for (History.Op op : ops) {
       if (op.at() >= from && op.at() <= to && nodes.contains(op.node()) && op.state() != null
         && !Boolean.TRUE.equals(op.state().getBoolean("quorate"))) {
-        violations.add("lost quorum: " + describe(op));
+        samples.merge(op.node(), 1, Integer::sum);
+        first.putIfAbsent(op.node(), describe(op));
       }
     }
+    first.forEach((n, d) -> violations.add(n + " lost quorum (" + samples.get(n) + " observations, first +"
+      + (Long.parseLong(d.substring(d.indexOf('@') + 1, d.indexOf(' '))) - from) + " ms): " + d));
+    violations.sort(null);
     return violations;
   }
 

@@ -53,7 +53,7 @@ class RealNetworkTest {
   void startCluster() throws Exception {
     String why = Rig.unavailable();
     assumeTrue(why == null, () -> "skipped: " + why);
-    history = new History();
+    history = new History(Path.of("target", "netrig", "RealNetworkTest.jsonl"));
     rig = new Rig(history, Map.of("CLOISTER_APP", "netrig", "CLOISTER_CONSENSUS", "3",
       "CLOISTER_QUORUM_LOSS_POLICY", "protect"));
     for (int i = 1; i <= 5; i++) {
@@ -66,7 +66,6 @@ class RealNetworkTest {
   void stopCluster() {
     if (rig != null) {
       rig.close();
-      history.write(Path.of("target", "netrig", "RealNetworkTest.jsonl"));
     }
   }
 
@@ -257,6 +256,51 @@ class RealNetworkTest {
         break;
       }
       Invariants.stayQuorate(history.ops(), others, from, to).forEach(v -> violations.add("restarting " + n + ": " + v));
+    }
+    assertEquals(List.of(), violations);
+  }
+
+  /*
+   * Pending: a paused node comes back READY and quorate on the ring it had before the pause while the
+   * others purged it and serve a ring of four, and the two never converge (two quorate rings answer
+   * ownership differently). The transport delivers the merge (JGroups installs one view of five);
+   * what fails is membership reconciliation: the record of a node purged while it was paused and
+   * then back. Run with -Dnetrig.pending=true.
+   */
+  @Test
+  @Order(50)
+  void aThreeSecondPauseEndsInOneConvergedRingWithoutSplitBrain() throws Exception {
+    pendingMembershipReconciliation();
+    pauseAndResume(3_000);
+  }
+
+  @Test
+  @Order(51)
+  void anEightSecondPauseEndsInOneConvergedRingWithoutSplitBrain() throws Exception {
+    pendingMembershipReconciliation();
+    pauseAndResume(8_000);
+  }
+
+  private static void pendingMembershipReconciliation() {
+    assumeTrue(Boolean.getBoolean("netrig.pending"),
+      "fails until membership reconciliation handles a purged node that comes back; -Dnetrig.pending=true runs it");
+  }
+
+  private void pauseAndResume(long pauseMs) {
+    Set<String> four = new TreeSet<>(FIVE);
+    four.remove("n5");
+    long start = System.currentTimeMillis();
+    history.fault("pause", "n5 SIGSTOP for " + pauseMs + " ms");
+    rig.node("n5").signal("STOP");
+    sampleFor(four, pauseMs);
+    rig.node("n5").signal("CONT");
+    history.fault("resume", "n5 SIGCONT");
+    String ring = rig.awaitRing(FIVE, CONVERGE_MS);
+    List<String> violations = new ArrayList<>(Invariants.noSplitBrain(history.ops(), start, System.currentTimeMillis()));
+    if (ring != null) {
+      violations.add("no converged ring of five after the pause: " + ring);
+    } else {
+      sameOwners(violations, "after the pause: ");
     }
     assertEquals(List.of(), violations);
   }

@@ -85,7 +85,7 @@ final class Rig implements AutoCloseable {
         ip("-n", sw, "link", "set", br, "up");
       }
       host("dns", DNS_ADDRESS);
-      dns = start(namespace("dns"), List.of(java(), "-Xmx64m", "-XX:TieredStopAtLevel=1", "-Djava.net.preferIPv4Stack=true",
+      dns = start(namespaces.get("dns"), List.of(java(), "-Xmx64m", "-XX:TieredStopAtLevel=1", "-Djava.net.preferIPv4Stack=true",
         "-cp", System.getProperty("java.class.path"), DnsMain.class.getName(), DNS_ADDRESS, "53"));
       expectLine(dns, "ready");
     } catch (IOException | RuntimeException e) {
