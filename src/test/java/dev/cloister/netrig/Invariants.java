@@ -133,8 +133,9 @@ final class Invariants {
   }
 
   /**
-   * Each JGroups view that a node kept for at least {@code graceMs} is reflected by that node's state
-   * (as many members) within {@code graceMs} of it.
+   * Each JGroups view is reflected by the state of each of its members (as many members) within
+   * {@code graceMs} of the moment the first node installed it, unless a newer view including that
+   * member came first: Cloister's state follows the transport, however late one node hears of it.
    *
    * @param ops the history
    * @param from epoch ms
@@ -143,33 +144,56 @@ final class Invariants {
    * @return the violations
    */
   static List<String> stateFollowsView(List<History.Op> ops, long from, long to, long graceMs) {
+    Map<String, String> nodeOf = new HashMap<>();
+    Map<String, History.Op> firstSeen = new java.util.LinkedHashMap<>();
+    for (History.Op op : ops) {
+      if (op.kind().equals("view")) {
+        nodeOf.put(op.data().getString("self"), op.node());
+        List<String> members = new ArrayList<>();
+        op.data().getJsonArray("members").forEach(m -> members.add(String.valueOf(m)));
+        java.util.Collections.sort(members);
+        firstSeen.putIfAbsent(op.data().getInteger("id") + " " + members, op);
+      }
+    }
     List<String> violations = new ArrayList<>();
-    for (int i = 0; i < ops.size(); i++) {
-      History.Op view = ops.get(i);
-      if (!view.kind().equals("view") || view.at() < from || view.at() > to) {
+    for (History.Op view : firstSeen.values()) {
+      if (view.at() < from || view.at() > to || view.data().getInteger("id") < 0) {
         continue;
       }
       int size = view.data().getJsonArray("members").size();
-      long until = to;
-      boolean followed = false;
-      for (int k = i + 1; k < ops.size(); k++) {
-        History.Op o = ops.get(k);
-        if (!o.node().equals(view.node())) {
+      for (Object address : view.data().getJsonArray("members")) {
+        String n = nodeOf.get(String.valueOf(address));
+        if (n == null) {
           continue;
         }
-        if (o.kind().equals("view") || o.kind().equals("exit")) {
-          until = o.at();
-          break;
+        long deadline = view.at() + graceMs;
+        boolean followed = false;
+        boolean superseded = false;
+        for (History.Op o : ops) {
+          if (o.at() < view.at() || o.at() > deadline) {
+            continue;
+          }
+          if (o.node().equals(n) && o.state() != null && o.state().getJsonArray("members").size() == size) {
+            followed = true;
+            break;
+          }
+          if (o != view && o.kind().equals("view") && o.data().getInteger("id") > view.data().getInteger("id")
+            && o.data().getJsonArray("members").contains(address)
+            || o.node().equals(n) && o.kind().equals("exit")) {
+            superseded = true;
+          }
         }
-        if (o.state() != null && o.at() - view.at() <= graceMs
-          && o.state().getJsonArray("members").size() == size) {
-          followed = true;
-          break;
+        if (!followed && !superseded && deadline <= to) {
+          History.Op last = null;
+          for (History.Op o : ops) {
+            if (o.node().equals(n) && o.state() != null && o.at() <= deadline) {
+              last = o;
+            }
+          }
+          violations.add(n + " did not follow view " + view.data().getInteger("id") + " of " + size
+            + " (first installed by " + view.node() + "@" + view.at() + ") within " + graceMs + " ms; it served "
+            + (last == null ? "nothing" : describe(last)));
         }
-      }
-      if (!followed && until - view.at() >= graceMs) {
-        violations.add(view.node() + " kept a view of " + size + " (id " + view.data().getInteger("id")
-          + ") for " + (until - view.at()) + " ms, its state did not follow within " + graceMs + " ms");
       }
     }
     return violations;

@@ -68,8 +68,9 @@ public final class NodeMain {
     Vertx vertx = Vertx.builder().withClusterManager(manager).buildClustered()
       .await(120, TimeUnit.SECONDS);
     EmbeddedCacheManager caches = (EmbeddedCacheManager) manager.getCacheContainer();
-    caches.addListener(new ViewPrinter());
-    printView(caches.getMembers().stream().map(String::valueOf).toList(), -1, false);
+    String self = String.valueOf(caches.getAddress());
+    caches.addListener(new ViewPrinter(self));
+    printView(self, caches.getMembers().stream().map(String::valueOf).toList(), -1, false);
     printEvent(new JsonObject().put("event", "joined"));
     if (Boolean.getBoolean(Partitioner.ENABLE_PROPERTY)) {
       vertx.eventBus().consumer(ECHO_ADDRESS, m -> m.reply(options.getNodeName()));
@@ -174,14 +175,20 @@ public final class NodeMain {
     return true;
   }
 
-  private static void printView(List<String> members, int id, boolean merge) {
-    printEvent(new JsonObject().put("event", "view").put("id", id).put("merge", merge)
+  private static void printView(String self, List<String> members, int id, boolean merge) {
+    printEvent(new JsonObject().put("event", "view").put("self", self).put("id", id).put("merge", merge)
       .put("members", new JsonArray(members)));
   }
 
   /** Prints every view the node's cache manager installs, merges included. */
   @Listener(sync = false)
   public static final class ViewPrinter {
+
+    private final String self;
+
+    ViewPrinter(String self) {
+      this.self = self;
+    }
 
     /**
      * Prints the new view.
@@ -191,7 +198,7 @@ public final class NodeMain {
     @ViewChanged
     @Merged
     public void viewChanged(ViewChangedEvent e) {
-      printView(e.getNewMembers().stream().map(String::valueOf).toList(), e.getViewId(),
+      printView(self, e.getNewMembers().stream().map(String::valueOf).toList(), e.getViewId(),
         e.isMergeView());
     }
   }

@@ -41,8 +41,17 @@ import java.util.List;
  */
 public final class JGroupsStack {
 
+  /**
+   * TCP's connect timeout, ms. JGroups sends every message of a node from one bundler thread,
+   * and a message to a member without a connection first connects to it: towards an unreachable
+   * peer (a partition, a host gone) that connect waits this long, and meanwhile no heartbeat
+   * leaves for the reachable ones, so they suspect each other. With JGroups' 2000 ms the majority
+   * of a real 2 | 3 cut fell apart into single-node clusters; a connect on a live network takes
+   * one round trip, well below this.
+   */
+  public static final int SOCK_CONN_TIMEOUT = 300;
   /** FD_SOCK2's connect timeout, ms: how long a connect to a dead peer's ping socket may take. */
-  public static final int FD_SOCK_CONNECT_TIMEOUT = 200;
+  public static final int FD_SOCK_CONNECT_TIMEOUT = 1000;
   /** VERIFY_SUSPECT2's timeout, ms: the double check before a suspect is excluded. */
   public static final long VERIFY_SUSPECT_TIMEOUT = 500;
   /** FD_ALL3 heartbeat interval, ms. */
@@ -88,6 +97,7 @@ public final class JGroupsStack {
     tcp.setBindPort(binding.port());
     tcp.setPortRange(binding.portRange());
     tcp.tcpNodelay(true);
+    tcp.setValue("sock_conn_timeout", SOCK_CONN_TIMEOUT);
     // Diagnostics listen on a multicast socket: a cluster on TCP must not open one.
     if (tcp.getDiagnosticsHandler() != null) {
       tcp.getDiagnosticsHandler().setEnabled(false);
