@@ -19,12 +19,14 @@ import java.util.function.ToLongFunction;
 /**
  * Times to each transition under real network faults ({@link Rig}: five node JVMs in namespaces,
  * consensus 3, protect) beside the same faults injected inside JGroups on loopback
- * ({@link PartitionBench}). Tables only: {@code bench/run.sh netfaults [runs]}.
+ * ({@link PartitionBench}). Tables only: {@code bench/run.sh netfaults [runs]} (runs of the
+ * partition; the pause runs once).
  */
 public final class NetFaultsBench {
 
   private static final Set<String> FIVE = new TreeSet<>(List.of("n1", "n2", "n3", "n4", "n5"));
   private static final long BOUND_MS = 60_000;
+  private static final long PAUSE_BOUND_MS = 30_000;
 
   private final Rig rig;
   private final History history;
@@ -68,9 +70,8 @@ public final class NetFaultsBench {
       for (int r = 0; r < runs; r++) {
         b.partition();
       }
-      for (int r = 0; r < runs; r++) {
-        b.pause(3_000);
-      }
+      // One pause: today the paused node never converges again, and each such run costs a restart.
+      b.pause(3_000);
       b.print(inJvm);
     }
   }
@@ -111,7 +112,7 @@ public final class NetFaultsBench {
     }
     rig.node("n5").signal("CONT");
     long resumed = System.currentTimeMillis();
-    String healed = rig.awaitRing(FIVE, BOUND_MS);
+    String healed = rig.awaitRing(FIVE, PAUSE_BOUND_MS);
     long done = System.currentTimeMillis();
     String name = "pause n5 " + pauseMs / 1000 + " s";
     record(name, "SIGSTOP -> the others READY on 4", latest(four, stop, resumed,
@@ -191,7 +192,8 @@ public final class NetFaultsBench {
     });
     System.out.println();
     System.out.println("Times in ms from the fault (or its end) to the transition on the last node concerned;");
-    System.out.println("'never' counts the runs that did not reach it within " + BOUND_MS / 1000 + " s.");
+    System.out.println("'never' counts the runs that did not reach it within " + BOUND_MS / 1000 + " s ("
+      + PAUSE_BOUND_MS / 1000 + " s after a pause); the pause runs once.");
     failures.forEach((s, f) -> System.out.println(s + ": " + f.size() + " run(s) with " + new TreeSet<>(f)));
   }
 

@@ -27,9 +27,10 @@ import java.util.List;
  * The JGroups stack Cloister builds for itself: TCP (no multicast anywhere), TCPPING seeded from
  * the sentry, and failure detection tuned so that a killed process is noticed in under a second.
  *
- * <p>Timings (each measured, see README): {@code tcp_nodelay} removes a ~40 ms stall from every
- * synchronous cluster call; FD_SOCK2 notices a closed socket (a crashed process) after
- * {@link #FD_SOCK_CONNECT_TIMEOUT} plus the {@link #VERIFY_SUSPECT_TIMEOUT} check; FD_ALL3
+ * <p>Timings (each measured, see README and docs/failure-modes.md): {@code tcp_nodelay} removes a
+ * ~40 ms stall from every synchronous cluster call; a short {@link #SOCK_CONN_TIMEOUT} keeps an
+ * unreachable peer from holding up the sending thread; FD_SOCK2 notices a closed socket (a crashed
+ * process) and the {@link #VERIFY_SUSPECT_TIMEOUT} check confirms it; FD_ALL3
  * heartbeats catch a hung or unreachable peer whose socket stays open; a short GMS join timeout
  * lets the first node form a cluster alone quickly.
  *
@@ -50,7 +51,19 @@ public final class JGroupsStack {
    * one round trip, well below this.
    */
   public static final int SOCK_CONN_TIMEOUT = 300;
-  /** FD_SOCK2's connect timeout, ms: how long a connect to a dead peer's ping socket may take. */
+  /**
+   * JGroups' bundler: one sending thread per destination, so that messages to an unreachable peer
+   * (discovery, merge announcements to a cut-off side) wait for their connect on their own thread
+   * instead of holding up the heartbeats and acknowledgements to reachable ones.
+   */
+  public static final String BUNDLER = "per-destination";
+  /**
+   * FD_SOCK2's connect timeout, ms: how long a connect to a neighbour's ping socket may take before
+   * the neighbour is suspected. It must stay above the network's round trip: with 200 ms, a view
+   * change under 200 ms ± 50 ms one-way delay (a 400 ms round trip) made every failure detector
+   * fail its new connect and suspect its neighbour, and the cluster broke into single nodes. A
+   * crashed process is still noticed at once: its host refuses the connect, no timeout involved.
+   */
   public static final int FD_SOCK_CONNECT_TIMEOUT = 1000;
   /** VERIFY_SUSPECT2's timeout, ms: the double check before a suspect is excluded. */
   public static final long VERIFY_SUSPECT_TIMEOUT = 500;
@@ -98,6 +111,7 @@ public final class JGroupsStack {
     tcp.setPortRange(binding.portRange());
     tcp.tcpNodelay(true);
     tcp.setValue("sock_conn_timeout", SOCK_CONN_TIMEOUT);
+    tcp.setValue("bundler_type", BUNDLER);
     // Diagnostics listen on a multicast socket: a cluster on TCP must not open one.
     if (tcp.getDiagnosticsHandler() != null) {
       tcp.getDiagnosticsHandler().setEnabled(false);
