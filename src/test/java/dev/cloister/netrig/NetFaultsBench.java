@@ -87,15 +87,15 @@ public final class NetFaultsBench {
     rig.heal();
     String healed = rig.awaitRing(FIVE, BOUND_MS);
     long done = System.currentTimeMillis();
-    record("partition 2 | 3", "cut -> minority not quorate", latest(minority, cut, heal,
+    record("partition 2+3", "cut -> minority not quorate", latest(minority, cut, heal,
       s -> !Boolean.TRUE.equals(s.getBoolean("quorate"))), cut);
-    record("partition 2 | 3", "cut -> majority READY on 3", ring == null ? latest(majority, cut, heal,
+    record("partition 2+3", "cut -> majority READY on 3", ring == null ? latest(majority, cut, heal,
       s -> "READY".equals(s.getString("status")) && s.getJsonArray("members").size() == 3) : -1, cut);
-    record("partition 2 | 3", "cut -> majority ever not quorate", -2, cut);
+    record("partition 2+3", "cut -> majority ever not quorate", -2, cut);
     if (!Invariants.stayQuorate(history.ops(), majority, cut, heal).isEmpty()) {
-      failures.computeIfAbsent("partition 2 | 3", k -> new ArrayList<>()).add("majority lost quorum");
+      failures.computeIfAbsent("partition 2+3", k -> new ArrayList<>()).add("majority lost quorum");
     }
-    record("partition 2 | 3", "heal -> one converged ring of 5", healed == null ? done : -1, heal);
+    record("partition 2+3", "heal -> one converged ring of 5", healed == null ? done : -1, heal);
     recoverIfNeeded(healed);
   }
 
@@ -180,9 +180,9 @@ public final class NetFaultsBench {
 
   private void print(List<PartitionBench.Run> inJvm) {
     Map<String, String> jvm = Map.of(
-      "partition 2 | 3\tcut -> minority not quorate", stat(inJvm, PartitionBench.Run::minorityMs),
-      "partition 2 | 3\tcut -> majority READY on 3", stat(inJvm, PartitionBench.Run::majorityMs),
-      "partition 2 | 3\theal -> one converged ring of 5", stat(inJvm, PartitionBench.Run::healMs));
+      "partition 2+3\tcut -> minority not quorate", stat(inJvm, PartitionBench.Run::minorityMs),
+      "partition 2+3\tcut -> majority READY on 3", stat(inJvm, PartitionBench.Run::majorityMs),
+      "partition 2+3\theal -> one converged ring of 5", stat(inJvm, PartitionBench.Run::healMs));
     System.out.printf("%n| %-14s | %-36s | %-28s | %-26s |%n", "scenario", "transition",
       "real network, median / max", "in-JVM, median / max");
     System.out.printf("|%s|%s|%s|%s|%n", "-".repeat(16), "-".repeat(38), "-".repeat(30), "-".repeat(28));
