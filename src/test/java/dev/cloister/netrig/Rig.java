@@ -4,10 +4,8 @@ import dev.cloister.bench.soak.ProcessCluster;
 import dev.cloister.impl.launcher.NodeMain;
 import io.vertx.core.json.JsonObject;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -55,7 +53,6 @@ final class Rig implements AutoCloseable {
   private final Path forwarder;
   private final Map<String, String> namespaces = new LinkedHashMap<>();
   private final Map<String, RigNode> nodes = new LinkedHashMap<>();
-  private final Map<String, String> addresses = new HashMap<>();
   private final Map<String, String> env;
   private final Thread hook = new Thread(this::cleanUp, "netrig-cleanup");
   private Process dns;
@@ -328,7 +325,6 @@ final class Rig implements AutoCloseable {
     ip("-n", ns, "link", "set", "lo", "up");
     // Frames copied by the forwarder's packet sockets must carry real checksums and be one segment each.
     run(List.of("ip", "netns", "exec", ns, python(), forwarder.toString(), "nooffload", "eth0"));
-    addresses.put(name, address);
   }
 
   private String namespace(String host) {
@@ -352,7 +348,6 @@ final class Rig implements AutoCloseable {
 
   /** Reads lines from a helper process until {@code expected} (bounded: the process must say it). */
   private static void expectLine(Process p, String expected) throws IOException {
-    BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
     long deadline = System.currentTimeMillis() + 30_000;
     StringBuilder seen = new StringBuilder();
     while (System.currentTimeMillis() < deadline) {

@@ -25,7 +25,8 @@ import java.util.List;
 
 /**
  * The JGroups stack Cloister builds for itself: TCP (no multicast anywhere), TCPPING seeded from
- * the sentry, and failure detection tuned so that a killed process is noticed in under a second.
+ * the sentry, and failure detection tuned so that a killed process is noticed within a few seconds
+ * while a slow network (a round trip up to about a second) is not mistaken for dead peers.
  *
  * <p>Timings (each measured, see README and docs/failure-modes.md): {@code tcp_nodelay} removes a
  * ~40 ms stall from every synchronous cluster call; a short {@link #SOCK_CONN_TIMEOUT} keeps an
@@ -61,8 +62,8 @@ public final class JGroupsStack {
    * FD_SOCK2's connect timeout, ms: how long a connect to a neighbour's ping socket may take before
    * the neighbour is suspected. It must stay above the network's round trip: with 200 ms, a view
    * change under 200 ms ± 50 ms one-way delay (a 400 ms round trip) made every failure detector
-   * fail its new connect and suspect its neighbour, and the cluster broke into single nodes. A
-   * crashed process is still noticed at once: its host refuses the connect, no timeout involved.
+   * fail its new connect and suspect its neighbour, and the cluster broke into single nodes. The
+   * price: a crashed process is noticed about a second later than with 200 ms.
    */
   public static final int FD_SOCK_CONNECT_TIMEOUT = 1000;
   /** VERIFY_SUSPECT2's timeout, ms: the double check before a suspect is excluded. */
