@@ -29,6 +29,12 @@ commands:
   partition [runs]
          5 nodes in one JVM, consensus 3, split 3 + 2 and healed RUNS times (default 5):
          split -> minority not quorate, heal -> one converged ring of five
+  netfaults [runs]
+         the same faults on a real network (as root: each node JVM in its own network
+         namespace, bridges, DNS by service name; see docs/failure-modes.md): time from a
+         2 | 3 cut to the minority not quorate and the majority READY on 3, from the heal to
+         one converged ring, and from a 3 s SIGSTOP / SIGCONT to the others' ring of 4 and back
+         to one ring; beside the in-JVM figures of the partition command (default 3 runs)
 
 Extra arguments replace the default JMH options of the command, e.g.
   bench/run.sh ring -f 1 -wi 2 -i 3 -w 1s -r 1s
@@ -75,6 +81,14 @@ case "$cmd" in
   partition)
     build
     java ${JAVA_OPTS:-} -cp "$CP" dev.cloister.bench.soak.PartitionBench "$@"
+    ;;
+  netfaults)
+    # The rig lives in the library's tests; node JVMs need a real class path, not Maven's.
+    (cd .. && mvn -q -B test-compile org.apache.maven.plugins:maven-dependency-plugin:3.7.1:build-classpath \
+        -Dmdep.outputFile=target/netrig-classpath.txt -Dmdep.includeScope=test \
+      && java ${JAVA_OPTS:-} -Djava.net.preferIPv4Stack=true \
+        -cp "target/test-classes:target/classes:$(cat target/netrig-classpath.txt)" \
+        dev.cloister.netrig.NetFaultsBench "$@")
     ;;
   ""|-h|--help|help)
     usage

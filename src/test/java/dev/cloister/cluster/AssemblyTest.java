@@ -87,8 +87,10 @@ class AssemblyTest {
     nodes.forEach(n -> await(n.deployment));
     Node a = nodes.get(0);
     Node b = nodes.get(1);
-    eventually("all three seen", () -> a.state().getMembers().size() == 3 && b.state().getMembers().size() == 3,
-      () -> List.of(a.state(), b.state()));
+    // READY on three, not only three members listed: a REHASHING -> READY still to come would be
+    // counted as the reaction to the leave.
+    eventually("all three seen", () -> List.of(a, b).stream().allMatch(n -> n.state().getStatus() == CloisterStatus.READY
+        && n.state().getMembers().size() == 3), () -> List.of(a.state(), b.state()));
     int aBefore = a.transitions.size();
     int bBefore = b.transitions.size();
 

@@ -78,6 +78,15 @@ public final class TestDnsServer implements AutoCloseable {
    * @param port the UDP port, or 0 for an ephemeral one
    */
   public TestDnsServer(int port) {
+    this(new InetSocketAddress(NetUtil.LOCALHOST4, port));
+  }
+
+  /**
+   * Starts a server on the given address (the real-network tests bind one inside a namespace).
+   *
+   * @param bind the UDP address, port 0 for an ephemeral one
+   */
+  public TestDnsServer(InetSocketAddress bind) {
     group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     try {
       channel = new Bootstrap()
@@ -92,7 +101,7 @@ public final class TestDnsServer implements AutoCloseable {
                   new QueryHandler());
             }
           })
-          .bind(new InetSocketAddress(NetUtil.LOCALHOST4, port))
+          .bind(bind)
           .syncUninterruptibly()
           .channel();
     } catch (RuntimeException e) {

@@ -5,8 +5,16 @@ import dev.cloister.CloisterClusterManager;
 import dev.cloister.CloisterException;
 import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterVerticle;
+import dev.cloister.CallOptions;
+import dev.cloister.NodeReply;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import org.infinispan.manager.EmbeddedCacheManager;
+import org.infinispan.notifications.Listener;
+import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
+import org.infinispan.notifications.cachemanagerlistener.annotation.ViewChanged;
+import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -23,12 +31,16 @@ import java.util.logging.Logger;
  * <p>Every transition is printed on standard output as one line
  * {@code @@cloister {"at":epochMs,"from":..,"to":..,"state":{..}}}; the line {@code stop} on
  * standard input leaves gracefully; SIGTERM and SIGINT do too. {@code state} prints the state;
- * fault tests may also partition the node (see {@link Partitioner#ENABLE_PROPERTY}).
+ * fault tests may also partition the node (see {@link Partitioner#ENABLE_PROPERTY}). Each JGroups
+ * view the node installs is printed too ({@code {"event":"view","id":..,"members":[..]}}), so that a
+ * test can tell how far Cloister's state lags behind the transport.
  */
 public final class NodeMain {
 
   /** Prefix of the machine-readable event lines. */
   public static final String EVENT_PREFIX = "@@cloister ";
+  /** The event-bus address of the echo consumer that fault tests multicall. */
+  public static final String ECHO_ADDRESS = "cloister.faults.echo";
 
   // JUL keeps loggers weakly: these references keep the quieter levels in force.
   private static final Logger[] QUIET = {
@@ -52,9 +64,17 @@ public final class NodeMain {
     }
     CloisterOptions options = CloisterOptions.fromEnvironment().validate();
     // The no-argument constructor reads the same CLOISTER_* variables: the way containers build it.
-    Vertx vertx = Vertx.builder().withClusterManager(new CloisterClusterManager()).buildClustered()
+    CloisterClusterManager manager = new CloisterClusterManager();
+    Vertx vertx = Vertx.builder().withClusterManager(manager).buildClustered()
       .await(120, TimeUnit.SECONDS);
+    EmbeddedCacheManager caches = (EmbeddedCacheManager) manager.getCacheContainer();
+    String self = String.valueOf(caches.getAddress());
+    caches.addListener(new ViewPrinter(self));
+    printView(self, caches.getMembers().stream().map(String::valueOf).toList(), -1, false);
     printEvent(new JsonObject().put("event", "joined"));
+    if (Boolean.getBoolean(Partitioner.ENABLE_PROPERTY)) {
+      vertx.eventBus().consumer(ECHO_ADDRESS, m -> m.reply(options.getNodeName()));
+    }
     CloisterVerticle verticle = new CloisterVerticle(options, (from, to, state) ->
       printEvent(new JsonObject().put("from", from.name()).put("to", to.name()).put("state", state.toJson())));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> close(vertx), "cloister-shutdown"));
@@ -93,8 +113,9 @@ public final class NodeMain {
 
   /**
    * The commands of fault tests, accepted only with {@code -Dcloister.faults=true}:
-   * {@code whois <key>}, {@code partition <host:port>,...} (drop all traffic from the nodes bound
-   * there) and {@code heal}.
+   * {@code whois <key>}, {@code owners <n>} (the owner of keys {@code k0..k<n-1>}, or the error
+   * code), {@code multicall <node>} (the echo consumer of that node, with the default timeout),
+   * {@code partition <host:port>,...} (drop all traffic from the nodes bound there) and {@code heal}.
    */
   private static boolean faultCommand(Vertx vertx, String line) {
     if (!Boolean.getBoolean(Partitioner.ENABLE_PROPERTY)) {
@@ -112,6 +133,32 @@ public final class NodeMain {
           }
           printEvent(e);
         }
+        case "owners" -> {
+          JsonObject owners = new JsonObject();
+          int n = Integer.parseInt(words[1]);
+          try {
+            for (int i = 0; i < n; i++) {
+              owners.put("k" + i, Cloister.of(vertx).whois("k" + i));
+            }
+            printEvent(new JsonObject().put("event", "owners").put("owners", owners));
+          } catch (CloisterException ce) {
+            printEvent(new JsonObject().put("event", "owners").put("code", ce.code()));
+          }
+        }
+        case "multicall" -> {
+          long sent = System.currentTimeMillis();
+          Cloister.of(vertx).multicall(List.of(words[1]), ECHO_ADDRESS, null, new CallOptions())
+            .onComplete(ar -> {
+              JsonObject e = new JsonObject().put("event", "multicall").put("node", words[1])
+                .put("sent", sent).put("ms", System.currentTimeMillis() - sent);
+              if (ar.succeeded()) {
+                e.put("replies", new JsonArray(ar.result().stream().map(NodeReply::toJson).toList()));
+              } else {
+                e.put("error", String.valueOf(ar.cause()));
+              }
+              printEvent(e);
+            });
+        }
         case "partition" -> printEvent(new JsonObject().put("event", "partitioned").put("ignored",
           Partitioner.of(vertx).isolateFromPhysical(List.of(words[1].split(","))).toString()));
         case "heal" -> {
@@ -126,6 +173,34 @@ public final class NodeMain {
       printEvent(new JsonObject().put("event", "error").put("message", String.valueOf(e)));
     }
     return true;
+  }
+
+  private static void printView(String self, List<String> members, int id, boolean merge) {
+    printEvent(new JsonObject().put("event", "view").put("self", self).put("id", id).put("merge", merge)
+      .put("members", new JsonArray(members)));
+  }
+
+  /** Prints every view the node's cache manager installs, merges included. */
+  @Listener(sync = false)
+  public static final class ViewPrinter {
+
+    private final String self;
+
+    ViewPrinter(String self) {
+      this.self = self;
+    }
+
+    /**
+     * Prints the new view.
+     *
+     * @param e the view change (a merge is one)
+     */
+    @ViewChanged
+    @Merged
+    public void viewChanged(ViewChangedEvent e) {
+      printView(self, e.getNewMembers().stream().map(String::valueOf).toList(), e.getViewId(),
+        e.isMergeView());
+    }
   }
 
   private static synchronized void printEvent(JsonObject event) {

@@ -25,11 +25,13 @@ import java.util.List;
 
 /**
  * The JGroups stack Cloister builds for itself: TCP (no multicast anywhere), TCPPING seeded from
- * the sentry, and failure detection tuned so that a killed process is noticed in under a second.
+ * the sentry, and failure detection tuned so that a killed process is noticed within a few seconds
+ * while a slow network (a round trip up to about a second) is not mistaken for dead peers.
  *
- * <p>Timings (each measured, see README): {@code tcp_nodelay} removes a ~40 ms stall from every
- * synchronous cluster call; FD_SOCK2 notices a closed socket (a crashed process) after
- * {@link #FD_SOCK_CONNECT_TIMEOUT} plus the {@link #VERIFY_SUSPECT_TIMEOUT} check; FD_ALL3
+ * <p>Timings (each measured, see README and docs/failure-modes.md): {@code tcp_nodelay} removes a
+ * ~40 ms stall from every synchronous cluster call; a short {@link #SOCK_CONN_TIMEOUT} keeps an
+ * unreachable peer from holding up the sending thread; FD_SOCK2 notices a closed socket (a crashed
+ * process) and the {@link #VERIFY_SUSPECT_TIMEOUT} check confirms it; FD_ALL3
  * heartbeats catch a hung or unreachable peer whose socket stays open; a short GMS join timeout
  * lets the first node form a cluster alone quickly.
  *
@@ -41,8 +43,29 @@ import java.util.List;
  */
 public final class JGroupsStack {
 
-  /** FD_SOCK2's connect timeout, ms: how long a connect to a dead peer's ping socket may take. */
-  public static final int FD_SOCK_CONNECT_TIMEOUT = 200;
+  /**
+   * TCP's connect timeout, ms. JGroups sends every message of a node from one bundler thread,
+   * and a message to a member without a connection first connects to it: towards an unreachable
+   * peer (a partition, a host gone) that connect waits this long, and meanwhile no heartbeat
+   * leaves for the reachable ones, so they suspect each other. With JGroups' 2000 ms the majority
+   * of a real 2 | 3 cut fell apart into single-node clusters; a connect on a live network takes
+   * one round trip, well below this.
+   */
+  public static final int SOCK_CONN_TIMEOUT = 300;
+  /**
+   * JGroups' bundler: one sending thread per destination, so that messages to an unreachable peer
+   * (discovery, merge announcements to a cut-off side) wait for their connect on their own thread
+   * instead of holding up the heartbeats and acknowledgements to reachable ones.
+   */
+  public static final String BUNDLER = "per-destination";
+  /**
+   * FD_SOCK2's connect timeout, ms: how long a connect to a neighbour's ping socket may take before
+   * the neighbour is suspected. It must stay above the network's round trip: with 200 ms, a view
+   * change under 200 ms ± 50 ms one-way delay (a 400 ms round trip) made every failure detector
+   * fail its new connect and suspect its neighbour, and the cluster broke into single nodes. The
+   * price: a crashed process is noticed about a second later than with 200 ms.
+   */
+  public static final int FD_SOCK_CONNECT_TIMEOUT = 1000;
   /** VERIFY_SUSPECT2's timeout, ms: the double check before a suspect is excluded. */
   public static final long VERIFY_SUSPECT_TIMEOUT = 500;
   /** FD_ALL3 heartbeat interval, ms. */
@@ -88,6 +111,8 @@ public final class JGroupsStack {
     tcp.setBindPort(binding.port());
     tcp.setPortRange(binding.portRange());
     tcp.tcpNodelay(true);
+    tcp.setValue("sock_conn_timeout", SOCK_CONN_TIMEOUT);
+    tcp.setValue("bundler_type", BUNDLER);
     // Diagnostics listen on a multicast socket: a cluster on TCP must not open one.
     if (tcp.getDiagnosticsHandler() != null) {
       tcp.getDiagnosticsHandler().setEnabled(false);
