@@ -100,6 +100,8 @@ public final class ClusterTransport {
   public Future<Void> start(Vertx vertx) {
     // Tells the node on this Vert.x that its transport follows a DNS sentry itself.
     vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OWNS_DISCOVERY, true);
+    // And which options it runs with, so that the node on this Vert.x takes them or agrees with them.
+    vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OPTIONS, config.options().toJson());
     Future<Void> discovered = Future.succeededFuture();
     if (config.sentry().isDns()) {
       DnsDiscovery d = new DnsDiscovery(vertx, config.sentry(), config.dnsServers(), config.discoveryInterval(),
@@ -155,6 +157,7 @@ public final class ClusterTransport {
    */
   public Future<Void> stop(Vertx vertx) {
     vertx.sharedData().getLocalMap(NodeTransport.MAP).remove(NodeTransport.OWNS_DISCOVERY);
+    vertx.sharedData().getLocalMap(NodeTransport.MAP).remove(NodeTransport.OPTIONS);
     String deployment = discoveryDeployment;
     discoveryDeployment = null;
     Future<Void> undeployed = deployment == null ? Future.succeededFuture()
