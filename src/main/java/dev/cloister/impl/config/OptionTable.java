@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 public final class OptionTable {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-]*");
+  private static final Pattern JSON_ARRAY_START = Pattern.compile("\\[\\s*[\"\\]]");
 
   private OptionTable() {
   }
@@ -305,7 +306,22 @@ public final class OptionTable {
     }
   }
 
+  /**
+   * A list option written as one string: a JSON array of strings ({@code ["n1:7800","n2:7800"]}),
+   * or items separated by commas or white space. A bracketed IPv6 address ({@code [::1]:7800}) is
+   * not JSON: only {@code [} followed by a quote or {@code ]} starts an array.
+   */
   private static List<String> splitList(String s) {
+    String text = s.trim();
+    if (JSON_ARRAY_START.matcher(text).lookingAt()) {
+      JsonArray array;
+      try {
+        array = new JsonArray(text);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("not a valid JSON array of strings");
+      }
+      return strings(array);
+    }
     List<String> out = new ArrayList<>();
     for (String part : s.split("[,\\s]+")) {
       if (!part.isEmpty()) {
