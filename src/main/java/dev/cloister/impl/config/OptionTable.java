@@ -96,7 +96,10 @@ public final class OptionTable {
       .alsoTransport(),
     new Option("clusterSecret", Kind.STRING, CloisterOptions::getClusterSecret,
       (o, v) -> o.setClusterSecret((String) v),
-      (v, o) -> v == null || ((String) v).length() >= 16 ? null : "must be at least 16 characters").alsoTransport()
+      (v, o) -> v == null || ((String) v).length() >= 16 ? null : "must be at least 16 characters").alsoTransport(),
+    // The transport leaves Infinispan's own hook out when Cloister's runs, so both must agree.
+    new Option("shutdownHook", Kind.BOOLEAN, CloisterOptions::isShutdownHook,
+      (o, v) -> o.setShutdownHook((Boolean) v), ANY).alsoTransport()
   );
 
   /**

@@ -190,6 +190,18 @@ public final class NodeProcess implements AutoCloseable {
     return await("a transition to " + status, from, e -> status.equals(e.getString("to")), timeoutMs);
   }
 
+  /** Sends SIGTERM, as {@code docker stop} and Kubernetes do: shutdown hooks run; does not wait. */
+  public void sigterm() {
+    // Through the handle: Process.destroy() would also close the pipes, losing what the node
+    // prints while it shuts down.
+    process.toHandle().destroy();
+  }
+
+  /** @return every output line so far that is not an event (the node's log) */
+  public List<String> output() {
+    return List.copyOf(output);
+  }
+
   /** Kills the JVM with SIGKILL ({@code kill -9}): no shutdown hook runs. */
   public void kill9() {
     process.destroyForcibly();

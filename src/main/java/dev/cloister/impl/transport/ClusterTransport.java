@@ -73,7 +73,8 @@ public final class ClusterTransport {
     try {
       JChannel channel = JGroupsStack.channel(binding, seeds, config.clusterSecret() == null ? null
         : ClusterSecret.key(config.clusterSecret(), config.app()));
-      return new ClusterTransport(config, binding, channel, CacheManagers.create(channel, "cloister-" + config.app()));
+      return new ClusterTransport(config, binding, channel, CacheManagers.create(channel, "cloister-" + config.app(),
+        !config.shutdownHook()));
     } catch (Exception e) {
       throw new IllegalStateException("Cannot build the cluster transport on " + binding.host().getHostAddress()
         + ":" + binding.port() + ": " + e.getMessage(), e);
