@@ -140,12 +140,14 @@ public final class NodeProcess implements AutoCloseable {
    * @param what what is awaited, for the failure message
    * @param from the first event index to consider
    * @param match the condition
-   * @param timeoutMs how long to wait
+   * @param timeoutMs how long to wait; {@link Long#MAX_VALUE} for no bound
    * @return the matching event
    * @throws IllegalStateException when none comes
    */
   public JsonObject await(String what, int from, Predicate<JsonObject> match, long timeoutMs) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
+    long start = System.currentTimeMillis();
+    // Saturated: a bound of Long.MAX_VALUE means no bound, not an overflow into the past.
+    long deadline = timeoutMs > Long.MAX_VALUE - start ? Long.MAX_VALUE : start + timeoutMs;
     while (System.currentTimeMillis() < deadline) {
       List<JsonObject> now = events();
       for (int i = from; i < now.size(); i++) {
