@@ -81,10 +81,6 @@ class CrashTest {
     }
     assertEquals(names(survivors.get(0).lastState()), names(survivors.get(1).lastState()));
     assertTrue(sentry.contains(victimAddress(victimName)));
-    // The crash path: the record is still there when the node leaves the view, and a survivor
-    // purges it (ShutdownHookTest checks that a SIGTERM never comes this way).
-    assertTrue(survivors.stream().anyMatch(s -> s.output().stream()
-      .anyMatch(l -> l.contains("purged departed member " + victimName))), "a survivor purged the record");
   }
 
   @Test

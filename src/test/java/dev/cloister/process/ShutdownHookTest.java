@@ -17,9 +17,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A plain node JVM (no shutdown hook of the application's own) sent SIGTERM leaves through
- * Cloister's graceful path: its listener sees STOPPING then STOPPED, and the survivors find its
- * record already removed, so they never purge it as a departed member (the crash path, see
- * {@link CrashTest}, purges it).
+ * Cloister's graceful path: its listener sees STOPPING then STOPPED (only Cloister's close fires
+ * them), and the survivors find its record already removed, so they never purge it as a departed
+ * member.
  */
 @Tag("process")
 class ShutdownHookTest {
