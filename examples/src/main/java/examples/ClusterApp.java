@@ -7,7 +7,6 @@ import dev.cloister.CloisterStatus;
 import dev.cloister.CloisterVerticle;
 import io.vertx.core.Vertx;
 
-import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -58,15 +57,9 @@ public final class ClusterApp {
 
     Vertx.builder().withClusterManager(clusterManager).buildClustered()
       .compose(vertx -> {
-        // Leave gracefully on SIGTERM (docker stop, pod deletion): the others rehash at once
-        // instead of waiting for failure detection.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-          try {
-            vertx.close().await(20, TimeUnit.SECONDS);
-          } catch (Exception e) {
-            log.log(Level.WARNING, "Could not leave the cluster cleanly", e);
-          }
-        }, "cloister-shutdown"));
+        // No shutdown hook here: Cloister installs one (option shutdownHook) that leaves gracefully
+        // on SIGTERM (docker stop, pod deletion), so the others rehash at once instead of waiting
+        // for failure detection, then closes Vert.x.
         // The HTTP verticle first: probes must get answers (503 not ready, 200 alive) while the node
         // waits for consensus, and the Cloister deployment completes only at READY.
         return vertx.deployVerticle(new CloisterHttpVerticle(CloisterHttpVerticle.DEFAULT_HOST, httpPort))

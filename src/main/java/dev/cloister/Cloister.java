@@ -30,13 +30,29 @@ public interface Cloister {
   /**
    * Creates a Cloister for {@code vertx}; nothing happens until {@link #start()}.
    *
+   * <p>On a Vert.x built with a {@link CloisterClusterManager}, the options that the manager uses
+   * too (app, sentry, clusterHost, clusterPort, clusterSecret, dnsServers, ...) must agree with
+   * the manager's; {@link #create(Vertx)} takes the manager's options whole.
+   *
    * @param vertx a clustered Vert.x (or a plain one, for a ring of one with consensus 1)
    * @param options the options; validated here
    * @return the Cloister
-   * @throws IllegalArgumentException naming an invalid option and its value
+   * @throws IllegalArgumentException naming an invalid option and its value, or an option on which
+   *     {@code options} and the cluster manager's options disagree, with both values
    */
   static Cloister create(Vertx vertx, CloisterOptions options) {
-    return new CloisterImpl(vertx, options);
+    return new CloisterImpl(vertx, java.util.Objects.requireNonNull(options, "options"));
+  }
+
+  /**
+   * Creates a Cloister for {@code vertx} with the options of the {@link CloisterClusterManager}
+   * it runs on, or the defaults on any other Vert.x; nothing happens until {@link #start()}.
+   *
+   * @param vertx a Vert.x instance
+   * @return the Cloister
+   */
+  static Cloister create(Vertx vertx) {
+    return new CloisterImpl(vertx, null);
   }
 
   /**

@@ -44,6 +44,7 @@ public class CloisterOptions {
   private String addressPrefix = DEFAULT_ADDRESS_PREFIX;
   private boolean loopback;
   private String clusterSecret;
+  private boolean shutdownHook = true;
 
   /** Creates options with every default. */
   public CloisterOptions() {
@@ -324,6 +325,25 @@ public class CloisterOptions {
    */
   public CloisterOptions setLoopback(boolean loopback) {
     this.loopback = loopback;
+    return this;
+  }
+
+  /**
+   * @return whether a JVM shutdown hook makes the node leave gracefully (on SIGTERM: the record is
+   *     removed first and listeners see {@code STOPPING} then {@code STOPPED}), then closes its
+   *     Vert.x
+   */
+  public boolean isShutdownHook() {
+    return shutdownHook;
+  }
+
+  /**
+   * @param shutdownHook whether to install the shutdown hook (default true); turn it off when the
+   *     application closes its Vert.x itself on shutdown
+   * @return this
+   */
+  public CloisterOptions setShutdownHook(boolean shutdownHook) {
+    this.shutdownHook = shutdownHook;
     return this;
   }
 

@@ -1,5 +1,6 @@
 package dev.cloister;
 
+import dev.cloister.impl.CloisterImpl;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 
@@ -15,15 +16,19 @@ public class CloisterVerticle extends VerticleBase {
   private Cloister cloister;
 
   /**
-   * For deployment by name: options come from the deployment's JSON config, then the
-   * {@code CLOISTER_*} environment variables.
+   * For deployment by name. Options, each later source overriding the earlier ones: those of the
+   * {@link CloisterClusterManager} the Vert.x runs on (else the defaults), then the deployment's
+   * JSON config, then the {@code CLOISTER_*} environment variables. An option the cluster manager
+   * uses too (app, sentry, clusterHost, ...) that ends up differing from the manager's fails the
+   * deployment, naming it and both values.
    */
   public CloisterVerticle() {
     this(null, null);
   }
 
   /**
-   * Runs with {@code options}, as given.
+   * Runs with {@code options}, as given; on a {@link CloisterClusterManager}, the options both use
+   * must agree with the manager's, or the deployment fails naming the first that differs.
    *
    * @param options the options
    */
@@ -34,7 +39,8 @@ public class CloisterVerticle extends VerticleBase {
   /**
    * Runs with {@code options} and a listener that sees every transition.
    *
-   * @param options the options, or {@code null} for the deployment config and environment
+   * @param options the options, or {@code null} for the cluster manager's, the deployment config
+   *     and the environment, as for the no-argument constructor
    * @param listener the listener, or {@code null}
    */
   public CloisterVerticle(CloisterOptions options, CloisterListener listener) {
@@ -45,7 +51,7 @@ public class CloisterVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     CloisterOptions effective = options != null ? options
-      : new CloisterOptions(config()).applyEnvironment(System.getenv());
+      : CloisterImpl.deploymentOptions(vertx, config(), System.getenv());
     cloister = Cloister.create(vertx, effective);
     if (listener != null) {
       cloister.listener(listener);

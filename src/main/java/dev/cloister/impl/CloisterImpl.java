@@ -10,7 +10,9 @@ import dev.cloister.NodeReply;
 import dev.cloister.StateChange;
 import dev.cloister.impl.calls.SiblingCalls;
 import dev.cloister.impl.config.NodeConfig;
+import dev.cloister.impl.config.OptionTable;
 import dev.cloister.impl.membership.MembershipReconciler;
+import dev.cloister.impl.transport.NodeTransport;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -23,6 +25,7 @@ import io.vertx.core.streams.ReadStream;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -54,10 +57,12 @@ public final class CloisterImpl implements Cloister, Shareable {
    * Creates a Cloister; see {@link Cloister#create(Vertx, CloisterOptions)}.
    *
    * @param vertx the Vert.x instance
-   * @param options the options, validated here
+   * @param options the options, validated here; {@code null} for those of the cluster manager
+   * @throws IllegalArgumentException naming an invalid option, or one on which the options and
+   *     those of the cluster manager disagree
    */
   public CloisterImpl(Vertx vertx, CloisterOptions options) {
-    this.config = NodeConfig.of(options);
+    this.config = NodeConfig.of(agreed(vertx, options));
     VertxInternal v = (VertxInternal) vertx;
     this.context = v.getOrCreateContext();
     this.publisher = new StatePublisher(vertx, context, config, System.currentTimeMillis());
@@ -68,6 +73,45 @@ public final class CloisterImpl implements Cloister, Shareable {
     this.calls = new SiblingCalls(vertx, config.addressPrefix(), () -> publisher.current().routing());
     this.lifecycle = new Lifecycle(v, context, config, this, machine, publisher, calls,
       publisher.current().state().getStartedAt());
+  }
+
+  /**
+   * The options a node runs with: its own when given, else those of the {@code CloisterClusterManager}
+   * its Vert.x runs on, else the defaults; its own must agree with the cluster manager's on every
+   * option both use.
+   *
+   * @param vertx the node's Vert.x
+   * @param options the node's own options, or {@code null}
+   * @return the options to run with
+   * @throws IllegalArgumentException naming an option on which the two disagree
+   */
+  static CloisterOptions agreed(Vertx vertx, CloisterOptions options) {
+    JsonObject transport = NodeTransport.options(vertx);
+    if (options == null) {
+      return transport == null ? new CloisterOptions() : new CloisterOptions(transport);
+    }
+    if (transport != null) {
+      OptionTable.checkAgreement(options, transport);
+    }
+    return options;
+  }
+
+  /**
+   * The options of a verticle deployed by name: those of the {@code CloisterClusterManager} its
+   * Vert.x runs on (else the defaults), overridden by the deployment's JSON config, then by the
+   * {@code CLOISTER_*} environment variables.
+   *
+   * @param vertx the node's Vert.x
+   * @param deployment the deployment's JSON config
+   * @param env the environment
+   * @return the options
+   * @throws IllegalArgumentException naming an unknown or invalid option
+   */
+  public static CloisterOptions deploymentOptions(Vertx vertx, JsonObject deployment, Map<String, String> env) {
+    JsonObject transport = NodeTransport.options(vertx);
+    JsonObject merged = transport == null ? new JsonObject() : transport;
+    return new CloisterOptions(merged.mergeIn(deployment == null ? new JsonObject() : deployment))
+      .applyEnvironment(env);
   }
 
   /**

@@ -34,6 +34,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The node's start and stop: claims the node's place in its Vert.x, deploys ring maintenance,
@@ -47,6 +48,12 @@ final class Lifecycle {
   private static final String REGISTRY = "__cloister";
   private static final String INSTANCE = "instance";
   private static final long WAIT_LOG_INTERVAL = 10_000;
+  /**
+   * How long the shutdown hook waits for each of its two steps (the graceful leave, then closing
+   * Vert.x): bounded, so that a blocked event loop (or System.exit called on one) delays the JVM's
+   * exit instead of hanging it.
+   */
+  private static final long SHUTDOWN_STEP_MS = 5_000;
 
   /** What the blocking part of the start hands back to the context. */
   private record Assembled(MembershipReconciler reconciler, List<String> expected, MembersCache.Snapshot snapshot) {
@@ -62,6 +69,8 @@ final class Lifecycle {
   private final Promise<CloisterState> started = Promise.promise();
   private final Promise<Void> stopped = Promise.promise();
   private final Closeable closeHook = this::closeWithVertx;
+  /** The JVM shutdown hook while the node runs, or {@code null} when the option is off. */
+  private final Thread shutdownHook;
   private final long startedAt;
   private final DiscoveryWatcher discovery;
   private MessageConsumer<Object> whois;
@@ -85,6 +94,7 @@ final class Lifecycle {
     this.calls = calls;
     this.startedAt = startedAt;
     this.discovery = config.sentry().isDns() ? new DiscoveryWatcher(vertx, config, this::onSeeds, machine::label) : null;
+    this.shutdownHook = config.shutdownHook() ? new Thread(this::onJvmShutdown, "cloister-shutdown") : null;
     machine.onSettled(this::settled);
   }
 
@@ -116,6 +126,7 @@ final class Lifecycle {
       return;
     }
     vertx.addCloseHook(closeHook);
+    addShutdownHook();
     // Local: each node answers its own verticles from its own rings, as whois() does, with no
     // network hop; another node is asked through sibling calls.
     whois = vertx.eventBus().localConsumer(config.addressPrefix() + ".whois", whoisEndpoint);
@@ -298,6 +309,44 @@ final class Lifecycle {
     owner.close().onComplete(completion);
   }
 
+  private void addShutdownHook() {
+    if (shutdownHook != null) {
+      try {
+        Runtime.getRuntime().addShutdownHook(shutdownHook);
+      } catch (IllegalStateException shuttingDown) {
+        // The JVM is already exiting: nothing left to hook into.
+      }
+    }
+  }
+
+  private void removeShutdownHook() {
+    if (shutdownHook != null && Thread.currentThread() != shutdownHook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(shutdownHook);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook is running or has run: the JVM is exiting.
+      }
+    }
+  }
+
+  /**
+   * On SIGTERM (docker stop, pod deletion): the graceful leave (record removed first, listeners see
+   * STOPPING then STOPPED), then Vert.x closes, which leaves the cluster. Runs on the JVM's hook
+   * thread, never on an event loop, so it may wait; each step is bounded.
+   */
+  private void onJvmShutdown() {
+    try {
+      owner.close().await(SHUTDOWN_STEP_MS, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.warn(machine.label() + " did not leave gracefully on JVM shutdown: " + e);
+    }
+    try {
+      vertx.close().await(SHUTDOWN_STEP_MS, TimeUnit.MILLISECONDS);
+    } catch (Exception e) {
+      log.warn(machine.label() + " could not close Vert.x on JVM shutdown: " + e);
+    }
+  }
+
   /**
    * Leaves gracefully: the record is removed after the last write landed, then STOPPED.
    *
@@ -345,6 +394,7 @@ final class Lifecycle {
       machine.fire(Trigger.STOPPED);
       vertx.sharedData().getLocalMap(REGISTRY).remove(INSTANCE, owner);
       vertx.removeCloseHook(closeHook);
+      removeShutdownHook();
       started.tryFail(abortCause != null ? abortCause
         : new CloisterException(CloisterException.NO_QUORUM, machine.label() + " stopped before READY"));
       stopped.tryComplete();

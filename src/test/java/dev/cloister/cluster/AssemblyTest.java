@@ -6,11 +6,15 @@ import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
 import dev.cloister.CloisterVerticle;
-import dev.cloister.testing.InJvmCluster;
+import dev.cloister.impl.config.NodeConfig;
+import dev.cloister.impl.transport.ClusterTransport;
 import dev.cloister.testing.InJvmCluster.Node;
+import dev.cloister.testing.InJvmCluster;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
+import org.infinispan.manager.DefaultCacheManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -253,8 +257,11 @@ class AssemblyTest {
   void nodesOfAnotherAppAreNeverMembers() {
     cluster = new InJvmCluster(3);
     Node a = cluster.start(0, cluster.options(0, 2));
-    // Same transport (so the same JGroups cluster), another app on top of it.
-    Node other = cluster.start(1, cluster.options(1, 1), cluster.options(1, 1).setApp("billing"), n -> { });
+    // Same transport (so the same JGroups cluster), another app on top of it: only a cluster manager
+    // the user configured can do that, as Cloister's own refuses a node whose app differs from its.
+    DefaultCacheManager shared = ClusterTransport.build(NodeConfig.of(cluster.options(1, 1))).cacheManager();
+    shared.start();
+    Node other = cluster.start(1, new InfinispanClusterManager(shared), cluster.options(1, 1).setApp("billing"), n -> { });
     await(other.deployment);
     eventually("the other app's node is in the view", () -> a.vertx.isClustered()
       && ((io.vertx.core.internal.VertxInternal) a.vertx).clusterManager().getNodes().size() == 2, () -> "");

@@ -8,6 +8,7 @@ import dev.cloister.CloisterStatus;
 import dev.cloister.CloisterVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.spi.cluster.ClusterManager;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -128,7 +129,21 @@ public final class InJvmCluster implements AutoCloseable {
    * @return the node
    */
   public Node start(int index, CloisterOptions transport, CloisterOptions options, Consumer<Node> extra) {
-    Vertx vertx = await(Vertx.builder().withClusterManager(new CloisterClusterManager(transport)).buildClustered());
+    return start(index, new CloisterClusterManager(transport), options, extra);
+  }
+
+  /**
+   * Starts node {@code index} on a Vert.x built with {@code manager} and Cloister running with
+   * {@code options}.
+   *
+   * @param index the node index
+   * @param manager the cluster manager
+   * @param options the options of the CloisterVerticle
+   * @param extra called with the node before the deployment
+   * @return the node
+   */
+  public Node start(int index, ClusterManager manager, CloisterOptions options, Consumer<Node> extra) {
+    Vertx vertx = await(Vertx.builder().withClusterManager(manager).buildClustered());
     Node node = new Node(index, vertx);
     nodes.add(node);
     extra.accept(node);

@@ -29,12 +29,13 @@ import java.util.List;
  * @param addressPrefix the event-bus address prefix
  * @param loopback whether the transport stays on the loopback interface
  * @param clusterSecret the cluster secret, or {@code null}
+ * @param shutdownHook whether a JVM shutdown hook makes the node leave gracefully
  */
 public record NodeConfig(CloisterOptions options, String app, String group, String nodeName, String listener,
                          Sentry sentry, String clusterHost, int clusterPort, int defaultPort, int consensus,
                          long startTimeout, long discoveryInterval, List<HostAndPort> dnsServers, int vnodes,
                          QuorumLossPolicy quorumLossPolicy, String addressPrefix, boolean loopback,
-                         String clusterSecret) {
+                         String clusterSecret, boolean shutdownHook) {
 
   /** Points per member on a ring when the {@code vnodes} option is 0. */
   public static final int DEFAULT_VNODES = 4096;
@@ -55,7 +56,7 @@ public record NodeConfig(CloisterOptions options, String app, String group, Stri
       Sentry.parse(o.getSentry(), defaultPort), o.getClusterHost(), o.getClusterPort(), defaultPort,
       o.getConsensus(), o.getStartTimeout(), o.getDiscoveryInterval(), dnsServers(o.getDnsServers()),
       o.getVnodes() == 0 ? DEFAULT_VNODES : o.getVnodes(), o.getQuorumLossPolicy(), o.getAddressPrefix(),
-      o.isLoopback(), o.getClusterSecret());
+      o.isLoopback(), o.getClusterSecret(), o.isShutdownHook());
   }
 
   /**

@@ -21,15 +21,29 @@ import java.util.regex.Pattern;
 public final class OptionTable {
 
   private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9_.\\-]*");
+  private static final Pattern JSON_ARRAY_START = Pattern.compile("\\[\\s*[\"\\]]");
 
   private OptionTable() {
   }
 
   private enum Kind { STRING, INT, LONG, BOOLEAN, LIST, POLICY }
 
-  /** One option: how it is named, read, written and checked. */
+  /**
+   * One option: how it is named, read, written and checked, and whether the cluster transport
+   * uses it too (then the cluster manager and the node must agree on it).
+   */
   private record Option(String name, Kind kind, Function<CloisterOptions, Object> get,
-                        BiConsumer<CloisterOptions, Object> set, Rule rule) {
+                        BiConsumer<CloisterOptions, Object> set, Rule rule, boolean transport) {
+    Option(String name, Kind kind, Function<CloisterOptions, Object> get, BiConsumer<CloisterOptions, Object> set,
+           Rule rule) {
+      this(name, kind, get, set, rule, false);
+    }
+
+    /** @return this option, marked as used by the cluster transport too */
+    Option alsoTransport() {
+      return new Option(name, kind, get, set, rule, true);
+    }
+
     String env() {
       return "CLOISTER_" + name.replaceAll("([a-z])([A-Z])", "$1_$2").toUpperCase(Locale.ROOT);
     }
@@ -47,16 +61,16 @@ public final class OptionTable {
   private static final Rule OPTIONAL_NAME = (v, o) -> v == null ? null : NAME_RULE.check(v, o);
 
   private static final List<Option> OPTIONS = List.of(
-    new Option("app", Kind.STRING, CloisterOptions::getApp, (o, v) -> o.setApp((String) v), NAME_RULE),
+    new Option("app", Kind.STRING, CloisterOptions::getApp, (o, v) -> o.setApp((String) v), NAME_RULE).alsoTransport(),
     // clusterPort comes before sentry: the sentry's rule uses it as the default port.
     new Option("clusterHost", Kind.STRING, CloisterOptions::getClusterHost, (o, v) -> o.setClusterHost((String) v),
-      (v, o) -> v == null || !((String) v).isBlank() ? null : "must not be blank"),
+      (v, o) -> v == null || !((String) v).isBlank() ? null : "must not be blank").alsoTransport(),
     new Option("clusterPort", Kind.INT, CloisterOptions::getClusterPort, (o, v) -> o.setClusterPort((Integer) v),
-      (v, o) -> (Integer) v >= 0 && (Integer) v <= 65535 ? null : "must be 0 (automatic) to 65535"),
+      (v, o) -> (Integer) v >= 0 && (Integer) v <= 65535 ? null : "must be 0 (automatic) to 65535").alsoTransport(),
     new Option("sentry", Kind.LIST, CloisterOptions::getSentry, (o, v) -> o.setSentry(strings(v)), (v, o) -> {
       Sentry.parse(v, NodeConfig.defaultPort(o));
       return null;
-    }),
+    }).alsoTransport(),
     new Option("consensus", Kind.INT, CloisterOptions::getConsensus, (o, v) -> o.setConsensus((Integer) v),
       (v, o) -> (Integer) v >= 1 ? null : "must be at least 1"),
     new Option("group", Kind.STRING, CloisterOptions::getGroup, (o, v) -> o.setGroup((String) v), OPTIONAL_NAME),
@@ -66,21 +80,26 @@ public final class OptionTable {
     new Option("startTimeout", Kind.LONG, CloisterOptions::getStartTimeout, (o, v) -> o.setStartTimeout((Long) v),
       (v, o) -> (Long) v >= 0 ? null : "must be 0 (wait forever) or more ms"),
     new Option("discoveryInterval", Kind.LONG, CloisterOptions::getDiscoveryInterval,
-      (o, v) -> o.setDiscoveryInterval((Long) v), (v, o) -> (Long) v > 0 ? null : "must be more than 0 ms"),
+      (o, v) -> o.setDiscoveryInterval((Long) v), (v, o) -> (Long) v > 0 ? null : "must be more than 0 ms")
+      .alsoTransport(),
     new Option("dnsServers", Kind.LIST, CloisterOptions::getDnsServers, (o, v) -> o.setDnsServers(strings(v)), (v, o) -> {
       NodeConfig.dnsServers(strings(v));
       return null;
-    }),
+    }).alsoTransport(),
     new Option("vnodes", Kind.INT, CloisterOptions::getVnodes, (o, v) -> o.setVnodes((Integer) v),
       (v, o) -> (Integer) v >= 0 && (Integer) v <= 65536 ? null : "must be 0 (default) to 65536"),
     new Option("quorumLossPolicy", Kind.POLICY, CloisterOptions::getQuorumLossPolicy,
       (o, v) -> o.setQuorumLossPolicy((QuorumLossPolicy) v), (v, o) -> v != null ? null : "must be keep or protect"),
     new Option("addressPrefix", Kind.STRING, CloisterOptions::getAddressPrefix, (o, v) -> o.setAddressPrefix((String) v),
-      NAME_RULE),
-    new Option("loopback", Kind.BOOLEAN, CloisterOptions::isLoopback, (o, v) -> o.setLoopback((Boolean) v), ANY),
+      NAME_RULE).alsoTransport(),
+    new Option("loopback", Kind.BOOLEAN, CloisterOptions::isLoopback, (o, v) -> o.setLoopback((Boolean) v), ANY)
+      .alsoTransport(),
     new Option("clusterSecret", Kind.STRING, CloisterOptions::getClusterSecret,
       (o, v) -> o.setClusterSecret((String) v),
-      (v, o) -> v == null || ((String) v).length() >= 16 ? null : "must be at least 16 characters")
+      (v, o) -> v == null || ((String) v).length() >= 16 ? null : "must be at least 16 characters").alsoTransport(),
+    // The transport leaves Infinispan's own hook out when Cloister's runs, so both must agree.
+    new Option("shutdownHook", Kind.BOOLEAN, CloisterOptions::isShutdownHook,
+      (o, v) -> o.setShutdownHook((Boolean) v), ANY).alsoTransport()
   );
 
   /**
@@ -137,6 +156,32 @@ public final class OptionTable {
       if (problem != null) {
         String shown = option.name.equals("clusterSecret") ? "(hidden)" : render(value);
         throw new IllegalArgumentException("Invalid Cloister option " + option.name + " = " + shown + ": " + problem);
+      }
+    }
+  }
+
+  /**
+   * Checks that a node's options agree with those of the cluster transport it runs on, on every
+   * option both use.
+   *
+   * @param node the node's options
+   * @param transport the transport's options, as JSON
+   * @throws IllegalArgumentException naming the first option they differ on, and both values
+   */
+  public static void checkAgreement(CloisterOptions node, JsonObject transport) {
+    CloisterOptions t = new CloisterOptions(transport);
+    for (Option option : OPTIONS) {
+      if (!option.transport) {
+        continue;
+      }
+      Object mine = option.get.apply(node);
+      Object theirs = option.get.apply(t);
+      if (!java.util.Objects.equals(mine, theirs)) {
+        boolean hidden = option.name.equals("clusterSecret");
+        throw new IllegalArgumentException("Conflicting Cloister option " + option.name
+          + ": the cluster manager runs with " + (hidden ? "(hidden)" : render(theirs))
+          + ", the node was given " + (hidden ? "(hidden, different)" : render(mine))
+          + "; give it in one place (a node given no options takes the cluster manager's)");
       }
     }
   }
@@ -264,7 +309,22 @@ public final class OptionTable {
     }
   }
 
+  /**
+   * A list option written as one string: a JSON array of strings ({@code ["n1:7800","n2:7800"]}),
+   * or items separated by commas or white space. A bracketed IPv6 address ({@code [::1]:7800}) is
+   * not JSON: only {@code [} followed by a quote or {@code ]} starts an array.
+   */
   private static List<String> splitList(String s) {
+    String text = s.trim();
+    if (JSON_ARRAY_START.matcher(text).lookingAt()) {
+      JsonArray array;
+      try {
+        array = new JsonArray(text);
+      } catch (RuntimeException e) {
+        throw new IllegalArgumentException("not a valid JSON array of strings");
+      }
+      return strings(array);
+    }
     List<String> out = new ArrayList<>();
     for (String part : s.split("[,\\s]+")) {
       if (!part.isEmpty()) {

@@ -16,8 +16,8 @@ import java.util.Map;
  *
  * <p>Every node gets the same environment: a static sentry of N loopback ports, so each one binds
  * the first free port of the list. {@code --until-ready} exits 0 as soon as every node is READY
- * (non-zero if {@code --timeout} passes first); otherwise the cluster runs until Ctrl-C or the
- * timeout.
+ * (non-zero if {@code --timeout} passes first, or a node exits first; without {@code --timeout}
+ * it waits as long as the nodes take); otherwise the cluster runs until Ctrl-C or the timeout.
  */
 public final class LocalCluster {
 
@@ -69,7 +69,8 @@ public final class LocalCluster {
     if (allReady) {
       System.out.println("local cluster: all " + n + " nodes READY in " + (System.currentTimeMillis() - t0) + " ms");
     } else {
-      System.out.println("local cluster: not every node was READY within " + timeout + " s");
+      System.out.println("local cluster: not every node was READY" + (timeout > 0 ? " within " + timeout + " s"
+        : " (a node exited first)"));
     }
     if (untilReady) {
       System.exit(allReady ? 0 : 1);
@@ -102,7 +103,8 @@ public final class LocalCluster {
   private boolean awaitReady(long deadline) {
     for (NodeProcess node : nodes) {
       try {
-        node.awaitTransitionTo("READY", 0, Math.max(1, deadline - System.currentTimeMillis()));
+        long left = deadline == Long.MAX_VALUE ? Long.MAX_VALUE : Math.max(1, deadline - System.currentTimeMillis());
+        node.awaitTransitionTo("READY", 0, left);
       } catch (IllegalStateException e) {
         return false;
       }

@@ -77,7 +77,7 @@ public final class NodeMain {
     }
     CloisterVerticle verticle = new CloisterVerticle(options, (from, to, state) ->
       printEvent(new JsonObject().put("from", from.name()).put("to", to.name()).put("state", state.toJson())));
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> close(vertx), "cloister-shutdown"));
+    // No shutdown hook of its own: Cloister's (option shutdownHook) leaves gracefully on SIGTERM.
     try {
       vertx.deployVerticle(verticle).await();
     } catch (Exception e) {

@@ -140,12 +140,14 @@ public final class NodeProcess implements AutoCloseable {
    * @param what what is awaited, for the failure message
    * @param from the first event index to consider
    * @param match the condition
-   * @param timeoutMs how long to wait
+   * @param timeoutMs how long to wait; {@link Long#MAX_VALUE} for no bound
    * @return the matching event
    * @throws IllegalStateException when none comes
    */
   public JsonObject await(String what, int from, Predicate<JsonObject> match, long timeoutMs) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
+    long start = System.currentTimeMillis();
+    // Saturated: a bound of Long.MAX_VALUE means no bound, not an overflow into the past.
+    long deadline = timeoutMs > Long.MAX_VALUE - start ? Long.MAX_VALUE : start + timeoutMs;
     while (System.currentTimeMillis() < deadline) {
       List<JsonObject> now = events();
       for (int i = from; i < now.size(); i++) {
@@ -188,6 +190,18 @@ public final class NodeProcess implements AutoCloseable {
    */
   public JsonObject awaitTransitionTo(String status, int from, long timeoutMs) {
     return await("a transition to " + status, from, e -> status.equals(e.getString("to")), timeoutMs);
+  }
+
+  /** Sends SIGTERM, as {@code docker stop} and Kubernetes do: shutdown hooks run; does not wait. */
+  public void sigterm() {
+    // Through the handle: Process.destroy() would also close the pipes, losing what the node
+    // prints while it shuts down.
+    process.toHandle().destroy();
+  }
+
+  /** @return every output line so far that is not an event (the node's log) */
+  public List<String> output() {
+    return List.copyOf(output);
   }
 
   /** Kills the JVM with SIGKILL ({@code kill -9}): no shutdown hook runs. */

@@ -4,6 +4,7 @@ import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.conflict.MergePolicy;
 import org.infinispan.configuration.cache.ConfigurationBuilder;
 import org.infinispan.configuration.global.GlobalConfigurationBuilder;
+import org.infinispan.configuration.global.ShutdownHookBehavior;
 import org.infinispan.configuration.parsing.ConfigurationBuilderHolder;
 import org.infinispan.manager.DefaultCacheManager;
 import org.infinispan.partitionhandling.PartitionHandling;
@@ -30,12 +31,29 @@ public final class CacheManagers {
    * @return the cache manager
    */
   public static DefaultCacheManager create(JChannel channel, String clusterName) {
+    return create(channel, clusterName, true);
+  }
+
+  /**
+   * An unstarted cache manager, with or without Infinispan's own JVM shutdown hook.
+   *
+   * @param channel an unconnected channel
+   * @param clusterName the JGroups cluster name; nodes of other clusters never see each other
+   * @param infinispanHook whether Infinispan registers its hook, which stops the cache manager on
+   *     JVM shutdown; off when Cloister's hook leaves gracefully and then closes Vert.x (which
+   *     stops it), as both running at once would stop the cache under the graceful leave
+   * @return the cache manager
+   */
+  public static DefaultCacheManager create(JChannel channel, String clusterName, boolean infinispanHook) {
     ClassLoader loader = CacheManagers.class.getClassLoader();
     ConfigurationBuilderHolder holder = new ConfigurationBuilderHolder(loader);
     GlobalConfigurationBuilder global = holder.getGlobalConfigurationBuilder();
     global.classLoader(loader);
     global.transport().transport(new JGroupsTransport(channel)).clusterName(clusterName);
     global.jmx().enabled(false);
+    if (!infinispanHook) {
+      global.shutdown().hookBehavior(ShutdownHookBehavior.DONT_REGISTER);
+    }
     for (String name : new String[]{"__vertx.subs", "__vertx.haInfo", "__vertx.nodeInfo"}) {
       replicated(holder.newConfigurationBuilder(name));
     }

@@ -73,7 +73,8 @@ public final class ClusterTransport {
     try {
       JChannel channel = JGroupsStack.channel(binding, seeds, config.clusterSecret() == null ? null
         : ClusterSecret.key(config.clusterSecret(), config.app()));
-      return new ClusterTransport(config, binding, channel, CacheManagers.create(channel, "cloister-" + config.app()));
+      return new ClusterTransport(config, binding, channel, CacheManagers.create(channel, "cloister-" + config.app(),
+        !config.shutdownHook()));
     } catch (Exception e) {
       throw new IllegalStateException("Cannot build the cluster transport on " + binding.host().getHostAddress()
         + ":" + binding.port() + ": " + e.getMessage(), e);
@@ -100,6 +101,8 @@ public final class ClusterTransport {
   public Future<Void> start(Vertx vertx) {
     // Tells the node on this Vert.x that its transport follows a DNS sentry itself.
     vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OWNS_DISCOVERY, true);
+    // And which options it runs with, so that the node on this Vert.x takes them or agrees with them.
+    vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OPTIONS, config.options().toJson());
     Future<Void> discovered = Future.succeededFuture();
     if (config.sentry().isDns()) {
       DnsDiscovery d = new DnsDiscovery(vertx, config.sentry(), config.dnsServers(), config.discoveryInterval(),
@@ -155,6 +158,7 @@ public final class ClusterTransport {
    */
   public Future<Void> stop(Vertx vertx) {
     vertx.sharedData().getLocalMap(NodeTransport.MAP).remove(NodeTransport.OWNS_DISCOVERY);
+    vertx.sharedData().getLocalMap(NodeTransport.MAP).remove(NodeTransport.OPTIONS);
     String deployment = discoveryDeployment;
     discoveryDeployment = null;
     Future<Void> undeployed = deployment == null ? Future.succeededFuture()

@@ -2,6 +2,7 @@ package dev.cloister.impl.transport;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import org.infinispan.manager.EmbeddedCacheManager;
@@ -35,6 +36,20 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
   static final String MAP = "__cloister.transport";
   /** Its key there. */
   static final String OWNS_DISCOVERY = "ownsDiscovery";
+  /** The key of the options Cloister's transport runs with, as JSON. */
+  static final String OPTIONS = "options";
+
+  /**
+   * The options of Cloister's transport on a Vert.x, when it runs on one.
+   *
+   * @param vertx a Vert.x, clustered or not
+   * @return a copy of the transport's options as JSON, or {@code null} when this Vert.x does not
+   *     run on a {@code CloisterClusterManager}
+   */
+  public static JsonObject options(Vertx vertx) {
+    Object o = vertx.sharedData().getLocalMap(MAP).get(OPTIONS);
+    return o instanceof JsonObject json ? json.copy() : null;
+  }
 
   /**
    * How long a node name held by a node still in the view may take to be freed: twice the failure

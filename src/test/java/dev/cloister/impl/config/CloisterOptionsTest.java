@@ -125,6 +125,34 @@ class CloisterOptionsTest {
   }
 
   @Test
+  void aListInTheEnvironmentMayBeAJsonArrayOrCommaSeparated() {
+    List<String> seeds = List.of("n1:7800", "n2:7800");
+    CloisterOptions json = new CloisterOptions()
+      .applyEnvironment(Map.of("CLOISTER_SENTRY", " [\"n1:7800\", \"n2:7800\"] ")).validate();
+    assertEquals(seeds, json.getSentry());
+    assertEquals(2, Sentry.parse(json.getSentry(), 7800).staticSeeds().size());
+    assertEquals(seeds, new CloisterOptions().applyEnvironment(Map.of("CLOISTER_SENTRY", "n1:7800,n2:7800"))
+      .validate().getSentry());
+    assertEquals(List.of("[::1]:7800", "[::2]:7800"), new CloisterOptions()
+      .applyEnvironment(Map.of("CLOISTER_SENTRY", "[::1]:7800,[::2]:7800")).validate().getSentry());
+    assertEquals(List.of(), new CloisterOptions().applyEnvironment(Map.of("CLOISTER_SENTRY", "[]")).getSentry());
+    assertEquals(List.of("10.0.0.1:53"), new CloisterOptions()
+      .applyEnvironment(Map.of("CLOISTER_DNS_SERVERS", "[\"10.0.0.1:53\"]")).getDnsServers());
+  }
+
+  @Test
+  void aMalformedJsonListInTheEnvironmentIsNamed() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+      () -> new CloisterOptions().applyEnvironment(Map.of("CLOISTER_SENTRY", "[\"n1:7800\", \"n2:7800\"")));
+    assertTrue(e.getMessage().contains("CLOISTER_SENTRY") && e.getMessage().contains("not a valid JSON array"),
+      e.getMessage());
+    IllegalArgumentException numbers = assertThrows(IllegalArgumentException.class,
+      () -> new CloisterOptions().applyEnvironment(Map.of("CLOISTER_SENTRY", "[\"n1:7800\", 7800]")));
+    assertTrue(numbers.getMessage().contains("CLOISTER_SENTRY") && numbers.getMessage().contains("must be strings"),
+      numbers.getMessage());
+  }
+
+  @Test
   void aBadSentryOrDnsServerIsNamed() {
     IllegalArgumentException sentry = assertThrows(IllegalArgumentException.class,
       () -> new CloisterOptions().setSentry(List.of("host:99999")).validate());

@@ -62,10 +62,12 @@ public final class ClusterBench {
     List<Long> detect = new ArrayList<>();
     List<Long> killed = new ArrayList<>();
     List<Long> alone = new ArrayList<>();
+    List<Long> terminated = new ArrayList<>();
     for (int i = 0; i < runs; i++) {
-      long[] k = kill9();
+      long[] k = depart(false);
       detect.add(k[0]);
       killed.add(k[1]);
+      terminated.add(depart(true)[1]);
       alone.add(loneNode());
     }
     rows.add(new Row("(a) bare vertx-infinispan join of the 3rd node (buildClustered)", join, "reference"));
@@ -73,6 +75,8 @@ public final class ClusterBench {
     rows.add(new Row("(b) kill -9 of 1 of 3 JVMs -> survivors REHASHING", detect, "reference"));
     rows.add(new Row("(b) kill -9 of 1 of 3 JVMs -> both survivors READY on 2", killed, "<= 1000 ms"));
     rows.add(new Row("(c) graceful leave (undeploy) -> both survivors READY on 2", leave, "<= 50 ms"));
+    rows.add(new Row("(c) SIGTERM of 1 of 3 JVMs (Cloister's shutdown hook) -> both survivors READY on 2",
+      terminated, "graceful-leave time"));
     rows.add(new Row("(d) one node JVM, consensus 1: launch -> READY", alone, "<= 2500 ms"));
     print(runs, rows);
     System.exit(0);
@@ -199,7 +203,12 @@ public final class ClusterBench {
 
   // ---- process measurements ----
 
-  private static long[] kill9() throws Exception {
+  /**
+   * One of three node JVMs departs, killed ({@code kill -9}) or sent SIGTERM.
+   *
+   * @return ms from the signal to the first survivor's REHASHING, and to both survivors READY on 2
+   */
+  private static long[] depart(boolean sigterm) throws Exception {
     List<Integer> ports = FreePorts.block(3, 10000, 60);
     List<String> sentry = new ArrayList<>();
     ports.forEach(p -> sentry.add("127.0.0.1:" + p));
@@ -215,7 +224,11 @@ public final class ClusterBench {
       Thread.sleep(500);
       List<Integer> marks = nodes.stream().map(n -> n.events().size()).toList();
       long t0 = System.currentTimeMillis();
-      nodes.get(2).kill9();
+      if (sigterm) {
+        nodes.get(2).sigterm();
+      } else {
+        nodes.get(2).kill9();
+      }
       long detected = 0;
       long ready = 0;
       for (int i = 0; i < 2; i++) {

@@ -1,5 +1,6 @@
-package dev.cloister;
+package dev.cloister.impl.launcher;
 
+import dev.cloister.CloisterClusterManager;
 import io.vertx.core.internal.VertxBootstrap;
 import io.vertx.core.spi.VertxServiceProvider;
 
@@ -10,8 +11,10 @@ import io.vertx.core.spi.VertxServiceProvider;
  * {@link CloisterClusterManager} configured by the {@code CLOISTER_*} environment variables.
  *
  * <p>Vert.x instantiates every service provider for every Vert.x instance it builds, clustered or
- * not; the cluster manager is therefore built only when the instance has none yet, never for one
- * whose manager the application named. When vertx-infinispan's own provider comes first on the
+ * not; the cluster manager is therefore set only when the instance has none yet, never for one
+ * whose manager the application named, and setting it costs nothing: it reads the environment and
+ * builds its transport only when a clustered Vert.x joins, so a plain {@code Vertx.vertx()} is
+ * neither slowed nor failed by Cloister on the class path. When vertx-infinispan's own provider comes first on the
  * class path, its manager is taken instead: put the Cloister jar before vertx-infinispan's.
  */
 public final class CloisterServiceProvider implements VertxServiceProvider {
