@@ -32,12 +32,14 @@ class LayeringTest {
     Map.entry("dev.cloister.impl.ring", 5),
     Map.entry("dev.cloister.impl.calls", 6),
     Map.entry("dev.cloister.impl.health", 7),
+    Map.entry("dev.cloister.impl.metrics", 7),
     Map.entry("dev.cloister.impl", 8),
-    Map.entry("dev.cloister.impl.launcher", 10));
+    Map.entry("dev.cloister.impl.http", 9),
+    Map.entry("dev.cloister.impl.launcher", 11));
   /** The public entry points: on top of the node, below only the launcher. */
   private static final Set<String> ENTRIES = Set.of("dev.cloister.CloisterClusterManager",
-    "dev.cloister.CloisterVerticle", "dev.cloister.CloisterHttpVerticle");
-  private static final int ENTRY_RANK = 9;
+    "dev.cloister.CloisterVerticle", "dev.cloister.CloisterHttpVerticle", "dev.cloister.CloisterHealthChecks");
+  private static final int ENTRY_RANK = 10;
   /**
    * The API interface: what the facade implements and health reads through. Its static factory
    * creating the facade is the one arrow allowed upwards (the Vert.x code generator wants the

@@ -13,6 +13,8 @@ import dev.cloister.impl.config.NodeConfig;
 import dev.cloister.impl.config.OptionTable;
 import dev.cloister.impl.membership.MembershipReconciler;
 import dev.cloister.impl.transport.NodeTransport;
+import dev.cloister.impl.metrics.NodeMetrics;
+import dev.cloister.impl.ring.Rings;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -52,6 +54,8 @@ public final class CloisterImpl implements Cloister, Shareable {
   private final NodeStateMachine machine;
   private final SiblingCalls calls;
   private final Lifecycle lifecycle;
+  private final NodeMetrics metrics;
+  private final TransitionJournal journal = new TransitionJournal(TransitionJournal.DEFAULT_CAPACITY);
 
   /**
    * Creates a Cloister; see {@link Cloister#create(Vertx, CloisterOptions)}.
@@ -69,8 +73,14 @@ public final class CloisterImpl implements Cloister, Shareable {
     if (config.listener() != null) {
       publisher.addListener(instantiate(config.listener()));
     }
+    // The journal and the meters listen like any listener: through the publisher's announcements.
+    publisher.addListener(journal);
+    this.metrics = NodeMetrics.of(vertx, () -> publisher.current().state(), config.app());
+    if (metrics != NodeMetrics.NONE) {
+      publisher.addListener(metrics);
+    }
     this.machine = new NodeStateMachine(config, publisher);
-    this.calls = new SiblingCalls(vertx, config.addressPrefix(), () -> publisher.current().routing());
+    this.calls = new SiblingCalls(vertx, config.addressPrefix(), () -> publisher.current().routing(), metrics);
     this.lifecycle = new Lifecycle(v, context, config, this, machine, publisher, calls,
       publisher.current().state().getStartedAt());
   }
@@ -191,11 +201,13 @@ public final class CloisterImpl implements Cloister, Shareable {
 
   @Override
   public String whois(String group, Object key) {
+    metrics.whois();
     return publisher.current().ownership().whois(group, key);
   }
 
   @Override
   public boolean mine(Object key) {
+    metrics.whois();
     return publisher.current().ownership().mine(key);
   }
 
@@ -207,7 +219,26 @@ public final class CloisterImpl implements Cloister, Shareable {
    * @return {@code {node, group, ringVersion}}
    */
   JsonObject whoisReply(String group, Object key) {
+    metrics.whois();
     return publisher.current().ownership().reply(group, key);
+  }
+
+  /**
+   * The rings installed now, for the dashboard's drawing; an immutable value.
+   *
+   * @return the rings every ownership answer is read from
+   */
+  public Rings rings() {
+    return publisher.current().ownership().rings();
+  }
+
+  /**
+   * The recent transitions of this node, for the dashboard.
+   *
+   * @return the journal
+   */
+  public TransitionJournal journal() {
+    return journal;
   }
 
   @Override

@@ -9,6 +9,7 @@ import dev.cloister.CloisterVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.spi.cluster.ClusterManager;
+import io.vertx.core.VertxOptions;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 
 /**
  * Several clustered Vert.x instances in this JVM, each on its own loopback port, all seeded with
@@ -25,6 +27,7 @@ public final class InJvmCluster implements AutoCloseable {
 
   private final List<Integer> ports;
   private final List<Node> nodes = new CopyOnWriteArrayList<>();
+  private volatile IntFunction<VertxOptions> vertxOptions = i -> new VertxOptions();
 
   /** One node: its Vert.x, its deployment and the transitions it went through. */
   public static final class Node {
@@ -73,6 +76,17 @@ public final class InJvmCluster implements AutoCloseable {
    */
   public InJvmCluster(int size) {
     this.ports = TestPorts.block(size);
+  }
+
+  /**
+   * Sets the Vert.x options of the nodes started from now on (metrics, for instance).
+   *
+   * @param options node index to its Vert.x options
+   * @return this
+   */
+  public InJvmCluster vertxOptions(IntFunction<VertxOptions> options) {
+    this.vertxOptions = options;
+    return this;
   }
 
   /** @return the static sentry: every reserved port on 127.0.0.1 */
@@ -143,7 +157,7 @@ public final class InJvmCluster implements AutoCloseable {
    * @return the node
    */
   public Node start(int index, ClusterManager manager, CloisterOptions options, Consumer<Node> extra) {
-    Vertx vertx = await(Vertx.builder().withClusterManager(manager).buildClustered());
+    Vertx vertx = await(Vertx.builder().with(vertxOptions.apply(index)).withClusterManager(manager).buildClustered());
     Node node = new Node(index, vertx);
     nodes.add(node);
     extra.accept(node);

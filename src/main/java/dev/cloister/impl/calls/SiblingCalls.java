@@ -44,11 +44,16 @@ public final class SiblingCalls {
     }
   }
 
+  private static final String MULTICALL = "multicall";
+  private static final String MULTICAST = "multicast";
+  private static final String MULTIAPPLY = "multiapply";
+
   private final Vertx vertx;
   private final String prefix;
   private final Supplier<Routing> routing;
   private final FunctionRegistry functions = new FunctionRegistry();
   private final NodeInbox inbox;
+  private final CallCounter counter;
 
   /**
    * Creates the calls of one node; nothing is registered until {@link #open(String, boolean)}.
@@ -58,9 +63,22 @@ public final class SiblingCalls {
    * @param routing the node's current routing value (status, live members' node ids)
    */
   public SiblingCalls(Vertx vertx, String prefix, Supplier<Routing> routing) {
+    this(vertx, prefix, routing, CallCounter.NONE);
+  }
+
+  /**
+   * Creates the calls of one node, telling {@code counter} the outcome of each call per node.
+   *
+   * @param vertx the node's Vert.x
+   * @param prefix the event-bus address prefix
+   * @param routing the node's current routing value (status, live members' node ids)
+   * @param counter told of every outcome
+   */
+  public SiblingCalls(Vertx vertx, String prefix, Supplier<Routing> routing, CallCounter counter) {
     this.vertx = vertx;
     this.prefix = prefix;
     this.routing = routing;
+    this.counter = counter;
     this.inbox = new NodeInbox(vertx, functions);
   }
 
@@ -104,9 +122,9 @@ public final class SiblingCalls {
    */
   public Future<List<NodeReply>> multicall(List<String> nodes, String address, Object body, CallOptions options) {
     if (address == null || address.isEmpty()) {
-      return badRequest("multicall needs an address");
+      return rejected(MULTICALL, "multicall needs an address");
     }
-    return requestAll(nodes, CallProtocol.CALL, address, body, options);
+    return requestAll(nodes, MULTICALL, CallProtocol.CALL, address, body, options);
   }
 
   /**
@@ -120,11 +138,11 @@ public final class SiblingCalls {
    */
   public Future<List<NodeReply>> multiapply(List<String> nodes, String name, JsonArray args, CallOptions options) {
     if (name == null || name.isEmpty()) {
-      return badRequest("multiapply needs a function name");
+      return rejected(MULTIAPPLY, "multiapply needs a function name");
     }
     // Arguments travel as JSON text so the inbox can bound and validate them before decoding.
     CallOptions o = options == null ? new CallOptions() : new CallOptions(options).setCodecName(null);
-    return requestAll(nodes, CallProtocol.APPLY, name, (args == null ? new JsonArray() : args).toBuffer(), o);
+    return requestAll(nodes, MULTIAPPLY, CallProtocol.APPLY, name, (args == null ? new JsonArray() : args).toBuffer(), o);
   }
 
   /**
@@ -138,40 +156,45 @@ public final class SiblingCalls {
    */
   public Future<Void> multicast(List<String> nodes, String address, Object body, CallOptions options) {
     if (address == null || address.isEmpty()) {
-      return badRequest("multicast needs an address");
+      return rejected(MULTICAST, "multicast needs an address");
     }
     CallOptions o = options == null ? new CallOptions() : options;
     try {
       if (nodes == null) {
         DeliveryOptions d = userOptions(o);
         vertx.eventBus().publish(address, body, d);
+        counter.count(MULTICAST, CallCounter.OK);
         return Future.succeededFuture();
       }
       Map<String, String> ids = nodeIds();
       if (ids == null) {
-        return notServing();
+        return notServing(MULTICAST);
       }
       for (String name : new LinkedHashSet<>(nodes)) {
         String id = ids.get(name);
         if (id != null) {
           vertx.eventBus().send(CallProtocol.inbox(prefix, id), body, protocolOptions(o, CallProtocol.CAST, address));
+          counter.count(MULTICAST, CallCounter.OK);
+        } else {
+          counter.count(MULTICAST, CallCounter.UNREACHABLE);
         }
       }
       return Future.succeededFuture();
     } catch (RuntimeException e) {
       // No codec for the body's type: the caller's mistake, reported, not thrown.
+      counter.count(MULTICAST, CallCounter.REJECTED);
       return Future.failedFuture(new CloisterException(CloisterException.BAD_REQUEST, "cannot multicast: " + e.getMessage()));
     }
   }
 
-  private Future<List<NodeReply>> requestAll(List<String> nodes, String op, String target, Object body,
+  private Future<List<NodeReply>> requestAll(List<String> nodes, String metric, String op, String target, Object body,
                                              CallOptions options) {
     if (nodes == null) {
-      return badRequest("no node list given");
+      return rejected(metric, "no node list given");
     }
     Map<String, String> ids = nodeIds();
     if (ids == null) {
-      return notServing();
+      return notServing(metric);
     }
     CallOptions o = options == null ? new CallOptions() : options;
     List<Future<NodeReply>> replies = new ArrayList<>();
@@ -187,7 +210,10 @@ public final class SiblingCalls {
     // Every per-node future succeeds (failures are folded into its NodeReply), so all() never fails.
     return Future.all(replies).map(cf -> {
       List<NodeReply> out = new ArrayList<>(replies.size());
-      replies.forEach(f -> out.add(f.result()));
+      replies.forEach(f -> {
+        out.add(f.result());
+        counter.count(metric, resultOf(f.result()));
+      });
       return out;
     });
   }
@@ -266,11 +292,22 @@ public final class SiblingCalls {
     return r.nodeIds();
   }
 
-  private static <T> Future<T> badRequest(String message) {
+  private static String resultOf(NodeReply reply) {
+    if (reply.isSucceeded()) {
+      return CallCounter.OK;
+    }
+    ReplyFailure f = reply.getFailure();
+    return f == ReplyFailure.TIMEOUT ? CallCounter.TIMEOUT
+      : f == ReplyFailure.NO_HANDLERS ? CallCounter.UNREACHABLE : CallCounter.FAILED;
+  }
+
+  private <T> Future<T> rejected(String op, String message) {
+    counter.count(op, CallCounter.REJECTED);
     return Future.failedFuture(new CloisterException(CloisterException.BAD_REQUEST, message));
   }
 
-  private <T> Future<T> notServing() {
+  private <T> Future<T> notServing(String op) {
+    counter.count(op, CallCounter.REJECTED);
     return Future.failedFuture(new CloisterException(CloisterException.NO_QUORUM,
       "this node is " + routing.get().status() + ": sibling calls need a started node"));
   }

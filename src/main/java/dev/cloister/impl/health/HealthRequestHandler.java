@@ -13,7 +13,7 @@ import io.vertx.ext.healthchecks.HealthChecks;
 
 /**
  * Answers the health and state paths over plain vertx-core HTTP: the readiness and liveness
- * outcomes of {@link CloisterHealthChecks} (200 when UP, 503 when DOWN) and the node's state.
+ * outcomes of {@link HealthProcedures} (200 when UP, 503 when DOWN) and the node's state.
  */
 public final class HealthRequestHandler implements Handler<HttpServerRequest> {
 
@@ -40,8 +40,8 @@ public final class HealthRequestHandler implements Handler<HttpServerRequest> {
     this.readyPath = readyPath;
     this.livePath = livePath;
     this.statePath = statePath;
-    this.readiness = CloisterHealthChecks.readiness(vertx);
-    this.liveness = CloisterHealthChecks.liveness(vertx);
+    this.readiness = HealthProcedures.readiness(vertx);
+    this.liveness = HealthProcedures.liveness(vertx);
   }
 
   @Override
@@ -71,9 +71,9 @@ public final class HealthRequestHandler implements Handler<HttpServerRequest> {
       });
       return;
     }
-    Cloister cloister = CloisterHealthChecks.running(vertx);
+    Cloister cloister = HealthProcedures.running(vertx);
     if (cloister == null) {
-      send(request, 503, new JsonObject().put("error", CloisterHealthChecks.NO_CLOISTER));
+      send(request, 503, new JsonObject().put("error", HealthProcedures.NO_CLOISTER));
     } else {
       send(request, 200, cloister.state().toJson());
     }

@@ -237,6 +237,33 @@ public final class HashRing {
     return Long.hashCode(checksum);
   }
 
+  /**
+   * Each member's share of the key space: the total length of the arcs it owns, exactly, from
+   * its points. Linear in the number of points; meant for dashboards, not for lookups.
+   *
+   * @return the shares, in the order of {@link #members()}, summing to 1 (empty for an empty ring)
+   */
+  public double[] shares() {
+    double[] shares = new double[names.length];
+    if (points == null) {
+      return shares;
+    }
+    int n = points.length - 1;
+    long span = 1L << 48;
+    long previous = position(points[n - 1]) - span;
+    for (int i = 0; i < n; i++) {
+      long p = position(points[i]);
+      // Keys after the previous point, up to and at this one, belong to this point's owner.
+      shares[(int) (points[i] & OWNER_MASK)] += (double) (p - previous) / span;
+      previous = p;
+    }
+    return shares;
+  }
+
+  private static long position(long point) {
+    return (point ^ Long.MIN_VALUE) >>> 16;
+  }
+
   /** The vnodes, the members and the checksum in hex, for logs. */
   @Override
   public String toString() {

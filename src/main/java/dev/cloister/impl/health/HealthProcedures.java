@@ -3,6 +3,7 @@ package dev.cloister.impl.health;
 import dev.cloister.Cloister;
 import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -15,7 +16,7 @@ import io.vertx.ext.healthchecks.Status;
  * {@code vertx-health-check} procedures, so that any HTTP layer (ours, or vertx-web's
  * {@code HealthCheckHandler}) can serve them.
  */
-public final class CloisterHealthChecks {
+public final class HealthProcedures {
 
   /** The name of the procedure that reads the node's state machine. */
   public static final String CLOISTER = "cloister";
@@ -28,7 +29,7 @@ public final class CloisterHealthChecks {
   // Far above any probe's own timeout: a check that times out here only hides the real cause.
   private static final long PROCEDURE_TIMEOUT_MS = 10_000;
 
-  private CloisterHealthChecks() {
+  private HealthProcedures() {
   }
 
   /**
@@ -80,6 +81,36 @@ public final class CloisterHealthChecks {
       // Normal before the CloisterVerticle started and after it stopped: not an error to log.
       return null;
     }
+  }
+
+  /**
+   * The readiness procedure alone, for any {@code HealthChecks}.
+   *
+   * @param vertx the Vert.x instance the node runs in
+   * @return completes its promise with UP when ready, DOWN with the reason otherwise
+   */
+  public static Handler<Promise<Status>> readinessProcedure(Vertx vertx) {
+    return p -> ready(vertx, p);
+  }
+
+  /**
+   * The liveness procedure alone, for any {@code HealthChecks}: it completes from a task run on
+   * the event loop, so a stuck loop shows as a timeout.
+   *
+   * @param vertx the Vert.x instance the node runs in
+   * @return completes its promise with UP while a Cloister runs and is not {@code STOPPED}
+   */
+  public static Handler<Promise<Status>> livenessProcedure(Vertx vertx) {
+    return p -> vertx.runOnContext(v -> live(vertx, p));
+  }
+
+  /**
+   * The timeout of each procedure, in ms: far above any probe's own timeout.
+   *
+   * @return the timeout
+   */
+  public static long timeoutMs() {
+    return PROCEDURE_TIMEOUT_MS;
   }
 
   private static void ready(Vertx vertx, Promise<Status> promise) {
