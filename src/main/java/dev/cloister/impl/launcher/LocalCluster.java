@@ -1,5 +1,7 @@
 package dev.cloister.impl.launcher;
 
+import dev.cloister.CloisterHttpVerticle;
+
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,11 +13,12 @@ import java.util.Map;
  *
  * <pre>
  * LocalCluster [--nodes 3] [--consensus N] [--base-port 7800] [--app cloister]
- *              [--timeout SECONDS] [--until-ready]
+ *              [--http-port 8558] [--timeout SECONDS] [--until-ready]
  * </pre>
  *
  * <p>Every node gets the same environment: a static sentry of N loopback ports, so each one binds
- * the first free port of the list. {@code --until-ready} exits 0 as soon as every node is READY
+ * the first free port of the list. Node {@code i} serves its health, state and dashboard on
+ * 127.0.0.1 at {@code --http-port + i} ({@code --http-port 0}: none). {@code --until-ready} exits 0 as soon as every node is READY
  * (non-zero if {@code --timeout} passes first, or a node exits first; without {@code --timeout}
  * it waits as long as the nodes take); otherwise the cluster runs until Ctrl-C or the timeout.
  */
@@ -36,6 +39,7 @@ public final class LocalCluster {
     int n = 3;
     Integer consensus = null;
     int basePort = 7800;
+    int httpPort = CloisterHttpVerticle.DEFAULT_PORT;
     String app = "cloister";
     long timeout = 0;
     boolean untilReady = false;
@@ -45,6 +49,7 @@ public final class LocalCluster {
           case "--nodes" -> n = Integer.parseInt(args[++i]);
           case "--consensus" -> consensus = Integer.parseInt(args[++i]);
           case "--base-port" -> basePort = Integer.parseInt(args[++i]);
+          case "--http-port" -> httpPort = Integer.parseInt(args[++i]);
           case "--app" -> app = args[++i];
           case "--timeout" -> timeout = Long.parseLong(args[++i]);
           case "--until-ready" -> untilReady = true;
@@ -55,15 +60,18 @@ public final class LocalCluster {
       if (n < 1 || (consensus != null && consensus < 1)) {
         throw new IllegalArgumentException("--nodes and --consensus must be at least 1");
       }
+      if (httpPort < 0 || httpPort + n - 1 > 65535) {
+        throw new IllegalArgumentException("--http-port must leave room for " + n + " ports below 65536");
+      }
     } catch (RuntimeException e) {
       System.err.println(e.getMessage() + "\nusage: LocalCluster [--nodes N] [--consensus N] [--base-port P] "
-        + "[--app NAME] [--timeout SECONDS] [--until-ready]");
+        + "[--http-port P] [--app NAME] [--timeout SECONDS] [--until-ready]");
       System.exit(64);
     }
     LocalCluster cluster = new LocalCluster();
     Runtime.getRuntime().addShutdownHook(new Thread(cluster::stopAll, "local-cluster-shutdown"));
     long t0 = System.currentTimeMillis();
-    cluster.launch(n, app, basePort, consensus == null ? n : consensus);
+    cluster.launch(n, app, basePort, httpPort, consensus == null ? n : consensus);
     long deadline = timeout > 0 ? t0 + timeout * 1000 : Long.MAX_VALUE;
     boolean allReady = cluster.awaitReady(deadline);
     if (allReady) {
@@ -83,7 +91,7 @@ public final class LocalCluster {
     System.exit(0);
   }
 
-  private void launch(int size, String app, int basePort, int consensus) throws IOException {
+  private void launch(int size, String app, int basePort, int httpPort, int consensus) throws IOException {
     List<String> sentry = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       sentry.add("127.0.0.1:" + (basePort + i));
@@ -96,7 +104,13 @@ public final class LocalCluster {
       "CLOISTER_LOOPBACK", "true");
     for (int i = 0; i < size; i++) {
       String label = "[node-" + i + "] ";
-      nodes.add(NodeProcess.launch("node-" + i, env, List.of("-Xshare:auto"), line -> System.out.println(label + line)));
+      List<String> jvm = new ArrayList<>(List.of("-Xshare:auto"));
+      if (httpPort > 0) {
+        jvm.add("-D" + NodeMain.HTTP_PORT_PROPERTY + "=" + (httpPort + i));
+        System.out.println("local cluster: node-" + i + " dashboard http://127.0.0.1:" + (httpPort + i) + "/cloister/"
+          + " (state: /cloister/state, health: /health/ready)");
+      }
+      nodes.add(NodeProcess.launch("node-" + i, env, jvm, line -> System.out.println(label + line)));
     }
   }
 

@@ -4,6 +4,7 @@ import dev.cloister.Cloister;
 import dev.cloister.CloisterClusterManager;
 import dev.cloister.CloisterException;
 import dev.cloister.CloisterOptions;
+import dev.cloister.CloisterHttpVerticle;
 import dev.cloister.CloisterVerticle;
 import dev.cloister.CallOptions;
 import dev.cloister.NodeReply;
@@ -41,6 +42,11 @@ public final class NodeMain {
   public static final String EVENT_PREFIX = "@@cloister ";
   /** The event-bus address of the echo consumer that fault tests multicall. */
   public static final String ECHO_ADDRESS = "cloister.faults.echo";
+  /**
+   * System property: when set, the node also serves {@link CloisterHttpVerticle} (health, state,
+   * dashboard, metrics) on 127.0.0.1 at this port, as the local-cluster launcher asks.
+   */
+  public static final String HTTP_PORT_PROPERTY = "cloister.http.port";
 
   // JUL keeps loggers weakly: these references keep the quieter levels in force.
   private static final Logger[] QUIET = {
@@ -75,6 +81,10 @@ public final class NodeMain {
     if (Boolean.getBoolean(Partitioner.ENABLE_PROPERTY)) {
       vertx.eventBus().consumer(ECHO_ADDRESS, m -> m.reply(options.getNodeName()));
     }
+    Integer httpPort = Integer.getInteger(HTTP_PORT_PROPERTY);
+    if (httpPort != null) {
+      serveHttp(vertx, httpPort);
+    }
     CloisterVerticle verticle = new CloisterVerticle(options, (from, to, state) ->
       printEvent(new JsonObject().put("from", from.name()).put("to", to.name()).put("state", state.toJson())));
     // No shutdown hook of its own: Cloister's (option shutdownHook) leaves gracefully on SIGTERM.
@@ -87,6 +97,19 @@ public final class NodeMain {
       System.exit(2);
     }
     readCommands(vertx);
+  }
+
+  /**
+   * Deployed before the Cloister, so that probes and the dashboard answer while the node waits for
+   * consensus. Optional: a port already taken costs the node its dashboard, not its start.
+   */
+  private static void serveHttp(Vertx vertx, int port) {
+    try {
+      vertx.deployVerticle(new CloisterHttpVerticle("127.0.0.1", port)).await(30, TimeUnit.SECONDS);
+      printEvent(new JsonObject().put("event", "http").put("url", "http://127.0.0.1:" + port + "/cloister/"));
+    } catch (Exception | LinkageError e) {
+      System.err.println("No dashboard on 127.0.0.1:" + port + ": " + e.getMessage());
+    }
   }
 
   private static void readCommands(Vertx vertx) throws Exception {
