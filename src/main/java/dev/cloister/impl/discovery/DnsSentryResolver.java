@@ -154,7 +154,11 @@ public final class DnsSentryResolver implements AutoCloseable {
     Future<List<Endpoint>> endpoints = sentry.isSrv()
         ? resolveSrv(context, sentry.dnsName())
         : resolveAddresses(context, sentry.dnsName(), sentry.defaultPort());
-    return endpoints.map(DnsSentryResolver::sorted);
+    // Future.all has no context of its own, so a listener added once the answer is in would run on
+    // the caller's thread: hand the answer over through a promise of this context instead.
+    Promise<List<HostAndPort>> answer = context.promise();
+    endpoints.map(DnsSentryResolver::sorted).onComplete(answer);
+    return answer.future();
   }
 
   /** Closes the resolver's socket; later resolutions fail. */
