@@ -5,6 +5,8 @@ import dev.cloister.testing.TestPorts;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
+import java.io.IOException;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -40,15 +43,23 @@ class LocalClusterTest {
     try (JavaProcess launcher = JavaProcess.launch("dev.cloister.impl.launcher.LocalCluster", Map.of(),
       "--nodes", "1", "--base-port", String.valueOf(port), "--http-port", String.valueOf(http), "--app", "dashboards",
       "--timeout", "120")) {
-      String line = launcher.awaitLine("the dashboard's address", l -> l.startsWith("local cluster: node-0 dashboard "),
-        60_000);
-      String url = line.split(" ")[4];
-      assertEquals("http://127.0.0.1:" + http + "/cloister/", url);
-      launcher.awaitLine("all nodes READY", l -> l.startsWith("local cluster: all 1 nodes READY"), 120_000);
-      HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
-        HttpResponse.BodyHandlers.ofString());
-      assertEquals(200, page.statusCode());
-      assertTrue(page.body().contains("<title>Cloister</title>"), page.body());
+      try {
+        String line = launcher.awaitLine("the dashboard's address",
+          l -> l.startsWith("local cluster: node-0 dashboard "), 60_000);
+        String url = line.split(" ")[4];
+        assertEquals("http://127.0.0.1:" + http + "/cloister/", url);
+        launcher.awaitLine("all nodes READY", l -> l.startsWith("local cluster: all 1 nodes READY"), 120_000);
+        HttpResponse<String> page = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(url)).build(),
+          HttpResponse.BodyHandlers.ofString());
+        assertEquals(200, page.statusCode());
+        assertTrue(page.body().contains("<title>Cloister</title>"), page.body());
+      } finally {
+        // SIGTERM, as Ctrl-C: the launcher stops its nodes before it exits (a forced kill would orphan them).
+        launcher.terminate();
+        launcher.awaitExit(60_000);
+      }
+      // The launcher waits for its nodes before it exits: nothing serves the dashboard any more.
+      assertThrows(IOException.class, () -> new Socket("127.0.0.1", http).close());
     }
   }
 }
