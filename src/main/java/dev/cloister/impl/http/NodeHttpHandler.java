@@ -71,7 +71,7 @@ public final class NodeHttpHandler implements Handler<HttpServerRequest> {
     this.vertx = vertx;
     this.dashboard = dashboard;
     this.metrics = metrics;
-    this.health = new HealthRequestHandler(vertx, READY, LIVE, STATE);
+    this.health = new HealthRequestHandler(vertx, READY, LIVE);
     this.events = new EventStreams(vertx);
     paths.addAll(List.of(READY, LIVE, STATE));
     if (metrics) {
