@@ -35,6 +35,13 @@ commands:
          2 | 3 cut to the minority not quorate and the majority READY on 3, from the heal to
          one converged ring, and from a 3 s SIGSTOP / SIGCONT to the others' ring of 4 and back
          to one ring; beside the in-JVM figures of the partition command (default 3 runs)
+  peers [--rounds N] [--only SYSTEM,...] [--logs DIR]
+         Cloister beside Hazelcast 5.7 (defaults; tuned failure detection), Pekko Cluster 1.7
+         (defaults with the split-brain resolver; tuned) and bare vertx-infinispan, each as 3 node
+         JVMs on loopback, interleaved, N rounds (default 2): launch -> all see 3 members, kill -9
+         and graceful leave -> survivors exclude the node, idle RSS per node; prints each
+         system's settings (systems: cloister, hazelcast, hazelcast-tuned, pekko, pekko-tuned,
+         infinispan; DIR keeps every node's output)
 
 Extra arguments replace the default JMH options of the command, e.g.
   bench/run.sh ring -f 1 -wi 2 -i 3 -w 1s -r 1s
@@ -89,6 +96,11 @@ case "$cmd" in
       && java ${JAVA_OPTS:-} -Djava.net.preferIPv4Stack=true \
         -cp "target/test-classes:target/classes:$(cat target/netrig-classpath.txt)" \
         dev.cloister.netrig.NetFaultsBench "$@")
+    ;;
+  peers)
+    # Its own module, so that the library never depends on the peers.
+    mvn -q -B -f peers/pom.xml package
+    java -cp "peers/target/classes:$(cat peers/target/classpath.txt)" dev.cloister.bench.peers.PeersBench "$@"
     ;;
   ""|-h|--help|help)
     usage
