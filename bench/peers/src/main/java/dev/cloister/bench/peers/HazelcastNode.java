@@ -57,6 +57,10 @@ public final class HazelcastNode {
     return s;
   }
 
+  /**
+   * @param settings expanded settings
+   * @return the member's configuration: Hazelcast's defaults with these settings
+   */
   static Config config(Map<String, String> settings) {
     Config config = new Config();
     JoinConfig join = config.getNetworkConfig().getJoin();
