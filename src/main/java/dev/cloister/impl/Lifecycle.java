@@ -204,7 +204,7 @@ final class Lifecycle {
       throw e;
     }
     MembershipReconciler r = new MembershipReconciler(vertx, context, mc, me, machine::apply, machine::inMembershipLoop,
-      log, machine::label);
+      log, machine::label, machine.suspicion());
     return new Assembled(r, expectedSeeds(), mc.snapshot());
   }
 

@@ -30,6 +30,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The replicated cache of member records and the cluster view, as seen by one node.
@@ -42,6 +44,8 @@ public final class MembersCache {
   private static final Logger log = LoggerFactory.getLogger(MembersCache.class);
   /** How often a claim looks again at a name held by a node in the view. */
   private static final long CLAIM_RETRY_MS = 200;
+  /** How long a record write may take before it is given up and written again, ms. */
+  static final long WRITE_TIMEOUT_MS = 5_000;
   /** Bound on the invalid entries remembered as already reported. */
   private static final int MAX_WARNED = 10_000;
 
@@ -85,8 +89,9 @@ public final class MembersCache {
    * @param records the valid records by name
    * @param raw the stored values by name, valid or not, for conditional removal
    * @param view the node ids of the current cluster view
+   * @param viewId the id of that view, {@code -1} when unknown
    */
-  public record Snapshot(Map<String, MemberRecord> records, Map<String, String> raw, Set<String> view) {
+  public record Snapshot(Map<String, MemberRecord> records, Map<String, String> raw, Set<String> view, long viewId) {
   }
 
   /** @return the node ids of the current cluster view */
@@ -99,6 +104,11 @@ public final class MembersCache {
     return view;
   }
 
+  /** @return the id of the current cluster view, {@code -1} when there is none */
+  public long viewId() {
+    return manager.getTransport() == null ? -1 : manager.getTransport().getViewId();
+  }
+
   /**
    * Reads every record from the local replica; a value that is not a valid record is skipped with
    * one warning per value.
@@ -106,6 +116,7 @@ public final class MembersCache {
    * @return the snapshot
    */
   public Snapshot snapshot() {
+    long viewId = viewId();
     Set<String> view = view();
     Map<String, String> raw = new HashMap<>();
     Map<String, MemberRecord> records = new HashMap<>();
@@ -129,7 +140,7 @@ public final class MembersCache {
         }
       }
     }
-    return new Snapshot(records, raw, view);
+    return new Snapshot(records, raw, view, viewId);
   }
 
   /**
@@ -192,13 +203,19 @@ public final class MembersCache {
   }
 
   /**
-   * Writes (or rewrites) a record.
+   * Writes (or rewrites) a record. A write issued in a view the others have left behind (a node
+   * back from a standstill, a side of a partition about to merge) can wait minutes for a cache
+   * topology that is not coming (Infinispan retries it for up to its state-transfer timeout), so
+   * the returned stage gives up after {@link #WRITE_TIMEOUT_MS}: the caller writes again from a
+   * fresh read. A write given up on may still land later; the next read then finds a record
+   * other than the desired one and writes it again.
    *
    * @param record the record
-   * @return completes once replicated
+   * @return completes once replicated, or fails with a {@link TimeoutException}
    */
   public CompletionStage<?> write(MemberRecord record) {
-    return cache.withFlags(Flag.IGNORE_RETURN_VALUES).putAsync(record.name(), record.encode());
+    return cache.withFlags(Flag.IGNORE_RETURN_VALUES).putAsync(record.name(), record.encode())
+      .orTimeout(WRITE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.cloister.impl.membership;
 
+import dev.cloister.impl.transport.Standstills;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -10,6 +11,9 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -36,12 +40,19 @@ public final class MembershipReconciler {
   private final BooleanSupplier active;
   private final Logger log;
   private final Supplier<String> label;
+  private final SelfSuspicion suspicion;
+  private final Runnable stopWatchingStandstills;
   private final Set<String> knownNodeIds = new HashSet<>();
   private final Set<String> purging = new HashSet<>();
   private boolean refreshing;
   private boolean refreshAgain;
   private boolean writing;
   private Future<Void> lastWrite = Future.succeededFuture();
+  /** The id of the view in which this node's record was last written, {@code -2} before any. */
+  private long writtenInView = -2;
+  /** What this node's record should say, as last reported. */
+  private MemberRecord desired;
+  private boolean confirming;
   private boolean closed;
 
   /**
@@ -55,10 +66,11 @@ public final class MembershipReconciler {
    * @param active whether reads are wanted now (the node is rehashing or ready)
    * @param log where to log
    * @param label the node's label for logs
+   * @param suspicion whether this node stood still long enough to suspect itself
    */
   public MembershipReconciler(Vertx vertx, Context context, MembersCache members, MemberRecord self,
                               Consumer<MembersCache.Snapshot> onSnapshot, BooleanSupplier active, Logger log,
-                              Supplier<String> label) {
+                              Supplier<String> label, SelfSuspicion suspicion) {
     this.vertx = vertx;
     this.context = context;
     this.members = members;
@@ -67,6 +79,17 @@ public final class MembershipReconciler {
     this.active = active;
     this.log = log;
     this.label = label;
+    this.suspicion = suspicion;
+    this.desired = self;
+    this.stopWatchingStandstills = Standstills.jvm().onStandstill(ms -> {
+      if (ms >= suspicion.minStallMs()) {
+        context.runOnContext(v -> {
+          log.warn(label.get() + " stood still for " + ms + " ms, long enough to have been evicted: it counts only "
+            + "itself until the others confirm it");
+          refresh();
+        });
+      }
+    });
   }
 
   /** @return this node's record as claimed */
@@ -110,6 +133,52 @@ public final class MembershipReconciler {
   }
 
   /**
+   * The node ids whose records count as members: the view's, or only this node's while it suspects
+   * itself after a standstill (and then the confirmation is under way).
+   *
+   * @param snap a snapshot
+   * @return the ids to count
+   */
+  public Set<String> countedView(MembersCache.Snapshot snap) {
+    long end = suspicion.pending();
+    if (end == Long.MIN_VALUE) {
+      return snap.view();
+    }
+    confirm(end);
+    return Set.of(self.nodeId());
+  }
+
+  /**
+   * Gathers the fresh evidence that clears a standstill: once the hold is over, a write of this
+   * node's record that completes.
+   */
+  private void confirm(long end) {
+    if (confirming || closed) {
+      return;
+    }
+    confirming = true;
+    vertx.setTimer(Math.max(1, suspicion.untilDue(end)), id -> {
+      if (closed) {
+        return;
+      }
+      long startedAt = System.nanoTime();
+      MemberRecord record = desired;
+      long viewId = members.viewId();
+      offLoop(() -> members.write(record)).onComplete((v, err) -> {
+        confirming = false;
+        if (err == null && suspicion.clear(end, startedAt)) {
+          writtenInView = viewId;
+          log.info(label.get() + " confirmed its membership after the standstill");
+        } else if (err != null) {
+          log.warn(label.get() + " could not confirm its membership after the standstill: " + describe(err));
+        }
+        // A failed or early confirmation is tried again from this read.
+        refresh();
+      });
+    });
+  }
+
+  /**
    * Purges departed members and impostors of this node.
    *
    * @param snap a snapshot just read
@@ -140,7 +209,7 @@ public final class MembershipReconciler {
     if (!purging.add(name)) {
       return;
     }
-    members.purge(name, snap.raw().get(name)).whenComplete((removed, err) -> context.runOnContext(v -> {
+    offLoop(() -> members.purge(name, snap.raw().get(name))).onComplete((removed, err) -> {
       purging.remove(name);
       if (Boolean.TRUE.equals(removed)) {
         if (warn) {
@@ -149,7 +218,7 @@ public final class MembershipReconciler {
           log.info(label.get() + done);
         }
       }
-    }));
+    });
   }
 
   /**
@@ -207,27 +276,54 @@ public final class MembershipReconciler {
    * key in flight across a view change land in either order) and the cluster would then never
    * converge on a stale checksum. One write at a time; each is followed by a fresh read.
    *
+   * <p>It is also written once in every new view, even when the local replica shows it as it
+   * should be: after a merge the replicas may disagree (a side that purged this node keeps a value
+   * without it), and only a write in the merged view makes them agree again.
+   *
    * @param desired what the record should say
-   * @param stored what the cache holds, or {@code null}
+   * @param snap the read the report follows
    */
-  public void report(MemberRecord desired, MemberRecord stored) {
-    if (closed || writing || desired.equals(stored)) {
+  public void report(MemberRecord desired, MembersCache.Snapshot snap) {
+    this.desired = desired;
+    if (closed || writing || (desired.equals(snap.records().get(desired.name())) && snap.viewId() == writtenInView)) {
       return;
     }
     writing = true;
     Promise<Void> written = Promise.promise();
     lastWrite = written.future();
-    members.write(desired).whenComplete((v, err) -> context.runOnContext(x -> {
+    long viewId = snap.viewId();
+    offLoop(() -> members.write(desired)).onComplete((v, err) -> {
       writing = false;
       written.complete();
+      if (err == null) {
+        writtenInView = viewId;
+      }
       if (err != null) {
-        log.warn(label.get() + " cannot write its member record: " + err.getMessage());
+        log.warn(label.get() + " cannot write its member record: " + describe(err));
         // Retried from the next read; a pause keeps a broken cluster from being hammered.
         vertx.setTimer(WRITE_RETRY_DELAY, id -> refresh());
       } else {
         refresh();
       }
-    }));
+    });
+  }
+
+  /**
+   * Runs a cache operation from a worker thread: Infinispan's asynchronous operations may still
+   * block their caller (waiting for a cache topology, measured: over 3 s on a node back from a
+   * standstill), and the caller here would be the event loop. The result comes back on the
+   * node's context.
+   */
+  private <T> Future<T> offLoop(Supplier<CompletionStage<T>> op) {
+    return vertx.<CompletionStage<T>>executeBlocking(op::get, false)
+      .compose(stage -> Future.fromCompletionStage(stage, context));
+  }
+
+  private static String describe(Throwable err) {
+    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    return e instanceof TimeoutException
+      ? "no answer in " + MembersCache.WRITE_TIMEOUT_MS + " ms (a view the others left behind?), writing again"
+      : String.valueOf(e.getMessage());
   }
 
   /**
@@ -239,6 +335,7 @@ public final class MembershipReconciler {
    */
   public Future<Void> leave(Future<Void> after) {
     closed = true;
+    stopWatchingStandstills.run();
     Future<Void> last = lastWrite;
     return after.transform(x -> last).transform(w -> vertx.executeBlocking(() -> {
       try {
