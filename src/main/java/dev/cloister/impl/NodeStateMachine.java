@@ -174,7 +174,7 @@ final class NodeStateMachine {
       return;
     }
     boolean mayWrite = reconciler.reconcile(snap);
-    Membership next = Membership.of(config.app(), snap.records().values(), reconciler.countedView(snap));
+    Membership next = Membership.of(config.app(), snap.records().values(), snap.view(), reconciler.countedView(snap));
     lastRead = new LastRead(snap, next, mayWrite);
     Map<String, List<String>> building = rings.pending();
     boolean differs = building != null ? !building.equals(next.groups()) : Guards.topologyChanged(view.membership(), next);

@@ -2,6 +2,7 @@ package dev.cloister.impl.membership;
 
 import dev.cloister.CloisterException;
 import dev.cloister.impl.transport.CacheManagers;
+import dev.cloister.impl.transport.LivenessWatch;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 import org.infinispan.AdvancedCache;
@@ -54,12 +55,17 @@ public final class MembersCache {
   private final EntryWatcher entryWatcher;
   private final ViewWatcher viewWatcher;
   private final Set<String> warned = new HashSet<>();
+  private final LivenessWatch liveness;
+  private final Runnable stopWatchingViews;
 
-  private MembersCache(EmbeddedCacheManager manager, AdvancedCache<String, String> cache, Runnable onChange) {
+  private MembersCache(EmbeddedCacheManager manager, AdvancedCache<String, String> cache, Runnable onChange,
+                       LivenessWatch liveness) {
     this.manager = manager;
     this.cache = cache;
     this.entryWatcher = new EntryWatcher(onChange);
     this.viewWatcher = new ViewWatcher(onChange);
+    this.liveness = liveness;
+    this.stopWatchingViews = liveness == null ? () -> { } : liveness.onView(onChange);
   }
 
   /**
@@ -68,16 +74,18 @@ public final class MembersCache {
    *
    * @param manager the joined cache manager
    * @param onChange called on any change of a record or of the view
+   * @param liveness where the view is read as soon as JGroups installs it, or {@code null} to read
+   *     it from the cache manager (a stack without Cloister's {@link LivenessWatch})
    * @return the open cache
    */
-  public static MembersCache open(EmbeddedCacheManager manager, Runnable onChange) {
+  public static MembersCache open(EmbeddedCacheManager manager, Runnable onChange, LivenessWatch liveness) {
     if (manager.getCacheConfiguration(CacheManagers.MEMBERS_CACHE) == null) {
       manager.defineConfiguration(CacheManagers.MEMBERS_CACHE,
         CacheManagers.members(new ConfigurationBuilder()).build());
     }
     AdvancedCache<String, String> cache = manager.<String, String>getCache(CacheManagers.MEMBERS_CACHE)
       .getAdvancedCache();
-    MembersCache members = new MembersCache(manager, cache, onChange);
+    MembersCache members = new MembersCache(manager, cache, onChange, liveness);
     manager.addListener(members.viewWatcher);
     cache.addListener(members.entryWatcher);
     return members;
@@ -96,6 +104,10 @@ public final class MembersCache {
 
   /** @return the node ids of the current cluster view */
   public Set<String> view() {
+    Set<String> installed = liveness == null ? null : liveness.view();
+    if (installed != null) {
+      return installed;
+    }
     Set<String> view = new HashSet<>();
     List<Address> members = manager.getMembers();
     if (members != null) {
@@ -106,6 +118,9 @@ public final class MembersCache {
 
   /** @return the id of the current cluster view, {@code -1} when there is none */
   public long viewId() {
+    if (liveness != null && liveness.viewId() >= 0) {
+      return liveness.viewId();
+    }
     return manager.getTransport() == null ? -1 : manager.getTransport().getViewId();
   }
 
@@ -249,6 +264,7 @@ public final class MembersCache {
 
   /** Stops watching. */
   public void close() {
+    stopWatchingViews.run();
     cache.removeListener(entryWatcher);
     manager.removeListener(viewWatcher);
   }

@@ -1,5 +1,6 @@
 package dev.cloister.impl.membership;
 
+import dev.cloister.impl.transport.NodeTransport;
 import dev.cloister.impl.transport.Standstills;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -41,7 +42,11 @@ public final class MembershipReconciler {
   private final Logger log;
   private final Supplier<String> label;
   private final SelfSuspicion suspicion;
+  private final NodeTransport.Liveness liveness;
   private final Runnable stopWatchingStandstills;
+  private final long freshnessTimer;
+  /** The members counted at the last read. */
+  private Set<String> lastCounted = Set.of();
   private final Set<String> knownNodeIds = new HashSet<>();
   private final Set<String> purging = new HashSet<>();
   private boolean refreshing;
@@ -67,10 +72,12 @@ public final class MembershipReconciler {
    * @param log where to log
    * @param label the node's label for logs
    * @param suspicion whether this node stood still long enough to suspect itself
+   * @param liveness whom this node has heard from lately, or {@code null} when the transport cannot
+   *     tell (then every member in the view counts)
    */
   public MembershipReconciler(Vertx vertx, Context context, MembersCache members, MemberRecord self,
                               Consumer<MembersCache.Snapshot> onSnapshot, BooleanSupplier active, Logger log,
-                              Supplier<String> label, SelfSuspicion suspicion) {
+                              Supplier<String> label, SelfSuspicion suspicion, NodeTransport.Liveness liveness) {
     this.vertx = vertx;
     this.context = context;
     this.members = members;
@@ -80,7 +87,15 @@ public final class MembershipReconciler {
     this.log = log;
     this.label = label;
     this.suspicion = suspicion;
+    this.liveness = liveness;
     this.desired = self;
+    // Evidence goes stale without any event: look again a few times per window.
+    this.freshnessTimer = liveness == null ? -1 : vertx.setPeriodic(Math.max(50, liveness.windowMs() / 4), id ->
+      context.runOnContext(v -> {
+        if (!closed && !lastCounted.equals(liveness.watch().heardWithin(liveness.windowMs()))) {
+          refresh();
+        }
+      }));
     this.stopWatchingStandstills = Standstills.jvm().onStandstill(ms -> {
       if (ms >= suspicion.minStallMs()) {
         context.runOnContext(v -> {
@@ -133,19 +148,22 @@ public final class MembershipReconciler {
   }
 
   /**
-   * The node ids whose records count as members: the view's, or only this node's while it suspects
-   * itself after a standstill (and then the confirmation is under way).
+   * The node ids whose records count towards quorum: those of the view this node heard from within
+   * the failure detector's timeout, or only this node while it suspects itself after a standstill
+   * (and then the confirmation is under way).
    *
    * @param snap a snapshot
    * @return the ids to count
    */
   public Set<String> countedView(MembersCache.Snapshot snap) {
     long end = suspicion.pending();
-    if (end == Long.MIN_VALUE) {
-      return snap.view();
+    if (end != Long.MIN_VALUE) {
+      confirm(end);
+      lastCounted = Set.of(self.nodeId());
+    } else {
+      lastCounted = liveness == null ? snap.view() : liveness.watch().heardWithin(liveness.windowMs());
     }
-    confirm(end);
-    return Set.of(self.nodeId());
+    return lastCounted;
   }
 
   /**
@@ -336,6 +354,7 @@ public final class MembershipReconciler {
   public Future<Void> leave(Future<Void> after) {
     closed = true;
     stopWatchingStandstills.run();
+    vertx.cancelTimer(freshnessTimer);
     Future<Void> last = lastWrite;
     return after.transform(x -> last).transform(w -> vertx.executeBlocking(() -> {
       try {
