@@ -9,7 +9,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.internal.logging.Logger;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
@@ -32,6 +34,8 @@ import java.util.function.Supplier;
 public final class MembershipReconciler {
 
   private static final long WRITE_RETRY_DELAY = 500;
+  /** How often one view may purge the same departed member's record. */
+  private static final int MAX_PURGES_PER_VIEW = 3;
 
   private final Vertx vertx;
   private final Context context;
@@ -49,6 +53,11 @@ public final class MembershipReconciler {
   private Set<String> lastCounted = Set.of();
   private final Set<String> knownNodeIds = new HashSet<>();
   private final Set<String> purging = new HashSet<>();
+  /** How often each departed member was purged in the current view, by name. */
+  private final Map<String, Purges> purgedInView = new HashMap<>();
+
+  private record Purges(long viewId, int times) {
+  }
   private boolean refreshing;
   private boolean refreshAgain;
   private boolean writing;
@@ -203,8 +212,16 @@ public final class MembershipReconciler {
    * @return whether this node may write its record under its name
    */
   public boolean reconcile(MembersCache.Snapshot snap) {
+    purgedInView.values().removeIf(p -> p.viewId() != snap.viewId());
     for (String name : departed(snap, knownNodeIds)) {
-      purge(snap, name, " purged departed member " + name + " (" + snap.records().get(name).nodeId() + ")", false);
+      // A few times per view only: views differ between nodes for a while after cuts, and a node
+      // alive in the others' view writes its record back at once; purging it again and again made
+      // a storm of removals and rewrites (hundreds per second) until the views agreed. A record
+      // not purged stays out of this node's membership anyway: its node is not in the view.
+      Purges p = purgedInView.merge(name, new Purges(snap.viewId(), 1), (a, b) -> new Purges(a.viewId(), a.times() + 1));
+      if (p.times() <= MAX_PURGES_PER_VIEW) {
+        purge(snap, name, " purged departed member " + name + " (" + snap.records().get(name).nodeId() + ")", false);
+      }
     }
     knownNodeIds.addAll(snap.view());
     for (String name : impostors(snap, self)) {
