@@ -31,8 +31,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * The replicated cache of member records and the cluster view, as seen by one node.
@@ -45,8 +43,6 @@ public final class MembersCache {
   private static final Logger log = LoggerFactory.getLogger(MembersCache.class);
   /** How often a claim looks again at a name held by a node in the view. */
   private static final long CLAIM_RETRY_MS = 200;
-  /** How long a record write may take before it is given up and written again, ms. */
-  static final long WRITE_TIMEOUT_MS = 5_000;
   /** Bound on the invalid entries remembered as already reported. */
   private static final int MAX_WARNED = 10_000;
 
@@ -218,19 +214,13 @@ public final class MembersCache {
   }
 
   /**
-   * Writes (or rewrites) a record. A write issued in a view the others have left behind (a node
-   * back from a standstill, a side of a partition about to merge) can wait minutes for a cache
-   * topology that is not coming (Infinispan retries it for up to its state-transfer timeout), so
-   * the returned stage gives up after {@link #WRITE_TIMEOUT_MS}: the caller writes again from a
-   * fresh read. A write given up on may still land later; the next read then finds a record
-   * other than the desired one and writes it again.
+   * Writes (or rewrites) a record.
    *
    * @param record the record
-   * @return completes once replicated, or fails with a {@link TimeoutException}
+   * @return completes once replicated
    */
   public CompletionStage<?> write(MemberRecord record) {
-    return cache.withFlags(Flag.IGNORE_RETURN_VALUES).putAsync(record.name(), record.encode())
-      .orTimeout(WRITE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    return cache.withFlags(Flag.IGNORE_RETURN_VALUES).putAsync(record.name(), record.encode());
   }
 
   /**

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -34,6 +35,8 @@ import java.util.function.Supplier;
 public final class MembershipReconciler {
 
   private static final long WRITE_RETRY_DELAY = 500;
+  /** How long a record write or purge may take before it is given up and tried again, ms. */
+  static final long WRITE_TIMEOUT_MS = 5_000;
   /** How often one view may purge the same departed member's record. */
   private static final int MAX_PURGES_PER_VIEW = 3;
 
@@ -347,17 +350,22 @@ public final class MembershipReconciler {
    * Runs a cache operation from a worker thread: Infinispan's asynchronous operations may still
    * block their caller (waiting for a cache topology, measured: over 3 s on a node back from a
    * standstill), and the caller here would be the event loop. The result comes back on the
-   * node's context.
+   * node's context, or a {@link TimeoutException} after {@link #WRITE_TIMEOUT_MS}: an operation
+   * issued in a view the others have left behind can wait minutes for a cache topology that is not
+   * coming (Infinispan retries it for up to its state-transfer timeout), blocking the worker or
+   * not; the caller then writes again from a fresh read. An operation given up on may still land
+   * later; the next read then finds a record other than the desired one and writes it again.
    */
   private <T> Future<T> offLoop(Supplier<CompletionStage<T>> op) {
     return vertx.<CompletionStage<T>>executeBlocking(op::get, false)
-      .compose(stage -> Future.fromCompletionStage(stage, context));
+      .compose(stage -> Future.fromCompletionStage(stage, context))
+      .timeout(WRITE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
   }
 
   private static String describe(Throwable err) {
     Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
     return e instanceof TimeoutException
-      ? "no answer in " + MembersCache.WRITE_TIMEOUT_MS + " ms (a view the others left behind?), writing again"
+      ? "no answer in " + WRITE_TIMEOUT_MS + " ms (a view the others left behind?), writing again"
       : String.valueOf(e.getMessage());
   }
 
