@@ -56,6 +56,12 @@ public final class MembershipReconciler {
   private Set<String> lastCounted = Set.of();
   private final Set<String> knownNodeIds = new HashSet<>();
   private final Set<String> purging = new HashSet<>();
+  /** Node ids this node saw with a record. */
+  private final Set<String> withRecords = new HashSet<>();
+  /** Node ids this node saw leave its view: back in it, they count only once their record is. */
+  private final Set<String> leftView = new HashSet<>();
+  /** The returning members whose records this node waits for, as last logged. */
+  private Set<String> awaited = Set.of();
   /** How often each departed member was purged in the current view, by name. */
   private final Map<String, Purges> purgedInView = new HashMap<>();
 
@@ -169,8 +175,18 @@ public final class MembershipReconciler {
    */
   public Set<String> countedView(MembersCache.Snapshot snap) {
     long end = suspicion.pending();
+    Set<String> returning = returningWithoutRecord(snap, leftView);
+    leftView.removeIf(id -> snap.view().contains(id) && !returning.contains(id));
+    if (!returning.equals(awaited) && !returning.isEmpty()) {
+      log.info(label.get() + " waits for the records of members back in its view: " + returning);
+    }
+    awaited = returning;
     if (end != Long.MIN_VALUE) {
       confirm(end);
+      lastCounted = Set.of(self.nodeId());
+    } else if (!returning.isEmpty()) {
+      // Their records were purged while they were away (here or on the other side of a cut) and
+      // are not back on this replica yet: a ring without them would differ from the others' rings.
       lastCounted = Set.of(self.nodeId());
     } else {
       lastCounted = liveness == null ? snap.view() : liveness.watch().heardWithin(liveness.windowMs());
@@ -226,6 +242,13 @@ public final class MembershipReconciler {
         purge(snap, name, " purged departed member " + name + " (" + snap.records().get(name).nodeId() + ")", false);
       }
     }
+    snap.records().values().forEach(r -> withRecords.add(r.nodeId()));
+    for (String id : knownNodeIds) {
+      // Only Cloister's members: a plain Vert.x node in the cluster never has a record.
+      if (!snap.view().contains(id) && withRecords.contains(id)) {
+        leftView.add(id);
+      }
+    }
     knownNodeIds.addAll(snap.view());
     for (String name : impostors(snap, self)) {
       purge(snap, name, " removed a record that claimed its node id under the name " + name, true);
@@ -272,6 +295,28 @@ public final class MembershipReconciler {
     for (MemberRecord r : snap.records().values()) {
       if (!snap.view().contains(r.nodeId()) && known.contains(r.nodeId())) {
         out.add(r.name());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Members this node saw leave its view that are back in it, with no record here yet. Their
+   * records were purged while they were away; until the record is back (each node writes its own
+   * in every new view) this node's membership misses them, and its ring would differ from the
+   * rings of nodes that kept or already regained their records.
+   *
+   * @param snap a snapshot
+   * @param leftView node ids seen leaving the view
+   * @return the node ids waited for
+   */
+  static Set<String> returningWithoutRecord(MembersCache.Snapshot snap, Set<String> leftView) {
+    Set<String> withRecord = new HashSet<>();
+    snap.records().values().forEach(r -> withRecord.add(r.nodeId()));
+    Set<String> out = new HashSet<>();
+    for (String id : leftView) {
+      if (snap.view().contains(id) && !withRecord.contains(id)) {
+        out.add(id);
       }
     }
     return out;
