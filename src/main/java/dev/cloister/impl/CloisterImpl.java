@@ -12,6 +12,8 @@ import dev.cloister.impl.calls.SiblingCalls;
 import dev.cloister.impl.config.NodeConfig;
 import dev.cloister.impl.config.OptionTable;
 import dev.cloister.impl.membership.MembershipReconciler;
+import dev.cloister.impl.membership.SelfSuspicion;
+import dev.cloister.impl.transport.Standstills;
 import dev.cloister.impl.transport.NodeTransport;
 import dev.cloister.impl.metrics.NodeMetrics;
 import dev.cloister.impl.ring.Rings;
@@ -54,6 +56,8 @@ public final class CloisterImpl implements Cloister, Shareable {
   private final NodeStateMachine machine;
   private final SiblingCalls calls;
   private final Lifecycle lifecycle;
+  /** Whether this node stood still long enough to suspect itself; {@code null} when not clustered. */
+  private final SelfSuspicion suspicion;
   private final NodeMetrics metrics;
   private final TransitionJournal journal = new TransitionJournal(TransitionJournal.DEFAULT_CAPACITY);
 
@@ -79,7 +83,9 @@ public final class CloisterImpl implements Cloister, Shareable {
     if (metrics != NodeMetrics.NONE) {
       publisher.addListener(metrics);
     }
-    this.machine = new NodeStateMachine(config, publisher);
+    this.suspicion = v.isClustered()
+      ? new SelfSuspicion(Standstills.jvm(), NodeTransport.of(v).failureDetectionBound()) : null;
+    this.machine = new NodeStateMachine(config, publisher, suspicion);
     this.calls = new SiblingCalls(vertx, config.addressPrefix(), () -> publisher.current().routing(), metrics);
     this.lifecycle = new Lifecycle(v, context, config, this, machine, publisher, calls,
       publisher.current().state().getStartedAt());
@@ -202,13 +208,13 @@ public final class CloisterImpl implements Cloister, Shareable {
   @Override
   public String whois(String group, Object key) {
     metrics.whois();
-    return publisher.current().ownership().whois(group, key);
+    return ownership().whois(group, key);
   }
 
   @Override
   public boolean mine(Object key) {
     metrics.whois();
-    return publisher.current().ownership().mine(key);
+    return ownership().mine(key);
   }
 
   /**
@@ -220,7 +226,16 @@ public final class CloisterImpl implements Cloister, Shareable {
    */
   JsonObject whoisReply(String group, Object key) {
     metrics.whois();
-    return publisher.current().ownership().reply(group, key);
+    return ownership().reply(group, key);
+  }
+
+  /**
+   * What ownership is answered from. A node back from a standstill answers as not quorate from the
+   * first instant, before its state machine has read the members again.
+   */
+  private Ownership ownership() {
+    Ownership o = publisher.current().ownership();
+    return suspicion != null && suspicion.suspect() ? o.suspected() : o;
   }
 
   /**

@@ -196,7 +196,9 @@ final class Lifecycle {
     String name = config.nodeName() != null ? config.nodeName() : config.app() + "@" + bound.host() + ":" + bound.port();
     MemberRecord me = new MemberRecord(name, config.app(), config.group(), bound.host(), bound.port(), nodeId, startedAt,
       CloisterStatus.ASSEMBLING, null);
-    MembersCache mc = MembersCache.open(manager, () -> context.runOnContext(v -> machine.refresh()));
+    NodeTransport.Liveness liveness = NodeTransport.liveness(vertx);
+    MembersCache mc = MembersCache.open(manager, () -> context.runOnContext(v -> machine.refresh()),
+      liveness == null ? null : liveness.watch());
     try {
       mc.claim(me, grace);
     } catch (RuntimeException e) {
@@ -204,7 +206,7 @@ final class Lifecycle {
       throw e;
     }
     MembershipReconciler r = new MembershipReconciler(vertx, context, mc, me, machine::apply, machine::inMembershipLoop,
-      log, machine::label);
+      log, machine::label, machine.suspicion(), liveness);
     return new Assembled(r, expectedSeeds(), mc.snapshot());
   }
 

@@ -9,6 +9,7 @@ import dev.cloister.impl.membership.MemberRecord;
 import dev.cloister.impl.membership.MembersCache;
 import dev.cloister.impl.membership.Membership;
 import dev.cloister.impl.membership.MembershipReconciler;
+import dev.cloister.impl.membership.SelfSuspicion;
 import dev.cloister.impl.ring.NodeRings;
 import dev.cloister.impl.ring.Rings;
 
@@ -32,6 +33,7 @@ final class NodeStateMachine {
 
   private final NodeConfig config;
   private final StatePublisher publisher;
+  private final SelfSuspicion suspicion;
   private NodeRings rings;
   private MembershipReconciler reconciler;
   private Runnable onSettled = () -> { };
@@ -50,9 +52,15 @@ final class NodeStateMachine {
   private record LastRead(MembersCache.Snapshot snapshot, Membership membership, boolean mayWrite) {
   }
 
-  NodeStateMachine(NodeConfig config, StatePublisher publisher) {
+  NodeStateMachine(NodeConfig config, StatePublisher publisher, SelfSuspicion suspicion) {
     this.config = config;
     this.publisher = publisher;
+    this.suspicion = suspicion;
+  }
+
+  /** @return whether the node stood still long enough to suspect itself; {@code null} when not clustered */
+  SelfSuspicion suspicion() {
+    return suspicion;
   }
 
   /** @param onSettled called after each applied read (the start completes from there) */
@@ -166,7 +174,7 @@ final class NodeStateMachine {
       return;
     }
     boolean mayWrite = reconciler.reconcile(snap);
-    Membership next = Membership.of(config.app(), snap.records().values(), snap.view());
+    Membership next = Membership.of(config.app(), snap.records().values(), snap.view(), reconciler.countedView(snap));
     lastRead = new LastRead(snap, next, mayWrite);
     Map<String, List<String>> building = rings.pending();
     boolean differs = building != null ? !building.equals(next.groups()) : Guards.topologyChanged(view.membership(), next);
@@ -237,7 +245,7 @@ final class NodeStateMachine {
     }
     if (read.mayWrite()) {
       MemberRecord desired = reconciler.self().report(status, rings.checksum());
-      reconciler.report(desired, read.snapshot().records().get(view.node()));
+      reconciler.report(desired, read.snapshot());
     }
     publish();
     onSettled.run();

@@ -24,6 +24,16 @@ record Ownership(Rings rings, CloisterStatus status, boolean quorate, String nod
                  QuorumLossPolicy policy) {
 
   /**
+   * The same rings seen by a node that suspects itself: not quorate, and no longer READY.
+   *
+   * @return the suspected ownership
+   */
+  Ownership suspected() {
+    CloisterStatus s = status == CloisterStatus.READY ? CloisterStatus.REHASHING : status;
+    return new Ownership(rings, s, false, node, group, consensus, policy);
+  }
+
+  /**
    * The owner of a key.
    *
    * @param group the group; {@code null} is a bad request

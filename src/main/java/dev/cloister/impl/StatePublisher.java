@@ -173,7 +173,7 @@ final class StatePublisher {
     Membership m = in.membership();
     if (m != null) {
       s.setMembers(new ArrayList<>(m.live().stream().map(MemberRecord::toMember).toList()))
-        .setQuorate(config.quorate(m.size()))
+        .setQuorate(config.quorate(m.counted()))
         .setSentry(m.sentry())
         .setConverged(checksum != null && m.convergedOn(checksum));
       m.live().forEach(r -> ids.put(r.name(), r.nodeId()));

@@ -1,9 +1,11 @@
 package dev.cloister.netrig;
 
 import dev.cloister.bench.soak.ProcessCluster;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -135,7 +137,9 @@ final class Invariants {
   /**
    * Each JGroups view is reflected by the state of each of its members (as many members) within
    * {@code graceMs} of the moment the first node installed it, unless a newer view including that
-   * member came first: Cloister's state follows the transport, however late one node hears of it.
+   * member came first, or the member itself installed another view of the same number (the two
+   * sides of a cut number their views alike): Cloister's state follows the transport, however late
+   * one node hears of it.
    *
    * @param ops the history
    * @param from epoch ms
@@ -177,8 +181,13 @@ final class Invariants {
             followed = true;
             break;
           }
-          if (o != view && o.kind().equals("view") && o.data().getInteger("id") > view.data().getInteger("id")
+          int id = view.data().getInteger("id");
+          if (o != view && o.kind().equals("view") && (o.data().getInteger("id") > id
             && o.data().getJsonArray("members").contains(address)
+            // Two sides of a cut number their views alike: a view of the same id but other members,
+            // installed by this member itself, is the one it follows.
+            || o.node().equals(n) && o.data().getInteger("id") >= id
+            && !sorted(o.data().getJsonArray("members")).equals(sorted(view.data().getJsonArray("members"))))
             || o.node().equals(n) && o.kind().equals("exit")) {
             superseded = true;
           }
@@ -197,6 +206,13 @@ final class Invariants {
       }
     }
     return violations;
+  }
+
+  private static List<String> sorted(JsonArray members) {
+    List<String> out = new ArrayList<>();
+    members.forEach(m -> out.add(String.valueOf(m)));
+    Collections.sort(out);
+    return out;
   }
 
   /**

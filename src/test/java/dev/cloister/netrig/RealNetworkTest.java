@@ -143,18 +143,15 @@ class RealNetworkTest {
   }
 
   /*
-   * Pending: Cloister's state lags the JGroups view. During a cut, a node (often the coordinator)
-   * kept serving READY on all five for 8 s and more after the others, and JGroups, had moved to
-   * the majority's view, so two quorate rings answered at once; then its state changed within
-   * milliseconds of its own view notification, which came late. The transport delivered the view
-   * on time to the other members; what lags is membership and state publishing. Run with
-   * -Dnetrig.pending=true.
+   * Each node's state follows its own JGroups views within a few failure-detection bounds, and no
+   * two quorate rings answer during a cut. Before the quorum counted only members heard from
+   * lately, a minority node whose view still listed a member of the other side served a quorate
+   * ring of three for five seconds; before the view was read from JGroups itself, a node's state
+   * could lag its view by 8 s while Infinispan was busy with a topology change.
    */
   @Test
   @Order(3)
   void stateFollowsEveryViewChangePromptlySoNoTwoRingsServeDuringACut() throws Exception {
-    assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "fails until state publishing follows the view; -Dnetrig.pending=true runs it");
     List<String> violations = new ArrayList<>();
     for (Set<String> minority : List.of(Set.of("n1", "n2"), Set.of("n4", "n5"))) {
       long start = System.currentTimeMillis();
@@ -176,16 +173,13 @@ class RealNetworkTest {
   }
 
   /*
-   * Pending: after shifting cuts a node that the others purged while it was cut off comes back
-   * READY and quorate on all five while they serve four without it, and they never converge (two
-   * quorate rings); JGroups has one view of five. Same cause as the paused node: membership
-   * reconciliation of a purged node that comes back. Failed in 1 of 5 runs. -Dnetrig.pending=true.
+   * Shifting cuts: a cut healed before detection completes, then another cut, then a third. Before
+   * the fixes, a node purged by the others while cut off came back READY and quorate on all five
+   * while they served four without it (two quorate rings), in 1 of 5 runs.
    */
   @Test
   @Order(4)
   void healsAfterShortAndShiftingCutsEndInOneConvergedRing() throws Exception {
-    assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "fails until membership reconciliation handles a purged node that comes back; -Dnetrig.pending=true runs it");
     long start = System.currentTimeMillis();
     List<String> violations = new ArrayList<>();
     // A cut healed before detection completes, then a different cut while the merge may be under way.
@@ -213,16 +207,13 @@ class RealNetworkTest {
   }
 
   /*
-   * Pending, in the transport: with FD_SOCK2's connect timeout at 1 s the graceful leave under
-   * latency no longer breaks the cluster at once, but in 1 of 5 runs the four remaining nodes still
-   * fell into single-node views about 20 s later (suspicions under a 400 ms round trip with 5 %
-   * loss; VERIFY_SUSPECT2's 500 ms check is shorter than that round trip). -Dnetrig.pending=true.
+   * A minute of 200 ms ± 50 ms one-way delay and 5 % loss on every link, with a graceful leave in
+   * it (every failure detector reconnects to a new neighbour under latency). With FD_SOCK2's
+   * connect timeout at 200 ms the four others fell into single-node views every time.
    */
   @Test
   @Order(5)
   void aMinuteOfLatencyJitterAndLossLeavesEveryNodeReadyAndAgreeing() throws Exception {
-    assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "fails in about 1 of 5 runs until failure detection tolerates a 400 ms round trip; -Dnetrig.pending=true runs it");
     long start = System.currentTimeMillis();
     int seconds = 60;
     Set<String> four = new TreeSet<>(FIVE);
@@ -298,29 +289,21 @@ class RealNetworkTest {
   }
 
   /*
-   * Pending: a paused node comes back READY and quorate on the ring it had before the pause while the
-   * others purged it and serve a ring of four, and the two never converge (two quorate rings answer
-   * ownership differently). The transport delivers the merge (JGroups installs one view of five);
-   * what fails is membership reconciliation: the record of a node purged while it was paused and
-   * then back. Run with -Dnetrig.pending=true.
+   * A paused node (SIGSTOP for longer than failure detection): the others purge it and serve a ring
+   * of four. Before the fixes it came back READY and quorate on the ring it had before the pause
+   * and never converged with them (two quorate rings answering ownership differently). Now it
+   * notices its standstill and counts only itself until a write of its record lands after a hold.
    */
   @Test
   @Order(50)
   void aThreeSecondPauseEndsInOneConvergedRingWithoutSplitBrain() throws Exception {
-    pendingMembershipReconciliation();
     pauseAndResume(3_000);
   }
 
   @Test
   @Order(51)
   void anEightSecondPauseEndsInOneConvergedRingWithoutSplitBrain() throws Exception {
-    pendingMembershipReconciliation();
     pauseAndResume(8_000);
-  }
-
-  private static void pendingMembershipReconciliation() {
-    assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "fails until membership reconciliation handles a purged node that comes back; -Dnetrig.pending=true runs it");
   }
 
   private void pauseAndResume(long pauseMs) {

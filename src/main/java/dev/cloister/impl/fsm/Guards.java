@@ -13,8 +13,9 @@ import java.util.List;
  * its rings.
  *
  * <ul>
- *   <li>a topology change (members joined, left or moved group) in READY: {@code rehash};</li>
- *   <li>in REHASHING (possibly just entered) with at least {@code consensus} members:
+ *   <li>a topology change (members joined, left or moved group) in READY, or fewer than
+ *       {@code consensus} members that count (those the node has fresh evidence of): {@code rehash};</li>
+ *   <li>in REHASHING (possibly just entered) with at least {@code consensus} members that count:
  *       {@code quorum};</li>
  *   <li>in REHASHING below consensus, a further topology change: {@code rehash} again (the node
  *       tells its listeners that the membership it waits in changed).</li>
@@ -37,10 +38,10 @@ public final class Guards {
    */
   public static List<Trigger> triggers(CloisterStatus status, Membership old, Membership next, int consensus) {
     boolean changed = !next.sameTopology(old);
-    boolean quorate = next.size() >= consensus;
+    boolean quorate = next.counted() >= consensus;
     List<Trigger> out = new ArrayList<>(2);
     boolean left = false;
-    if (changed && status == CloisterStatus.READY) {
+    if ((changed || !quorate) && status == CloisterStatus.READY) {
       out.add(Trigger.REHASH);
       status = CloisterStatus.REHASHING;
       left = true;

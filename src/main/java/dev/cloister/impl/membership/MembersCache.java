@@ -2,6 +2,7 @@ package dev.cloister.impl.membership;
 
 import dev.cloister.CloisterException;
 import dev.cloister.impl.transport.CacheManagers;
+import dev.cloister.impl.transport.LivenessWatch;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 import org.infinispan.AdvancedCache;
@@ -50,12 +51,17 @@ public final class MembersCache {
   private final EntryWatcher entryWatcher;
   private final ViewWatcher viewWatcher;
   private final Set<String> warned = new HashSet<>();
+  private final LivenessWatch liveness;
+  private final Runnable stopWatchingViews;
 
-  private MembersCache(EmbeddedCacheManager manager, AdvancedCache<String, String> cache, Runnable onChange) {
+  private MembersCache(EmbeddedCacheManager manager, AdvancedCache<String, String> cache, Runnable onChange,
+                       LivenessWatch liveness) {
     this.manager = manager;
     this.cache = cache;
     this.entryWatcher = new EntryWatcher(onChange);
     this.viewWatcher = new ViewWatcher(onChange);
+    this.liveness = liveness;
+    this.stopWatchingViews = liveness == null ? () -> { } : liveness.onView(onChange);
   }
 
   /**
@@ -64,16 +70,18 @@ public final class MembersCache {
    *
    * @param manager the joined cache manager
    * @param onChange called on any change of a record or of the view
+   * @param liveness where the view is read as soon as JGroups installs it, or {@code null} to read
+   *     it from the cache manager (a stack without Cloister's {@link LivenessWatch})
    * @return the open cache
    */
-  public static MembersCache open(EmbeddedCacheManager manager, Runnable onChange) {
+  public static MembersCache open(EmbeddedCacheManager manager, Runnable onChange, LivenessWatch liveness) {
     if (manager.getCacheConfiguration(CacheManagers.MEMBERS_CACHE) == null) {
       manager.defineConfiguration(CacheManagers.MEMBERS_CACHE,
         CacheManagers.members(new ConfigurationBuilder()).build());
     }
     AdvancedCache<String, String> cache = manager.<String, String>getCache(CacheManagers.MEMBERS_CACHE)
       .getAdvancedCache();
-    MembersCache members = new MembersCache(manager, cache, onChange);
+    MembersCache members = new MembersCache(manager, cache, onChange, liveness);
     manager.addListener(members.viewWatcher);
     cache.addListener(members.entryWatcher);
     return members;
@@ -85,18 +93,31 @@ public final class MembersCache {
    * @param records the valid records by name
    * @param raw the stored values by name, valid or not, for conditional removal
    * @param view the node ids of the current cluster view
+   * @param viewId the id of that view, {@code -1} when unknown
    */
-  public record Snapshot(Map<String, MemberRecord> records, Map<String, String> raw, Set<String> view) {
+  public record Snapshot(Map<String, MemberRecord> records, Map<String, String> raw, Set<String> view, long viewId) {
   }
 
   /** @return the node ids of the current cluster view */
   public Set<String> view() {
+    Set<String> installed = liveness == null ? null : liveness.view();
+    if (installed != null) {
+      return installed;
+    }
     Set<String> view = new HashSet<>();
     List<Address> members = manager.getMembers();
     if (members != null) {
       members.forEach(a -> view.add(a.toString()));
     }
     return view;
+  }
+
+  /** @return the id of the current cluster view, {@code -1} when there is none */
+  public long viewId() {
+    if (liveness != null && liveness.viewId() >= 0) {
+      return liveness.viewId();
+    }
+    return manager.getTransport() == null ? -1 : manager.getTransport().getViewId();
   }
 
   /**
@@ -106,6 +127,7 @@ public final class MembersCache {
    * @return the snapshot
    */
   public Snapshot snapshot() {
+    long viewId = viewId();
     Set<String> view = view();
     Map<String, String> raw = new HashMap<>();
     Map<String, MemberRecord> records = new HashMap<>();
@@ -129,7 +151,7 @@ public final class MembersCache {
         }
       }
     }
-    return new Snapshot(records, raw, view);
+    return new Snapshot(records, raw, view, viewId);
   }
 
   /**
@@ -232,6 +254,7 @@ public final class MembersCache {
 
   /** Stops watching. */
   public void close() {
+    stopWatchingViews.run();
     cache.removeListener(entryWatcher);
     manager.removeListener(viewWatcher);
   }

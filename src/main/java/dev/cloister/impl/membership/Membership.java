@@ -15,9 +15,20 @@ import java.util.TreeMap;
  * checksum.
  *
  * @param app the application
- * @param live the app's records whose node is in the view, sorted by name
+ * @param live the app's records whose node is in the view, sorted by name: the rings' members
+ * @param counted how many of them count towards quorum: those this node has fresh evidence of
  */
-public record Membership(String app, List<MemberRecord> live) {
+public record Membership(String app, List<MemberRecord> live, int counted) {
+
+  /**
+   * A membership whose live members all count.
+   *
+   * @param app the application
+   * @param live the live records, sorted by name
+   */
+  public Membership(String app, List<MemberRecord> live) {
+    this(app, live, live.size());
+  }
 
   /** Orders the sentry candidates: oldest first, then by name. */
   private static final Comparator<MemberRecord> AGE =
@@ -32,14 +43,32 @@ public record Membership(String app, List<MemberRecord> live) {
    * @return the membership
    */
   public static Membership of(String app, Collection<MemberRecord> records, Set<String> view) {
+    return of(app, records, view, view);
+  }
+
+  /**
+   * The membership seen through {@code view}, of which only the members in {@code counted} count
+   * towards quorum.
+   *
+   * @param app the application whose members count
+   * @param records every decoded record of the cache
+   * @param view the node ids in the current cluster view
+   * @param counted the node ids this node has fresh evidence of
+   * @return the membership
+   */
+  public static Membership of(String app, Collection<MemberRecord> records, Set<String> view, Set<String> counted) {
     List<MemberRecord> live = new ArrayList<>();
+    int n = 0;
     for (MemberRecord r : records) {
       if (r.app().equals(app) && view.contains(r.nodeId())) {
         live.add(r);
+        if (counted.contains(r.nodeId())) {
+          n++;
+        }
       }
     }
     live.sort(Comparator.comparing(MemberRecord::name));
-    return new Membership(app, List.copyOf(live));
+    return new Membership(app, List.copyOf(live), n);
   }
 
   /** @return the number of live members */

@@ -1,5 +1,7 @@
 package dev.cloister.impl.membership;
 
+import dev.cloister.impl.transport.NodeTransport;
+import dev.cloister.impl.transport.Standstills;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -7,9 +9,15 @@ import io.vertx.core.Vertx;
 import io.vertx.core.internal.logging.Logger;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -27,6 +35,10 @@ import java.util.function.Supplier;
 public final class MembershipReconciler {
 
   private static final long WRITE_RETRY_DELAY = 500;
+  /** How long a record write or purge may take before it is given up and tried again, ms. */
+  static final long WRITE_TIMEOUT_MS = 5_000;
+  /** How often one view may purge the same departed member's record. */
+  private static final int MAX_PURGES_PER_VIEW = 3;
 
   private final Vertx vertx;
   private final Context context;
@@ -36,12 +48,34 @@ public final class MembershipReconciler {
   private final BooleanSupplier active;
   private final Logger log;
   private final Supplier<String> label;
+  private final SelfSuspicion suspicion;
+  private final NodeTransport.Liveness liveness;
+  private final Runnable stopWatchingStandstills;
+  private final long freshnessTimer;
+  /** The members counted at the last read. */
+  private Set<String> lastCounted = Set.of();
   private final Set<String> knownNodeIds = new HashSet<>();
   private final Set<String> purging = new HashSet<>();
+  /** Node ids this node saw with a record. */
+  private final Set<String> withRecords = new HashSet<>();
+  /** Node ids this node saw leave its view: back in it, they count only once their record is. */
+  private final Set<String> leftView = new HashSet<>();
+  /** The returning members whose records this node waits for, as last logged. */
+  private Set<String> awaited = Set.of();
+  /** How often each departed member was purged in the current view, by name. */
+  private final Map<String, Purges> purgedInView = new HashMap<>();
+
+  private record Purges(long viewId, int times) {
+  }
   private boolean refreshing;
   private boolean refreshAgain;
   private boolean writing;
   private Future<Void> lastWrite = Future.succeededFuture();
+  /** The id of the view in which this node's record was last written, {@code -2} before any. */
+  private long writtenInView = -2;
+  /** What this node's record should say, as last reported. */
+  private MemberRecord desired;
+  private boolean confirming;
   private boolean closed;
 
   /**
@@ -55,10 +89,13 @@ public final class MembershipReconciler {
    * @param active whether reads are wanted now (the node is rehashing or ready)
    * @param log where to log
    * @param label the node's label for logs
+   * @param suspicion whether this node stood still long enough to suspect itself
+   * @param liveness whom this node has heard from lately, or {@code null} when the transport cannot
+   *     tell (then every member in the view counts)
    */
   public MembershipReconciler(Vertx vertx, Context context, MembersCache members, MemberRecord self,
                               Consumer<MembersCache.Snapshot> onSnapshot, BooleanSupplier active, Logger log,
-                              Supplier<String> label) {
+                              Supplier<String> label, SelfSuspicion suspicion, NodeTransport.Liveness liveness) {
     this.vertx = vertx;
     this.context = context;
     this.members = members;
@@ -67,6 +104,25 @@ public final class MembershipReconciler {
     this.active = active;
     this.log = log;
     this.label = label;
+    this.suspicion = suspicion;
+    this.liveness = liveness;
+    this.desired = self;
+    // Evidence goes stale without any event: look again a few times per window.
+    this.freshnessTimer = liveness == null ? -1 : vertx.setPeriodic(Math.max(50, liveness.windowMs() / 4), id ->
+      context.runOnContext(v -> {
+        if (!closed && !lastCounted.equals(liveness.watch().heardWithin(liveness.windowMs()))) {
+          refresh();
+        }
+      }));
+    this.stopWatchingStandstills = Standstills.jvm().onStandstill(ms -> {
+      if (ms >= suspicion.minStallMs()) {
+        context.runOnContext(v -> {
+          log.warn(label.get() + " stood still for " + ms + " ms, long enough to have been evicted: it counts only "
+            + "itself until the others confirm it");
+          refresh();
+        });
+      }
+    });
   }
 
   /** @return this node's record as claimed */
@@ -110,14 +166,88 @@ public final class MembershipReconciler {
   }
 
   /**
+   * The node ids whose records count towards quorum: those of the view this node heard from within
+   * the failure detector's timeout, or only this node while it suspects itself after a standstill
+   * (and then the confirmation is under way).
+   *
+   * @param snap a snapshot
+   * @return the ids to count
+   */
+  public Set<String> countedView(MembersCache.Snapshot snap) {
+    long end = suspicion.pending();
+    Set<String> returning = returningWithoutRecord(snap, leftView);
+    leftView.removeIf(id -> snap.view().contains(id) && !returning.contains(id));
+    if (!returning.equals(awaited) && !returning.isEmpty()) {
+      log.info(label.get() + " waits for the records of members back in its view: " + returning);
+    }
+    awaited = returning;
+    if (end != Long.MIN_VALUE) {
+      confirm(end);
+      lastCounted = Set.of(self.nodeId());
+    } else if (!returning.isEmpty()) {
+      // Their records were purged while they were away (here or on the other side of a cut) and
+      // are not back on this replica yet: a ring without them would differ from the others' rings.
+      lastCounted = Set.of(self.nodeId());
+    } else {
+      lastCounted = liveness == null ? snap.view() : liveness.watch().heardWithin(liveness.windowMs());
+    }
+    return lastCounted;
+  }
+
+  /**
+   * Gathers the fresh evidence that clears a standstill: once the hold is over, a write of this
+   * node's record that completes.
+   */
+  private void confirm(long end) {
+    if (confirming || closed) {
+      return;
+    }
+    confirming = true;
+    vertx.setTimer(Math.max(1, suspicion.untilDue(end)), id -> {
+      if (closed) {
+        return;
+      }
+      long startedAt = System.nanoTime();
+      MemberRecord record = desired;
+      long viewId = members.viewId();
+      offLoop(() -> members.write(record)).onComplete((v, err) -> {
+        confirming = false;
+        if (err == null && suspicion.clear(end, startedAt)) {
+          writtenInView = viewId;
+          log.info(label.get() + " confirmed its membership after the standstill");
+        } else if (err != null) {
+          log.warn(label.get() + " could not confirm its membership after the standstill: " + describe(err));
+        }
+        // A failed or early confirmation is tried again from this read.
+        refresh();
+      });
+    });
+  }
+
+  /**
    * Purges departed members and impostors of this node.
    *
    * @param snap a snapshot just read
    * @return whether this node may write its record under its name
    */
   public boolean reconcile(MembersCache.Snapshot snap) {
+    purgedInView.values().removeIf(p -> p.viewId() != snap.viewId());
     for (String name : departed(snap, knownNodeIds)) {
-      purge(snap, name, " purged departed member " + name + " (" + snap.records().get(name).nodeId() + ")", false);
+      // A few times per view only: views differ between nodes for a while after cuts, and a node
+      // alive in the others' view writes its record back at once; purging it again and again made
+      // a storm of removals and rewrites (hundreds per second) until the views agreed. A record
+      // not purged stays out of this node's membership anyway: its node is not in the view.
+      Purges p = purgedInView.merge(name, new Purges(snap.viewId(), 1), (a, b) -> new Purges(a.viewId(), a.times() + 1));
+      if (p.times() <= MAX_PURGES_PER_VIEW) {
+        purge(snap, name, " purged departed member " + name + " (" + snap.records().get(name).nodeId() + ")", false);
+      }
+    }
+    snap.records().values().forEach(r -> withRecords.add(r.nodeId()));
+    for (String id : knownNodeIds) {
+      // Only Cloister's members: a plain Vert.x node in the cluster never has a record.
+      if (!snap.view().contains(id) && withRecords.contains(id)) {
+        leftView.add(id);
+      }
     }
     knownNodeIds.addAll(snap.view());
     for (String name : impostors(snap, self)) {
@@ -140,7 +270,7 @@ public final class MembershipReconciler {
     if (!purging.add(name)) {
       return;
     }
-    members.purge(name, snap.raw().get(name)).whenComplete((removed, err) -> context.runOnContext(v -> {
+    offLoop(() -> members.purge(name, snap.raw().get(name))).onComplete((removed, err) -> {
       purging.remove(name);
       if (Boolean.TRUE.equals(removed)) {
         if (warn) {
@@ -149,7 +279,7 @@ public final class MembershipReconciler {
           log.info(label.get() + done);
         }
       }
-    }));
+    });
   }
 
   /**
@@ -165,6 +295,28 @@ public final class MembershipReconciler {
     for (MemberRecord r : snap.records().values()) {
       if (!snap.view().contains(r.nodeId()) && known.contains(r.nodeId())) {
         out.add(r.name());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Members this node saw leave its view that are back in it, with no record here yet. Their
+   * records were purged while they were away; until the record is back (each node writes its own
+   * in every new view) this node's membership misses them, and its ring would differ from the
+   * rings of nodes that kept or already regained their records.
+   *
+   * @param snap a snapshot
+   * @param leftView node ids seen leaving the view
+   * @return the node ids waited for
+   */
+  static Set<String> returningWithoutRecord(MembersCache.Snapshot snap, Set<String> leftView) {
+    Set<String> withRecord = new HashSet<>();
+    snap.records().values().forEach(r -> withRecord.add(r.nodeId()));
+    Set<String> out = new HashSet<>();
+    for (String id : leftView) {
+      if (snap.view().contains(id) && !withRecord.contains(id)) {
+        out.add(id);
       }
     }
     return out;
@@ -207,27 +359,59 @@ public final class MembershipReconciler {
    * key in flight across a view change land in either order) and the cluster would then never
    * converge on a stale checksum. One write at a time; each is followed by a fresh read.
    *
+   * <p>It is also written once in every new view, even when the local replica shows it as it
+   * should be: after a merge the replicas may disagree (a side that purged this node keeps a value
+   * without it), and only a write in the merged view makes them agree again.
+   *
    * @param desired what the record should say
-   * @param stored what the cache holds, or {@code null}
+   * @param snap the read the report follows
    */
-  public void report(MemberRecord desired, MemberRecord stored) {
-    if (closed || writing || desired.equals(stored)) {
+  public void report(MemberRecord desired, MembersCache.Snapshot snap) {
+    this.desired = desired;
+    if (closed || writing || (desired.equals(snap.records().get(desired.name())) && snap.viewId() == writtenInView)) {
       return;
     }
     writing = true;
     Promise<Void> written = Promise.promise();
     lastWrite = written.future();
-    members.write(desired).whenComplete((v, err) -> context.runOnContext(x -> {
+    long viewId = snap.viewId();
+    offLoop(() -> members.write(desired)).onComplete((v, err) -> {
       writing = false;
       written.complete();
+      if (err == null) {
+        writtenInView = viewId;
+      }
       if (err != null) {
-        log.warn(label.get() + " cannot write its member record: " + err.getMessage());
+        log.warn(label.get() + " cannot write its member record: " + describe(err));
         // Retried from the next read; a pause keeps a broken cluster from being hammered.
         vertx.setTimer(WRITE_RETRY_DELAY, id -> refresh());
       } else {
         refresh();
       }
-    }));
+    });
+  }
+
+  /**
+   * Runs a cache operation from a worker thread: Infinispan's asynchronous operations may still
+   * block their caller (waiting for a cache topology, measured: over 3 s on a node back from a
+   * standstill), and the caller here would be the event loop. The result comes back on the
+   * node's context, or a {@link TimeoutException} after {@link #WRITE_TIMEOUT_MS}: an operation
+   * issued in a view the others have left behind can wait minutes for a cache topology that is not
+   * coming (Infinispan retries it for up to its state-transfer timeout), blocking the worker or
+   * not; the caller then writes again from a fresh read. An operation given up on may still land
+   * later; the next read then finds a record other than the desired one and writes it again.
+   */
+  private <T> Future<T> offLoop(Supplier<CompletionStage<T>> op) {
+    return vertx.<CompletionStage<T>>executeBlocking(op::get, false)
+      .compose(stage -> Future.fromCompletionStage(stage, context))
+      .timeout(WRITE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
+  }
+
+  private static String describe(Throwable err) {
+    Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
+    return e instanceof TimeoutException
+      ? "no answer in " + WRITE_TIMEOUT_MS + " ms (a view the others left behind?), writing again"
+      : String.valueOf(e.getMessage());
   }
 
   /**
@@ -239,6 +423,8 @@ public final class MembershipReconciler {
    */
   public Future<Void> leave(Future<Void> after) {
     closed = true;
+    stopWatchingStandstills.run();
+    vertx.cancelTimer(freshnessTimer);
     Future<Void> last = lastWrite;
     return after.transform(x -> last).transform(w -> vertx.executeBlocking(() -> {
       try {

@@ -170,37 +170,35 @@ public final class ClusterTransport {
   }
 
   /**
-   * A node that stays alone while a seed accepts connections on its cluster port is usually
-   * refused by that cluster: say so, since nothing else would tell this node why.
+   * A node that stays alone although JGroups holds a connection to another node is usually refused
+   * by that node's cluster: say so, since nothing else would tell this node why. The check only
+   * reads JGroups' connection table: probing a peer's port would make it log a broken connection.
    */
   private void checkAlone(Vertx vertx, BooleanSupplier active) {
-    ClusterBinding b = binding;
-    vertx.<String>executeBlocking(() -> {
-      if (!active.getAsBoolean() || cacheManager.getMembers() == null || cacheManager.getMembers().size() != 1) {
-        return null;
-      }
-      TCPPING ping = channel.getProtocolStack().findProtocol(TCPPING.class);
-      for (org.jgroups.PhysicalAddress seed : ping.getInitialHosts()) {
-        org.jgroups.stack.IpAddress ip = (org.jgroups.stack.IpAddress) seed;
-        if (ip.getIpAddress().equals(b.host()) && ip.getPort() == b.port()) {
-          continue;
+    vertx.<Boolean>executeBlocking(() -> active.getAsBoolean() && cacheManager.getMembers() != null
+      && cacheManager.getMembers().size() == 1
+      && channel.getProtocolStack().<TCP>findProtocol(TCP.class).getOpenConnections() > 0, false)
+      .onSuccess(refused -> {
+        if (refused) {
+          log.warn(aloneWarning(config.app(), config.clusterSecret() != null));
         }
-        try (java.net.Socket s = new java.net.Socket()) {
-          s.connect(new InetSocketAddress(ip.getIpAddress(), ip.getPort()), 300);
-          return ip.toString();
-        } catch (java.io.IOException closed) {
-          // nobody there: being alone is expected
-        }
-      }
-      return null;
-    }, false).onSuccess(answering -> {
-      if (answering != null) {
-        log.warn("This node is alone in its cluster, yet " + answering + " accepts connections on its cluster port: "
-          + "nodes whose clusterSecret differs (or is missing on one side) never join each other, and nodes of "
-          + "another app form another cluster. Check that every node of app '" + config.app()
-          + "' has the same clusterSecret.");
-      }
-    });
+      });
+  }
+
+  /**
+   * What a node alone but connected to another node is told.
+   *
+   * @param app the node's app
+   * @param secret whether this node has a clusterSecret
+   * @return the warning
+   */
+  static String aloneWarning(String app, boolean secret) {
+    return "This node is alone in its cluster, yet another node is connected to it on the cluster port: "
+      + (secret
+        ? "nodes whose clusterSecret differs never join each other; check that every node of app '" + app
+          + "' has the same clusterSecret"
+        : "a node that has a clusterSecret never joins one without (this node has none)")
+      + ", and nodes of another app form another cluster.";
   }
 
   /** Gives TCPPING the seeds: discovery (and MERGE3's checks) contact them from now on. */

@@ -143,7 +143,9 @@ public final class JGroupsStack {
     GMS gms = new GMS().setJoinTimeout(JOIN_TIMEOUT);
     gms.setValue("print_local_addr", false);
 
-    List<Protocol> stack = new ArrayList<>(List.of(tcp, ping, merge, fdSock, fdAll, verify, new BARRIER()));
+    // LivenessWatch right above the transport: it must see every message, heartbeats included.
+    List<Protocol> stack = new ArrayList<>(List.of(tcp, new LivenessWatch(), ping, merge, fdSock, fdAll, verify,
+      new BARRIER()));
     if (key != null) {
       SYM_ENCRYPT encrypt = new SYM_ENCRYPT().setSecretKey(key);
       encrypt.setValue("sym_algorithm", "AES/CBC/PKCS5Padding");

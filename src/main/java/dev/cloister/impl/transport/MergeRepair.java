@@ -28,8 +28,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * a re-added registration that was already in the primary copy fires no update anywhere.
  *
  * <p>It keeps a shadow copy of this node's registrations (the cluster manager reports every
- * add and remove to it); Infinispan's merge notification only schedules the repair on its own
- * event-loop context.
+ * add and remove to it); Infinispan's merge notification only schedules the repair, which runs on
+ * a worker of its own context.
  */
 public final class MergeRepair {
 
@@ -127,9 +127,21 @@ public final class MergeRepair {
     @Merged
     public void merged(MergeEvent e) {
       ContextInternal c = context;
-      c.runOnContext(v -> resubscribe());
-      c.setTimer(RESUBSCRIBE_AGAIN_DELAY, id -> resubscribe());
+      repair(c);
+      c.setTimer(RESUBSCRIBE_AGAIN_DELAY, id -> repair(c));
     }
+  }
+
+  /**
+   * Runs the repair on a worker: vertx-infinispan's {@code getNodeInfo} is synchronized with its
+   * own view handling, which holds the lock for as long as a cache write after a merge takes
+   * (measured: 10 s and more), and the caller would otherwise be an event loop.
+   */
+  private void repair(ContextInternal c) {
+    c.executeBlocking(() -> {
+      resubscribe();
+      return null;
+    }, false);
   }
 
   private void resubscribe() {

@@ -76,6 +76,44 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
   }
 
   /**
+   * What tells this node who it can hear now: Cloister's {@link LivenessWatch} in the channel, and
+   * the window within which a member must have been heard from to count, FD_ALL3's timeout (the
+   * silence after which the failure detector suspects it).
+   *
+   * @param watch the protocol
+   * @param windowMs the window, ms
+   */
+  public record Liveness(LivenessWatch watch, long windowMs) {
+  }
+
+  /**
+   * The liveness evidence of a clustered Vert.x, when it runs on Cloister's JGroups stack.
+   *
+   * @param vertx a clustered Vert.x
+   * @return the evidence, or {@code null} for a transport without it (a hand-configured stack)
+   */
+  public static Liveness liveness(Vertx vertx) {
+    ClusterManager cm = ((VertxInternal) vertx).clusterManager();
+    if (!(cm instanceof InfinispanClusterManager icm)) {
+      return null;
+    }
+    try {
+      Transport transport = ((EmbeddedCacheManager) icm.getCacheContainer()).getTransport();
+      if (transport instanceof JGroupsTransport jgroups) {
+        JChannel channel = jgroups.getChannel();
+        LivenessWatch watch = channel.getProtocolStack().findProtocol(LivenessWatch.class);
+        FD_ALL3 fd = channel.getProtocolStack().findProtocol(FD_ALL3.class);
+        if (watch != null && fd != null) {
+          return new Liveness(watch, fd.getTimeout());
+        }
+      }
+    } catch (RuntimeException unreadable) {
+      // not started or not JGroups: no evidence beyond the view
+    }
+    return null;
+  }
+
+  /**
    * FD_ALL3's timeout plus VERIFY_SUSPECT2's, when the cluster manager runs on a reachable JGroups
    * channel.
    *

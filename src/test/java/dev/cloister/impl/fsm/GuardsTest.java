@@ -52,7 +52,28 @@ class GuardsTest {
   @Test
   void noTopologyChangeInReadyMovesNothing() {
     assertEquals(List.of(), Guards.triggers(READY, THREE, members("a", "b", "c"), 2));
-    assertEquals(List.of(), Guards.triggers(READY, THREE, THREE, 5), "even below consensus: READY is left only on a change");
+  }
+
+  /** The same three members, of which only {@code counted} count: the others were not heard from lately. */
+  private static Membership heard(int counted) {
+    return new Membership("app", THREE.live(), counted);
+  }
+
+  @Test
+  void losingFreshEvidenceOfMembersBelowConsensusLeavesReadyWithoutATopologyChange() {
+    assertEquals(List.of(REHASH), Guards.triggers(READY, THREE, heard(1), 2));
+    assertEquals(List.of(REHASH), Guards.triggers(READY, THREE, THREE, 5), "a READY node below consensus leaves READY");
+  }
+
+  @Test
+  void losingFreshEvidenceAboveConsensusChangesNothing() {
+    assertEquals(List.of(), Guards.triggers(READY, THREE, heard(2), 2));
+  }
+
+  @Test
+  void freshEvidenceBackInRehashingRestoresTheQuorum() {
+    assertEquals(List.of(), Guards.triggers(REHASHING, heard(1), heard(1), 2));
+    assertEquals(List.of(QUORUM), Guards.triggers(REHASHING, heard(1), heard(2), 2));
   }
 
   @Test
