@@ -140,9 +140,12 @@ public final class MembershipReconciler {
     if (!purging.add(name)) {
       return;
     }
-    members.purge(name, snap.raw().get(name)).whenComplete((removed, err) -> context.runOnContext(v -> {
+    members.purge(name, snap.raw().get(name), snap.records().get(name).nodeId()).whenComplete((removed, err) -> context.runOnContext(v -> {
       purging.remove(name);
-      if (Boolean.TRUE.equals(removed)) {
+      if (Boolean.FALSE.equals(removed)) {
+        // Changed since this snapshot (reads asked for meanwhile skipped this name): read again.
+        refresh();
+      } else if (Boolean.TRUE.equals(removed)) {
         if (warn) {
           log.warn(label.get() + done);
         } else {
