@@ -27,6 +27,14 @@ public class CloisterOptions {
   public static final long DEFAULT_DISCOVERY_INTERVAL = 5000;
   /** Default prefix of event-bus addresses. */
   public static final String DEFAULT_ADDRESS_PREFIX = "cloister";
+  /** Default interval between two heartbeats of a node, in ms. */
+  public static final long DEFAULT_HEARTBEAT_INTERVAL = 500;
+  /** Default silence after which a node is suspected, in ms. */
+  public static final long DEFAULT_SUSPECT_TIMEOUT = 2000;
+  /** Default time a suspicion is double-checked before the node is excluded, in ms. */
+  public static final long DEFAULT_VERIFY_SUSPECT_TIMEOUT = 500;
+  /** Default time a starting node looks for a cluster before forming one alone, in ms. */
+  public static final long DEFAULT_JOIN_TIMEOUT = 500;
 
   private String app = DEFAULT_APP;
   private List<String> sentry = new ArrayList<>();
@@ -45,6 +53,10 @@ public class CloisterOptions {
   private boolean loopback;
   private String clusterSecret;
   private boolean shutdownHook = true;
+  private long heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
+  private long suspectTimeout = DEFAULT_SUSPECT_TIMEOUT;
+  private long verifySuspectTimeout = DEFAULT_VERIFY_SUSPECT_TIMEOUT;
+  private long joinTimeout = DEFAULT_JOIN_TIMEOUT;
 
   /** Creates options with every default. */
   public CloisterOptions() {
@@ -361,6 +373,75 @@ public class CloisterOptions {
    */
   public CloisterOptions setClusterSecret(String clusterSecret) {
     this.clusterSecret = clusterSecret;
+    return this;
+  }
+
+  /**
+   * @return ms between two heartbeats of a node; below {@link #getSuspectTimeout()}. Shorter
+   *     notices silence sooner at the cost of more small messages (one per member and interval)
+   */
+  public long getHeartbeatInterval() {
+    return heartbeatInterval;
+  }
+
+  /**
+   * @param heartbeatInterval ms, more than 0 and below the suspect timeout
+   * @return this
+   */
+  public CloisterOptions setHeartbeatInterval(long heartbeatInterval) {
+    this.heartbeatInterval = heartbeatInterval;
+    return this;
+  }
+
+  /**
+   * @return ms of silence after which a node is suspected (and, once the suspicion is verified,
+   *     excluded): how fast a hung or cut-off node leaves the view, and how long a pause (a long
+   *     GC, a stalled VM) a node may take without being expelled
+   */
+  public long getSuspectTimeout() {
+    return suspectTimeout;
+  }
+
+  /**
+   * @param suspectTimeout ms, above the heartbeat interval
+   * @return this
+   */
+  public CloisterOptions setSuspectTimeout(long suspectTimeout) {
+    this.suspectTimeout = suspectTimeout;
+    return this;
+  }
+
+  /**
+   * @return ms a suspicion is double-checked (the suspect is asked directly) before the node is
+   *     excluded; longer spares a slow node, shorter excludes a dead one sooner
+   */
+  public long getVerifySuspectTimeout() {
+    return verifySuspectTimeout;
+  }
+
+  /**
+   * @param verifySuspectTimeout ms, more than 0
+   * @return this
+   */
+  public CloisterOptions setVerifySuspectTimeout(long verifySuspectTimeout) {
+    this.verifySuspectTimeout = verifySuspectTimeout;
+    return this;
+  }
+
+  /**
+   * @return ms a starting node looks for a cluster before forming one alone; too short on a slow
+   *     network and nodes started together may form separate clusters (merged later)
+   */
+  public long getJoinTimeout() {
+    return joinTimeout;
+  }
+
+  /**
+   * @param joinTimeout ms, more than 0
+   * @return this
+   */
+  public CloisterOptions setJoinTimeout(long joinTimeout) {
+    this.joinTimeout = joinTimeout;
     return this;
   }
 

@@ -72,7 +72,7 @@ public final class ClusterTransport {
     }
     try {
       JChannel channel = JGroupsStack.channel(binding, seeds, config.clusterSecret() == null ? null
-        : ClusterSecret.key(config.clusterSecret(), config.app()));
+        : ClusterSecret.key(config.clusterSecret(), config.app()), config.failureDetection());
       return new ClusterTransport(config, binding, channel, CacheManagers.create(channel, "cloister-" + config.app(),
         !config.shutdownHook()));
     } catch (Exception e) {
