@@ -57,6 +57,7 @@ public class CloisterOptions {
   private long suspectTimeout = DEFAULT_SUSPECT_TIMEOUT;
   private long verifySuspectTimeout = DEFAULT_VERIFY_SUSPECT_TIMEOUT;
   private long joinTimeout = DEFAULT_JOIN_TIMEOUT;
+  private String jgroupsConfig;
 
   /** Creates options with every default. */
   public CloisterOptions() {
@@ -442,6 +443,25 @@ public class CloisterOptions {
    */
   public CloisterOptions setJoinTimeout(long joinTimeout) {
     this.joinTimeout = joinTimeout;
+    return this;
+  }
+
+  /**
+   * @return the user's own JGroups stack for {@link CloisterClusterManager}: an XML file path or a
+   *     class-path resource; {@code null} (the default) for the stack Cloister builds. With it the
+   *     stack owns discovery, binding and encryption: {@code clusterHost}, {@code clusterPort},
+   *     {@code clusterSecret} and the failure-detection timings must then be left unset
+   */
+  public String getJgroupsConfig() {
+    return jgroupsConfig;
+  }
+
+  /**
+   * @param jgroupsConfig a JGroups XML file path or class-path resource, or {@code null}
+   * @return this
+   */
+  public CloisterOptions setJgroupsConfig(String jgroupsConfig) {
+    this.jgroupsConfig = jgroupsConfig;
     return this;
   }
 

@@ -111,7 +111,11 @@ public final class OptionTable {
     new Option("verifySuspectTimeout", Kind.LONG, CloisterOptions::getVerifySuspectTimeout,
       (o, v) -> o.setVerifySuspectTimeout((Long) v), POSITIVE_MS).alsoTransport(),
     new Option("joinTimeout", Kind.LONG, CloisterOptions::getJoinTimeout,
-      (o, v) -> o.setJoinTimeout((Long) v), POSITIVE_MS).alsoTransport()
+      (o, v) -> o.setJoinTimeout((Long) v), POSITIVE_MS).alsoTransport(),
+    // Last: its rule names the options that a stack of the user's own replaces.
+    new Option("jgroupsConfig", Kind.STRING, CloisterOptions::getJgroupsConfig,
+      (o, v) -> o.setJgroupsConfig((String) v), (v, o) -> v == null ? null : UserStack.check((String) v, o))
+      .alsoTransport()
   );
 
   /**

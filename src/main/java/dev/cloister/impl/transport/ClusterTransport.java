@@ -2,6 +2,7 @@ package dev.cloister.impl.transport;
 
 import dev.cloister.impl.config.HostAndPort;
 import dev.cloister.impl.config.NodeConfig;
+import dev.cloister.impl.config.UserStack;
 import dev.cloister.impl.discovery.DiscoveryVerticle;
 import dev.cloister.impl.discovery.DnsDiscovery;
 import io.vertx.core.Future;
@@ -14,6 +15,7 @@ import org.jgroups.protocols.FD_SOCK2;
 import org.jgroups.protocols.TCP;
 import org.jgroups.protocols.TCPPING;
 
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
@@ -30,7 +32,10 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Lifecycle, driven by the cluster manager: {@link #start(Vertx)} before the join,
  * {@link #joined(Vertx, BooleanSupplier)} after it, {@link #leaving()} before the leave,
- * {@link #stop(Vertx)} after it. While it runs, it says so in the local map
+ * {@link #stop(Vertx)} after it.
+ *
+ * <p>With the {@code jgroupsConfig} option the channel runs the user's stack as written: no
+ * binding, seeding or encryption of Cloister's, and the node follows a DNS sentry itself. While it runs, it says so in the local map
  * {@code __cloister.transport} (see {@link NodeTransport}), which it alone writes.
  */
 public final class ClusterTransport {
@@ -45,7 +50,8 @@ public final class ClusterTransport {
   private final NodeConfig config;
   private final JChannel channel;
   private final DefaultCacheManager cacheManager;
-  // Changed only before the transport starts, when a DNS answer names this host.
+  // Changed only before the transport starts, when a DNS answer names this host; null on the
+  // user's own stack.
   private volatile ClusterBinding binding;
   private volatile DnsDiscovery discovery;
   private volatile String discoveryDeployment;
@@ -65,6 +71,9 @@ public final class ClusterTransport {
    * @throws IllegalStateException when the channel cannot be built
    */
   public static ClusterTransport build(NodeConfig config) {
+    if (config.jgroupsConfig() != null) {
+      return buildOnUserStack(config);
+    }
     ClusterBinding binding = ClusterBinding.choose(config);
     List<InetSocketAddress> seeds = new ArrayList<>();
     for (HostAndPort seed : config.sentry().staticSeeds()) {
@@ -78,6 +87,21 @@ public final class ClusterTransport {
     } catch (Exception e) {
       throw new IllegalStateException("Cannot build the cluster transport on " + binding.host().getHostAddress()
         + ":" + binding.port() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The user's JGroups stack, as written: it owns discovery and binding, so the transport neither
+   * seeds nor rebinds it, and the node follows a DNS sentry itself.
+   */
+  private static ClusterTransport buildOnUserStack(NodeConfig config) {
+    try (InputStream xml = UserStack.open(config.jgroupsConfig())) {
+      JChannel channel = new JChannel(xml);
+      return new ClusterTransport(config, null, channel, CacheManagers.create(channel, "cloister-" + config.app(),
+        !config.shutdownHook()));
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot build the cluster transport from the JGroups stack "
+        + config.jgroupsConfig() + ": " + e.getMessage(), e);
     }
   }
 
@@ -99,12 +123,12 @@ public final class ClusterTransport {
    * @return completed once the transport runs
    */
   public Future<Void> start(Vertx vertx) {
-    // Tells the node on this Vert.x that its transport follows a DNS sentry itself.
-    vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OWNS_DISCOVERY, true);
+    // Tells the node on this Vert.x whether its transport follows a DNS sentry itself.
+    vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OWNS_DISCOVERY, !userStack());
     // And which options it runs with, so that the node on this Vert.x takes them or agrees with them.
     vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OPTIONS, config.options().toJson());
     Future<Void> discovered = Future.succeededFuture();
-    if (config.sentry().isDns()) {
+    if (config.sentry().isDns() && !userStack()) {
       DnsDiscovery d = new DnsDiscovery(vertx, config.sentry(), config.dnsServers(), config.discoveryInterval(),
         config.addressPrefix(), this::seed);
       discovery = d;
@@ -118,6 +142,10 @@ public final class ClusterTransport {
       cacheManager.start();
       return null;
     }, false)).recover(err -> {
+      if (userStack()) {
+        return Future.failedFuture(new IllegalStateException("Cannot join the cluster with the JGroups stack "
+          + config.jgroupsConfig() + ": " + err.getMessage(), err));
+      }
       ClusterBinding b = binding;
       return Future.failedFuture(new IllegalStateException("Cannot join the cluster from " + b.host().getHostAddress()
         + ":" + b.port() + " (port range " + b.portRange() + "): " + err.getMessage(), err));
@@ -136,7 +164,14 @@ public final class ClusterTransport {
     if (d != null) {
       vertx.deployVerticle(new DiscoveryVerticle(d, false)).onSuccess(id -> discoveryDeployment = id);
     }
-    vertx.setTimer(ALONE_CHECK_DELAY, id -> checkAlone(vertx, active));
+    if (!userStack()) {
+      vertx.setTimer(ALONE_CHECK_DELAY, id -> checkAlone(vertx, active));
+    }
+  }
+
+  /** Whether the channel runs the user's JGroups stack rather than the one Cloister builds. */
+  private boolean userStack() {
+    return binding == null;
   }
 
   /** Before the leave: stops following the DNS sentry and removes what discovery published. */

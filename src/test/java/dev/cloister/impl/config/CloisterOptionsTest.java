@@ -131,6 +131,22 @@ class CloisterOptionsTest {
   }
 
   @Test
+  void aJGroupsStackOfTheUsersIsAFileOrClassPathResourceAndReplacesTheStackOptions() {
+    assertEquals("tcp.xml", NodeConfig.of(new CloisterOptions().setJgroupsConfig("tcp.xml")).jgroupsConfig(),
+      "JGroups' own tcp.xml, found on the class path");
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+      () -> new CloisterOptions().setJgroupsConfig("/nowhere/jgroups.xml").validate());
+    assertTrue(missing.getMessage().contains("jgroupsConfig = '/nowhere/jgroups.xml'")
+      && missing.getMessage().contains("neither a file nor a class-path resource"), missing.getMessage());
+    IllegalArgumentException combined = assertThrows(IllegalArgumentException.class,
+      () -> new CloisterOptions().setJgroupsConfig("tcp.xml").setClusterSecret("0123456789abcdef")
+        .setSuspectTimeout(9000).validate());
+    assertTrue(combined.getMessage().contains("jgroupsConfig")
+      && combined.getMessage().contains("cannot be combined with clusterSecret, suspectTimeout"), combined.getMessage());
+    assertEquals("CLOISTER_JGROUPS_CONFIG", OptionTable.environmentVariable("jgroupsConfig"));
+  }
+
+  @Test
   void wrongTypesAndUnknownKeysFailAtOnce() {
     IllegalArgumentException wrongType = assertThrows(IllegalArgumentException.class,
       () -> new CloisterOptions(new JsonObject().put("consensus", "three")));
