@@ -344,7 +344,8 @@ public class CloisterOptions {
   /**
    * @return whether a JVM shutdown hook makes the node leave gracefully (on SIGTERM: the record is
    *     removed first and listeners see {@code STOPPING} then {@code STOPPED}), then closes its
-   *     Vert.x
+   *     Vert.x; on {@link CloisterClusterManager}, Vert.x is closed (the cluster left gracefully)
+   *     even when no Cloister runs yet
    */
   public boolean isShutdownHook() {
     return shutdownHook;

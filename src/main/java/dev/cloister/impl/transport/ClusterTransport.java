@@ -21,6 +21,7 @@ import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -46,6 +47,12 @@ public final class ClusterTransport {
   private static final Logger log = LoggerFactory.getLogger(LOG_CATEGORY);
   /** How long after joining a node that is still alone checks whether seeds answer. */
   private static final long ALONE_CHECK_DELAY = 3000;
+  /**
+   * How long the JVM shutdown hook waits for Vert.x to close: the node's graceful leave (itself
+   * bounded to 5 s) and the cluster manager's; bounded, so that a stuck close delays the JVM's exit
+   * instead of hanging it.
+   */
+  private static final long SHUTDOWN_CLOSE_MS = 15_000;
 
   private final NodeConfig config;
   private final JChannel channel;
@@ -55,6 +62,7 @@ public final class ClusterTransport {
   private volatile ClusterBinding binding;
   private volatile DnsDiscovery discovery;
   private volatile String discoveryDeployment;
+  private volatile Thread shutdownHook;
 
   private ClusterTransport(NodeConfig config, ClusterBinding binding, JChannel channel, DefaultCacheManager cacheManager) {
     this.config = config;
@@ -160,6 +168,9 @@ public final class ClusterTransport {
    * @param active whether the cluster manager is still active
    */
   public void joined(Vertx vertx, BooleanSupplier active) {
+    if (config.shutdownHook()) {
+      addShutdownHook(vertx);
+    }
     DnsDiscovery d = discovery;
     if (d != null) {
       vertx.deployVerticle(new DiscoveryVerticle(d, false)).onSuccess(id -> discoveryDeployment = id);
@@ -192,6 +203,7 @@ public final class ClusterTransport {
    * @return completed once stopped
    */
   public Future<Void> stop(Vertx vertx) {
+    removeShutdownHook();
     vertx.sharedData().getLocalMap(NodeTransport.MAP).remove(NodeTransport.OWNS_DISCOVERY);
     vertx.sharedData().getLocalMap(NodeTransport.MAP).remove(NodeTransport.OPTIONS);
     String deployment = discoveryDeployment;
@@ -202,6 +214,40 @@ public final class ClusterTransport {
       cacheManager.stop();
       return null;
     }, false));
+  }
+
+  /**
+   * On SIGTERM, closes the clustered Vert.x, which leaves the cluster gracefully (Infinispan's own
+   * hook is left out when this option is on). A running Cloister leaves first, through its own hook
+   * or Vert.x's close hooks, whichever comes first; without one (SIGTERM before any
+   * {@code CloisterVerticle}) this is the only graceful leave there is.
+   */
+  private void addShutdownHook(Vertx vertx) {
+    Thread hook = new Thread(() -> {
+      try {
+        vertx.close().await(SHUTDOWN_CLOSE_MS, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        log.warn("Could not close the clustered Vert.x on JVM shutdown: " + e);
+      }
+    }, "cloister-transport-shutdown");
+    try {
+      Runtime.getRuntime().addShutdownHook(hook);
+      shutdownHook = hook;
+    } catch (IllegalStateException shuttingDown) {
+      // The JVM is already exiting: nothing left to hook into.
+    }
+  }
+
+  private void removeShutdownHook() {
+    Thread hook = shutdownHook;
+    shutdownHook = null;
+    if (hook != null && Thread.currentThread() != hook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook is running or has run: the JVM is exiting.
+      }
+    }
   }
 
   /**
