@@ -40,6 +40,10 @@ import java.util.function.Supplier;
  * re-resolved every {@code discoveryInterval} for the node's whole life: new addresses are
  * contacted without a restart. After split views merge, the node writes its event-bus address
  * and subscriptions back, so that consumers on the other side are reachable again.
+ *
+ * <p>With the {@code jgroupsConfig} option it runs on the user's JGroups XML stack instead, as
+ * written: discovery, binding and encryption are then the stack's, and failure detection is judged
+ * by that stack's timings.
  */
 public class CloisterClusterManager extends InfinispanClusterManager {
 

@@ -27,6 +27,14 @@ public class CloisterOptions {
   public static final long DEFAULT_DISCOVERY_INTERVAL = 5000;
   /** Default prefix of event-bus addresses. */
   public static final String DEFAULT_ADDRESS_PREFIX = "cloister";
+  /** Default interval between two heartbeats of a node, in ms. */
+  public static final long DEFAULT_HEARTBEAT_INTERVAL = 500;
+  /** Default silence after which a node is suspected, in ms. */
+  public static final long DEFAULT_SUSPECT_TIMEOUT = 2000;
+  /** Default time a suspicion is double-checked before the node is excluded, in ms. */
+  public static final long DEFAULT_VERIFY_SUSPECT_TIMEOUT = 500;
+  /** Default time a starting node looks for a cluster before forming one alone, in ms. */
+  public static final long DEFAULT_JOIN_TIMEOUT = 500;
 
   private String app = DEFAULT_APP;
   private List<String> sentry = new ArrayList<>();
@@ -45,6 +53,11 @@ public class CloisterOptions {
   private boolean loopback;
   private String clusterSecret;
   private boolean shutdownHook = true;
+  private long heartbeatInterval = DEFAULT_HEARTBEAT_INTERVAL;
+  private long suspectTimeout = DEFAULT_SUSPECT_TIMEOUT;
+  private long verifySuspectTimeout = DEFAULT_VERIFY_SUSPECT_TIMEOUT;
+  private long joinTimeout = DEFAULT_JOIN_TIMEOUT;
+  private String jgroupsConfig;
 
   /** Creates options with every default. */
   public CloisterOptions() {
@@ -331,7 +344,8 @@ public class CloisterOptions {
   /**
    * @return whether a JVM shutdown hook makes the node leave gracefully (on SIGTERM: the record is
    *     removed first and listeners see {@code STOPPING} then {@code STOPPED}), then closes its
-   *     Vert.x
+   *     Vert.x; on {@link CloisterClusterManager}, Vert.x is closed (the cluster left gracefully)
+   *     even when no Cloister runs yet
    */
   public boolean isShutdownHook() {
     return shutdownHook;
@@ -361,6 +375,94 @@ public class CloisterOptions {
    */
   public CloisterOptions setClusterSecret(String clusterSecret) {
     this.clusterSecret = clusterSecret;
+    return this;
+  }
+
+  /**
+   * @return ms between two heartbeats of a node; below {@link #getSuspectTimeout()}. Shorter
+   *     notices silence sooner at the cost of more small messages (one per member and interval)
+   */
+  public long getHeartbeatInterval() {
+    return heartbeatInterval;
+  }
+
+  /**
+   * @param heartbeatInterval ms, more than 0 and below the suspect timeout
+   * @return this
+   */
+  public CloisterOptions setHeartbeatInterval(long heartbeatInterval) {
+    this.heartbeatInterval = heartbeatInterval;
+    return this;
+  }
+
+  /**
+   * @return ms of silence after which a node is suspected (and, once the suspicion is verified,
+   *     excluded): how fast a hung or cut-off node leaves the view, and how long a pause (a long
+   *     GC, a stalled VM) a node may take without being expelled
+   */
+  public long getSuspectTimeout() {
+    return suspectTimeout;
+  }
+
+  /**
+   * @param suspectTimeout ms, above the heartbeat interval
+   * @return this
+   */
+  public CloisterOptions setSuspectTimeout(long suspectTimeout) {
+    this.suspectTimeout = suspectTimeout;
+    return this;
+  }
+
+  /**
+   * @return ms a suspicion is double-checked (the suspect is asked directly) before the node is
+   *     excluded; longer spares a slow node, shorter excludes a dead one sooner
+   */
+  public long getVerifySuspectTimeout() {
+    return verifySuspectTimeout;
+  }
+
+  /**
+   * @param verifySuspectTimeout ms, more than 0
+   * @return this
+   */
+  public CloisterOptions setVerifySuspectTimeout(long verifySuspectTimeout) {
+    this.verifySuspectTimeout = verifySuspectTimeout;
+    return this;
+  }
+
+  /**
+   * @return ms a starting node looks for a cluster before forming one alone; too short on a slow
+   *     network and nodes started together may form separate clusters (merged later)
+   */
+  public long getJoinTimeout() {
+    return joinTimeout;
+  }
+
+  /**
+   * @param joinTimeout ms, more than 0
+   * @return this
+   */
+  public CloisterOptions setJoinTimeout(long joinTimeout) {
+    this.joinTimeout = joinTimeout;
+    return this;
+  }
+
+  /**
+   * @return the user's own JGroups stack for {@link CloisterClusterManager}: an XML file path or a
+   *     class-path resource; {@code null} (the default) for the stack Cloister builds. With it the
+   *     stack owns discovery, binding and encryption: {@code clusterHost}, {@code clusterPort},
+   *     {@code clusterSecret} and the failure-detection timings must then be left unset
+   */
+  public String getJgroupsConfig() {
+    return jgroupsConfig;
+  }
+
+  /**
+   * @param jgroupsConfig a JGroups XML file path or class-path resource, or {@code null}
+   * @return this
+   */
+  public CloisterOptions setJgroupsConfig(String jgroupsConfig) {
+    this.jgroupsConfig = jgroupsConfig;
     return this;
   }
 

@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.configuration.global.GlobalConfigurationBuilder;
+import org.infinispan.context.Flag;
 import org.infinispan.configuration.parsing.ConfigurationBuilderHolder;
 import org.infinispan.manager.DefaultCacheManager;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
@@ -199,6 +200,7 @@ class HandConfiguredManagerTest {
       eventually(n.name + " READY on three", () -> readyOn(n, List.of("node0", "node1", "node2")), () -> n.transitions);
     }
 
+    String node2Record = (String) a.cacheManager.getCache("__cloister.members").get("node2");
     // Crash-like: node2's transport goes away under Cloister, which never removes its record.
     JChannel channel = ((JGroupsTransport) c.cacheManager.getTransport()).getChannel();
     channel.close();
@@ -209,8 +211,23 @@ class HandConfiguredManagerTest {
       assertTrue(n.state().isQuorate());
       assertFalse(n.state().memberNames().contains("node2"));
     }
-    eventually("node2's record purged from the members cache",
-      () -> survivors.stream().anyMatch(n -> !n.cacheManager.getCache("__cloister.members").containsKey("node2")),
+    eventually("node2's record purged from every survivor's replica",
+      () -> survivors.stream().allMatch(n -> !n.cacheManager.getCache("__cloister.members").containsKey("node2")),
       () -> survivors.stream().map(n -> n.name + " " + n.cacheManager.getCache("__cloister.members").keySet()).toList());
+
+    // A write node2 had in flight, applied late to one replica only (not the key's primary owner's,
+    // which alone decides a conditional removal): that survivor still purges it from its replica.
+    Node backup = survivors.stream().filter(n -> !n.cacheManager.getCache("__cloister.members").getAdvancedCache()
+      .getDistributionManager().getCacheTopology().getDistribution("node2").isPrimary()).findFirst().orElseThrow();
+    backup.cacheManager.<String, String>getCache("__cloister.members").getAdvancedCache()
+      .withFlags(Flag.CACHE_MODE_LOCAL).put("node2", node2Record);
+    eventually("the late record purged from every survivor's replica",
+      () -> survivors.stream().noneMatch(n -> n.cacheManager.getCache("__cloister.members").getAdvancedCache()
+        .withFlags(Flag.CACHE_MODE_LOCAL).containsKey("node2")),
+      () -> survivors.stream().map(n -> n.name + " " + n.cacheManager.getCache("__cloister.members")
+        .getAdvancedCache().withFlags(Flag.CACHE_MODE_LOCAL).keySet()).toList());
+    for (Node n : survivors) {
+      assertEquals(List.of("node0", "node1"), n.state().memberNames());
+    }
   }
 }

@@ -149,7 +149,9 @@ public final class JavaProcess implements AutoCloseable {
 
   /** Sends SIGTERM, as {@code docker stop} and Kubernetes do. */
   public void terminate() {
-    process.destroy();
+    // Through the handle: Process.destroy() would also close the pipes, losing what the JVM
+    // prints while it shuts down.
+    process.toHandle().destroy();
   }
 
   @Override

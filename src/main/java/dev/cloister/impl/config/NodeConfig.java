@@ -30,12 +30,16 @@ import java.util.List;
  * @param loopback whether the transport stays on the loopback interface
  * @param clusterSecret the cluster secret, or {@code null}
  * @param shutdownHook whether a JVM shutdown hook makes the node leave gracefully
+ * @param failureDetection the transport's failure-detection timings
+ * @param jgroupsConfig the user's JGroups XML (a file or class-path resource), or {@code null} for
+ *     the stack Cloister builds
  */
 public record NodeConfig(CloisterOptions options, String app, String group, String nodeName, String listener,
                          Sentry sentry, String clusterHost, int clusterPort, int defaultPort, int consensus,
                          long startTimeout, long discoveryInterval, List<HostAndPort> dnsServers, int vnodes,
                          QuorumLossPolicy quorumLossPolicy, String addressPrefix, boolean loopback,
-                         String clusterSecret, boolean shutdownHook) {
+                         String clusterSecret, boolean shutdownHook, FailureDetection failureDetection,
+                         String jgroupsConfig) {
 
   /** Points per member on a ring when the {@code vnodes} option is 0. */
   public static final int DEFAULT_VNODES = 4096;
@@ -56,7 +60,8 @@ public record NodeConfig(CloisterOptions options, String app, String group, Stri
       Sentry.parse(o.getSentry(), defaultPort), o.getClusterHost(), o.getClusterPort(), defaultPort,
       o.getConsensus(), o.getStartTimeout(), o.getDiscoveryInterval(), dnsServers(o.getDnsServers()),
       o.getVnodes() == 0 ? DEFAULT_VNODES : o.getVnodes(), o.getQuorumLossPolicy(), o.getAddressPrefix(),
-      o.isLoopback(), o.getClusterSecret(), o.isShutdownHook());
+      o.isLoopback(), o.getClusterSecret(), o.isShutdownHook(), new FailureDetection(o.getHeartbeatInterval(),
+        o.getSuspectTimeout(), o.getVerifySuspectTimeout(), o.getJoinTimeout()), o.getJgroupsConfig());
   }
 
   /**
@@ -97,6 +102,17 @@ public record NodeConfig(CloisterOptions options, String app, String group, Stri
    */
   public boolean quorate(int size) {
     return size >= consensus;
+  }
+
+  /**
+   * The longest time from a node becoming silent (crash, hang, partition) to its exclusion from
+   * the survivors' view, with the transport Cloister builds from these options.
+   *
+   * @return the bound, ms
+   * @see FailureDetection#bound()
+   */
+  public long failureDetectionBound() {
+    return failureDetection.bound();
   }
 
   @Override

@@ -58,6 +58,7 @@ public final class OptionTable {
   private static final Rule ANY = (v, o) -> null;
   private static final Rule NAME_RULE = (v, o) -> v != null && NAME.matcher((String) v).matches()
     ? null : "must be letters, digits, '_', '.' or '-', starting with a letter or digit";
+  private static final Rule POSITIVE_MS = (v, o) -> (Long) v > 0 ? null : "must be more than 0 ms";
   private static final Rule OPTIONAL_NAME = (v, o) -> v == null ? null : NAME_RULE.check(v, o);
 
   private static final List<Option> OPTIONS = List.of(
@@ -99,7 +100,22 @@ public final class OptionTable {
       (v, o) -> v == null || ((String) v).length() >= 16 ? null : "must be at least 16 characters").alsoTransport(),
     // The transport leaves Infinispan's own hook out when Cloister's runs, so both must agree.
     new Option("shutdownHook", Kind.BOOLEAN, CloisterOptions::isShutdownHook,
-      (o, v) -> o.setShutdownHook((Boolean) v), ANY).alsoTransport()
+      (o, v) -> o.setShutdownHook((Boolean) v), ANY).alsoTransport(),
+    // Failure detection: the transport's timings, also read by the node (its failure-detection bound).
+    new Option("suspectTimeout", Kind.LONG, CloisterOptions::getSuspectTimeout,
+      (o, v) -> o.setSuspectTimeout((Long) v), POSITIVE_MS).alsoTransport(),
+    new Option("heartbeatInterval", Kind.LONG, CloisterOptions::getHeartbeatInterval,
+      (o, v) -> o.setHeartbeatInterval((Long) v), (v, o) -> (Long) v <= 0 ? "must be more than 0 ms"
+      : (Long) v >= o.getSuspectTimeout() ? "must be below suspectTimeout (" + o.getSuspectTimeout()
+      + " ms): a node must be heard from before it is suspected" : null).alsoTransport(),
+    new Option("verifySuspectTimeout", Kind.LONG, CloisterOptions::getVerifySuspectTimeout,
+      (o, v) -> o.setVerifySuspectTimeout((Long) v), POSITIVE_MS).alsoTransport(),
+    new Option("joinTimeout", Kind.LONG, CloisterOptions::getJoinTimeout,
+      (o, v) -> o.setJoinTimeout((Long) v), POSITIVE_MS).alsoTransport(),
+    // Last: its rule names the options that a stack of the user's own replaces.
+    new Option("jgroupsConfig", Kind.STRING, CloisterOptions::getJgroupsConfig,
+      (o, v) -> o.setJgroupsConfig((String) v), (v, o) -> v == null ? null : UserStack.check((String) v, o))
+      .alsoTransport()
   );
 
   /**

@@ -102,6 +102,11 @@ public final class NodeProcess implements AutoCloseable {
     return name;
   }
 
+  /** @return the JVM's process id */
+  public long pid() {
+    return process.pid();
+  }
+
   /** @return when the JVM was launched, epoch ms */
   public long launchedAt() {
     return launchedAt;

@@ -30,6 +30,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -224,14 +225,23 @@ public final class MembersCache {
   }
 
   /**
-   * Removes a departed node's record, unless it changed meanwhile (the node came back).
+   * Removes a departed node's record, unless it changed meanwhile (the node came back), from every
+   * replica and in any case from this node's.
+   *
+   * <p>The cluster-wide removal is conditional, and the key's primary owner alone decides it: it
+   * misses a record that reached this replica but not the primary's, such as a write the departed
+   * node had in flight when it vanished, applied here after the view changed. Each node then
+   * removes what its own replica still holds, as long as the record's node is still out of the view.
    *
    * @param name the record's key
    * @param value the value seen
-   * @return whether it was removed
+   * @param nodeId the node id in the record: a record of a node back in the view is kept
+   * @return whether this call removed it from a replica; false when the value changed meanwhile
    */
-  public CompletionStage<Boolean> purge(String name, String value) {
-    return cache.removeAsync(name, value);
+  public CompletionStage<Boolean> purge(String name, String value, String nodeId) {
+    return cache.removeAsync(name, value).thenCompose(removed -> removed || view().contains(nodeId)
+      ? CompletableFuture.completedFuture(removed)
+      : cache.withFlags(Flag.CACHE_MODE_LOCAL).removeAsync(name, value));
   }
 
   /**

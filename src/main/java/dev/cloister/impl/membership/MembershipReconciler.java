@@ -270,9 +270,12 @@ public final class MembershipReconciler {
     if (!purging.add(name)) {
       return;
     }
-    offLoop(() -> members.purge(name, snap.raw().get(name))).onComplete((removed, err) -> {
+    offLoop(() -> members.purge(name, snap.raw().get(name), snap.records().get(name).nodeId())).onComplete((removed, err) -> {
       purging.remove(name);
-      if (Boolean.TRUE.equals(removed)) {
+      if (Boolean.FALSE.equals(removed)) {
+        // Changed since this snapshot (reads asked for meanwhile skipped this name): read again.
+        refresh();
+      } else if (Boolean.TRUE.equals(removed)) {
         if (warn) {
           log.warn(label.get() + done);
         } else {

@@ -2,6 +2,7 @@ package dev.cloister.impl.transport;
 
 import dev.cloister.impl.config.HostAndPort;
 import dev.cloister.impl.config.NodeConfig;
+import dev.cloister.impl.config.UserStack;
 import dev.cloister.impl.discovery.DiscoveryVerticle;
 import dev.cloister.impl.discovery.DnsDiscovery;
 import io.vertx.core.Future;
@@ -13,12 +14,16 @@ import org.jgroups.JChannel;
 import org.jgroups.protocols.FD_SOCK2;
 import org.jgroups.protocols.TCP;
 import org.jgroups.protocols.TCPPING;
+import org.jgroups.protocols.TP;
+import org.jgroups.stack.ProtocolStack;
 
+import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -30,7 +35,10 @@ import java.util.function.BooleanSupplier;
  *
  * <p>Lifecycle, driven by the cluster manager: {@link #start(Vertx)} before the join,
  * {@link #joined(Vertx, BooleanSupplier)} after it, {@link #leaving()} before the leave,
- * {@link #stop(Vertx)} after it. While it runs, it says so in the local map
+ * {@link #stop(Vertx)} after it.
+ *
+ * <p>With the {@code jgroupsConfig} option the channel runs the user's stack as written: no
+ * binding, seeding or encryption of Cloister's, and the node follows a DNS sentry itself. While it runs, it says so in the local map
  * {@code __cloister.transport} (see {@link NodeTransport}), which it alone writes.
  */
 public final class ClusterTransport {
@@ -41,14 +49,22 @@ public final class ClusterTransport {
   private static final Logger log = LoggerFactory.getLogger(LOG_CATEGORY);
   /** How long after joining a node that is still alone checks whether seeds answer. */
   private static final long ALONE_CHECK_DELAY = 3000;
+  /**
+   * How long the JVM shutdown hook waits for Vert.x to close: the node's graceful leave (itself
+   * bounded to 5 s) and the cluster manager's; bounded, so that a stuck close delays the JVM's exit
+   * instead of hanging it.
+   */
+  private static final long SHUTDOWN_CLOSE_MS = 15_000;
 
   private final NodeConfig config;
   private final JChannel channel;
   private final DefaultCacheManager cacheManager;
-  // Changed only before the transport starts, when a DNS answer names this host.
+  // Changed only before the transport starts, when a DNS answer names this host; null on the
+  // user's own stack.
   private volatile ClusterBinding binding;
   private volatile DnsDiscovery discovery;
   private volatile String discoveryDeployment;
+  private volatile Thread shutdownHook;
 
   private ClusterTransport(NodeConfig config, ClusterBinding binding, JChannel channel, DefaultCacheManager cacheManager) {
     this.config = config;
@@ -65,6 +81,9 @@ public final class ClusterTransport {
    * @throws IllegalStateException when the channel cannot be built
    */
   public static ClusterTransport build(NodeConfig config) {
+    if (config.jgroupsConfig() != null) {
+      return buildOnUserStack(config);
+    }
     ClusterBinding binding = ClusterBinding.choose(config);
     List<InetSocketAddress> seeds = new ArrayList<>();
     for (HostAndPort seed : config.sentry().staticSeeds()) {
@@ -72,12 +91,30 @@ public final class ClusterTransport {
     }
     try {
       JChannel channel = JGroupsStack.channel(binding, seeds, config.clusterSecret() == null ? null
-        : ClusterSecret.key(config.clusterSecret(), config.app()));
+        : ClusterSecret.key(config.clusterSecret(), config.app()), config.failureDetection());
       return new ClusterTransport(config, binding, channel, CacheManagers.create(channel, "cloister-" + config.app(),
         !config.shutdownHook()));
     } catch (Exception e) {
       throw new IllegalStateException("Cannot build the cluster transport on " + binding.host().getHostAddress()
         + ":" + binding.port() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The user's JGroups stack, as written: it owns discovery and binding, so the transport neither
+   * seeds nor rebinds it, and the node follows a DNS sentry itself. Cloister only adds its passive
+   * {@link LivenessWatch} right above the transport.
+   */
+  private static ClusterTransport buildOnUserStack(NodeConfig config) {
+    try (InputStream xml = UserStack.open(config.jgroupsConfig())) {
+      JChannel channel = new JChannel(xml);
+      // Passive: it only notes when each peer was last heard from, for the quorum on fresh evidence.
+      channel.getProtocolStack().insertProtocol(new LivenessWatch(), ProtocolStack.Position.ABOVE, TP.class);
+      return new ClusterTransport(config, null, channel, CacheManagers.create(channel, "cloister-" + config.app(),
+        !config.shutdownHook()));
+    } catch (Exception e) {
+      throw new IllegalStateException("Cannot build the cluster transport from the JGroups stack "
+        + config.jgroupsConfig() + ": " + e.getMessage(), e);
     }
   }
 
@@ -99,12 +136,12 @@ public final class ClusterTransport {
    * @return completed once the transport runs
    */
   public Future<Void> start(Vertx vertx) {
-    // Tells the node on this Vert.x that its transport follows a DNS sentry itself.
-    vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OWNS_DISCOVERY, true);
+    // Tells the node on this Vert.x whether its transport follows a DNS sentry itself.
+    vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OWNS_DISCOVERY, !userStack());
     // And which options it runs with, so that the node on this Vert.x takes them or agrees with them.
     vertx.sharedData().getLocalMap(NodeTransport.MAP).put(NodeTransport.OPTIONS, config.options().toJson());
     Future<Void> discovered = Future.succeededFuture();
-    if (config.sentry().isDns()) {
+    if (config.sentry().isDns() && !userStack()) {
       DnsDiscovery d = new DnsDiscovery(vertx, config.sentry(), config.dnsServers(), config.discoveryInterval(),
         config.addressPrefix(), this::seed);
       discovery = d;
@@ -118,6 +155,10 @@ public final class ClusterTransport {
       cacheManager.start();
       return null;
     }, false)).recover(err -> {
+      if (userStack()) {
+        return Future.failedFuture(new IllegalStateException("Cannot join the cluster with the JGroups stack "
+          + config.jgroupsConfig() + ": " + err.getMessage(), err));
+      }
       ClusterBinding b = binding;
       return Future.failedFuture(new IllegalStateException("Cannot join the cluster from " + b.host().getHostAddress()
         + ":" + b.port() + " (port range " + b.portRange() + "): " + err.getMessage(), err));
@@ -132,11 +173,21 @@ public final class ClusterTransport {
    * @param active whether the cluster manager is still active
    */
   public void joined(Vertx vertx, BooleanSupplier active) {
+    if (config.shutdownHook()) {
+      addShutdownHook(vertx);
+    }
     DnsDiscovery d = discovery;
     if (d != null) {
       vertx.deployVerticle(new DiscoveryVerticle(d, false)).onSuccess(id -> discoveryDeployment = id);
     }
-    vertx.setTimer(ALONE_CHECK_DELAY, id -> checkAlone(vertx, active));
+    if (!userStack()) {
+      vertx.setTimer(ALONE_CHECK_DELAY, id -> checkAlone(vertx, active));
+    }
+  }
+
+  /** Whether the channel runs the user's JGroups stack rather than the one Cloister builds. */
+  private boolean userStack() {
+    return binding == null;
   }
 
   /** Before the leave: stops following the DNS sentry and removes what discovery published. */
@@ -157,6 +208,7 @@ public final class ClusterTransport {
    * @return completed once stopped
    */
   public Future<Void> stop(Vertx vertx) {
+    removeShutdownHook();
     vertx.sharedData().getLocalMap(NodeTransport.MAP).remove(NodeTransport.OWNS_DISCOVERY);
     vertx.sharedData().getLocalMap(NodeTransport.MAP).remove(NodeTransport.OPTIONS);
     String deployment = discoveryDeployment;
@@ -167,6 +219,40 @@ public final class ClusterTransport {
       cacheManager.stop();
       return null;
     }, false));
+  }
+
+  /**
+   * On SIGTERM, closes the clustered Vert.x, which leaves the cluster gracefully (Infinispan's own
+   * hook is left out when this option is on). A running Cloister leaves first, through its own hook
+   * or Vert.x's close hooks, whichever comes first; without one (SIGTERM before any
+   * {@code CloisterVerticle}) this is the only graceful leave there is.
+   */
+  private void addShutdownHook(Vertx vertx) {
+    Thread hook = new Thread(() -> {
+      try {
+        vertx.close().await(SHUTDOWN_CLOSE_MS, TimeUnit.MILLISECONDS);
+      } catch (Exception e) {
+        log.warn("Could not close the clustered Vert.x on JVM shutdown: " + e);
+      }
+    }, "cloister-transport-shutdown");
+    try {
+      Runtime.getRuntime().addShutdownHook(hook);
+      shutdownHook = hook;
+    } catch (IllegalStateException shuttingDown) {
+      // The JVM is already exiting: nothing left to hook into.
+    }
+  }
+
+  private void removeShutdownHook() {
+    Thread hook = shutdownHook;
+    shutdownHook = null;
+    if (hook != null && Thread.currentThread() != hook) {
+      try {
+        Runtime.getRuntime().removeShutdownHook(hook);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook is running or has run: the JVM is exiting.
+      }
+    }
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.cloister.impl.transport;
 
+import dev.cloister.impl.config.FailureDetection;
 import org.jgroups.JChannel;
 import org.jgroups.protocols.BARRIER;
 import org.jgroups.protocols.FD_ALL3;
@@ -31,9 +32,10 @@ import java.util.List;
  * <p>Timings (each measured, see README and docs/failure-modes.md): {@code tcp_nodelay} removes a
  * ~40 ms stall from every synchronous cluster call; a short {@link #SOCK_CONN_TIMEOUT} keeps an
  * unreachable peer from holding up the sending thread; FD_SOCK2 notices a closed socket (a crashed
- * process) and the {@link #VERIFY_SUSPECT_TIMEOUT} check confirms it; FD_ALL3
- * heartbeats catch a hung or unreachable peer whose socket stays open; a short GMS join timeout
- * lets the first node form a cluster alone quickly.
+ * process) and VERIFY_SUSPECT2's check confirms it; FD_ALL3 heartbeats catch a hung or
+ * unreachable peer whose socket stays open; a short GMS join timeout lets the first node form a
+ * cluster alone quickly. Those four timings are options ({@link FailureDetection}); their defaults
+ * and trade-offs are documented with the options.
  *
  * <p>With a cluster key, SYM_ENCRYPT (AES/CBC, below NAKACK2 as JGroups recommends) encrypts every
  * message above it, which is all cluster data: Infinispan's replication, member records, event-bus
@@ -66,19 +68,6 @@ public final class JGroupsStack {
    * price: a crashed process is noticed about a second later than with 200 ms.
    */
   public static final int FD_SOCK_CONNECT_TIMEOUT = 1000;
-  /** VERIFY_SUSPECT2's timeout, ms: the double check before a suspect is excluded. */
-  public static final long VERIFY_SUSPECT_TIMEOUT = 500;
-  /** FD_ALL3 heartbeat interval, ms. */
-  public static final long HEARTBEAT_INTERVAL = 500;
-  /**
-   * FD_ALL3 timeout, ms: silence after which a peer is suspected. It bounds how fast an unreachable
-   * peer (a partition, a hung process: its socket stays open, so FD_SOCK2 cannot tell) is excluded;
-   * with 3000 ms (and 1 s heartbeats) the minority of a 3 + 2 split of node JVMs fell below
-   * consensus after 3.6 to 6.0 s (8 runs, {@code bench/run.sh partition 8}), with 2000 ms (500 ms
-   * heartbeats) after 2.7 to 3.0 s. A false suspicion still has to survive VERIFY_SUSPECT2's
-   * direct check.
-   */
-  public static final long HEARTBEAT_TIMEOUT = 2000;
   /** MERGE3's shortest interval between two announcements of a member's view, ms. */
   public static final long MERGE_MIN_INTERVAL = 1000;
   /**
@@ -89,9 +78,6 @@ public final class JGroupsStack {
    * for clusters of this size.
    */
   public static final long MERGE_MAX_INTERVAL = 3000;
-  /** GMS join timeout, ms: how long the first node looks for others before forming a cluster. */
-  public static final long JOIN_TIMEOUT = 500;
-
   private JGroupsStack() {
   }
 
@@ -101,11 +87,12 @@ public final class JGroupsStack {
    * @param binding where to bind
    * @param seeds the initial hosts for discovery (may be empty: this node alone)
    * @param key the cluster key (see {@link ClusterSecret}), or {@code null} for no encryption
+   * @param timings the failure-detection timings
    * @return a channel that Infinispan's transport will connect
    * @throws Exception when JGroups refuses the stack
    */
-  public static JChannel channel(ClusterBinding binding, List<InetSocketAddress> seeds, SecretKey key)
-    throws Exception {
+  public static JChannel channel(ClusterBinding binding, List<InetSocketAddress> seeds, SecretKey key,
+                                 FailureDetection timings) throws Exception {
     TCP tcp = new TCP();
     tcp.setBindAddress(binding.host());
     tcp.setBindPort(binding.port());
@@ -132,15 +119,15 @@ public final class JGroupsStack {
     fdSock.setValue("connect_timeout", FD_SOCK_CONNECT_TIMEOUT);
 
     FD_ALL3 fdAll = new FD_ALL3();
-    fdAll.setInterval(HEARTBEAT_INTERVAL);
-    fdAll.setTimeout(HEARTBEAT_TIMEOUT);
+    fdAll.setInterval(timings.heartbeatInterval());
+    fdAll.setTimeout(timings.suspectTimeout());
 
-    VERIFY_SUSPECT2 verify = new VERIFY_SUSPECT2().setTimeout(VERIFY_SUSPECT_TIMEOUT);
+    VERIFY_SUSPECT2 verify = new VERIFY_SUSPECT2().setTimeout(timings.verifySuspectTimeout());
 
     NAKACK2 nakack = new NAKACK2();
     nakack.setValue("use_mcast_xmit", false);
 
-    GMS gms = new GMS().setJoinTimeout(JOIN_TIMEOUT);
+    GMS gms = new GMS().setJoinTimeout(timings.joinTimeout());
     gms.setValue("print_local_addr", false);
 
     // LivenessWatch right above the transport: it must see every message, heartbeats included.

@@ -1,5 +1,6 @@
 package dev.cloister.impl.transport;
 
+import dev.cloister.impl.config.FailureDetection;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
@@ -21,7 +22,7 @@ import org.jgroups.protocols.VERIFY_SUSPECT2;
  * @param ownsDiscovery whether the transport resolves and follows the DNS sentry itself (and
  *     publishes what it finds on {@code <prefix>.discovery}); otherwise the node must do it
  * @param failureDetectionBound how long, at most, failure detection takes to evict an unreachable
- *     node from the view, ms
+ *     node from the view, ms: the default fence of work owned by a node that may be gone
  */
 public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
 
@@ -114,8 +115,8 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
   }
 
   /**
-   * FD_ALL3's timeout plus VERIFY_SUSPECT2's, when the cluster manager runs on a reachable JGroups
-   * channel.
+   * The failure-detection bound of the JGroups channel the cluster manager runs on, from its
+   * FD_ALL3 and VERIFY_SUSPECT2 timings ({@link FailureDetection#bound(long, long, long)}).
    *
    * @param cm a vertx-infinispan cluster manager
    * @return the bound, or {@link #UNKNOWN_FAILURE_DETECTION_BOUND}
@@ -128,7 +129,7 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
         FD_ALL3 fd = channel.getProtocolStack().findProtocol(FD_ALL3.class);
         VERIFY_SUSPECT2 verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT2.class);
         if (fd != null) {
-          return fd.getTimeout() + (verify == null ? 0 : verify.getTimeout());
+          return FailureDetection.bound(fd.getInterval(), fd.getTimeout(), verify == null ? 0 : verify.getTimeout());
         }
       }
     } catch (RuntimeException unreadable) {

@@ -84,6 +84,11 @@ class CloisterOptionsTest {
     "clusterPort       | 70000",
     "vnodes            | -5",
     "addressPrefix     | ''",
+    "suspectTimeout    | 0",
+    "heartbeatInterval | -1",
+    "heartbeatInterval | 2000",
+    "verifySuspectTimeout | 0",
+    "joinTimeout       | -500",
   })
   void anInvalidValueFailsNamingTheOptionAndTheValue(String option, String value) {
     JsonObject json = new JsonObject();
@@ -96,6 +101,49 @@ class CloisterOptionsTest {
       () -> new CloisterOptions(json).validate());
     assertTrue(e.getMessage().contains(option), e.getMessage());
     assertTrue(e.getMessage().contains(value), e.getMessage());
+  }
+
+  @Test
+  void failureDetectionTimingsAreOptionsResolvedOnceWithTheirBound() {
+    NodeConfig defaults = NodeConfig.of(new CloisterOptions());
+    assertEquals(new FailureDetection(500, 2000, 500, 500), defaults.failureDetection(), "defaults unchanged");
+    assertEquals(3000, defaults.failureDetectionBound());
+
+    CloisterOptions raised = new CloisterOptions().applyEnvironment(Map.of(
+      "CLOISTER_SUSPECT_TIMEOUT", "10000", "CLOISTER_HEARTBEAT_INTERVAL", "1000",
+      "CLOISTER_VERIFY_SUSPECT_TIMEOUT", "1500", "CLOISTER_JOIN_TIMEOUT", "3000"));
+    NodeConfig config = NodeConfig.of(raised);
+    assertEquals(new FailureDetection(1000, 10000, 1500, 3000), config.failureDetection());
+    assertEquals(12500, config.failureDetectionBound());
+    assertEquals(config.failureDetection(), NodeConfig.of(new CloisterOptions(raised.toJson())).failureDetection(),
+      "the timings round-trip through JSON");
+  }
+
+  @Test
+  void aHeartbeatIntervalNotBelowTheSuspectTimeoutIsNamedWithBoth() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+      () -> NodeConfig.of(new CloisterOptions().setSuspectTimeout(1000).setHeartbeatInterval(1000)));
+    assertTrue(e.getMessage().contains("heartbeatInterval = 1000") && e.getMessage().contains("suspectTimeout (1000 ms)"),
+      e.getMessage());
+    IllegalArgumentException env = assertThrows(IllegalArgumentException.class,
+      () -> new CloisterOptions().applyEnvironment(Map.of("CLOISTER_SUSPECT_TIMEOUT", "soon")));
+    assertTrue(env.getMessage().contains("CLOISTER_SUSPECT_TIMEOUT"), env.getMessage());
+  }
+
+  @Test
+  void aJGroupsStackOfTheUsersIsAFileOrClassPathResourceAndReplacesTheStackOptions() {
+    assertEquals("tcp.xml", NodeConfig.of(new CloisterOptions().setJgroupsConfig("tcp.xml")).jgroupsConfig(),
+      "JGroups' own tcp.xml, found on the class path");
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+      () -> new CloisterOptions().setJgroupsConfig("/nowhere/jgroups.xml").validate());
+    assertTrue(missing.getMessage().contains("jgroupsConfig = '/nowhere/jgroups.xml'")
+      && missing.getMessage().contains("neither a file nor a class-path resource"), missing.getMessage());
+    IllegalArgumentException combined = assertThrows(IllegalArgumentException.class,
+      () -> new CloisterOptions().setJgroupsConfig("tcp.xml").setClusterSecret("0123456789abcdef")
+        .setSuspectTimeout(9000).validate());
+    assertTrue(combined.getMessage().contains("jgroupsConfig")
+      && combined.getMessage().contains("cannot be combined with clusterSecret, suspectTimeout"), combined.getMessage());
+    assertEquals("CLOISTER_JGROUPS_CONFIG", OptionTable.environmentVariable("jgroupsConfig"));
   }
 
   @Test

@@ -2,6 +2,7 @@ package dev.cloister.impl.transport;
 
 import dev.cloister.CloisterClusterManager;
 import dev.cloister.CloisterOptions;
+import dev.cloister.impl.config.NodeConfig;
 import dev.cloister.testing.TestPorts;
 import io.vertx.core.Vertx;
 import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
@@ -30,7 +31,9 @@ class NodeTransportTest {
     try {
       NodeTransport t = NodeTransport.of(vertx);
       assertTrue(t.ownsDiscovery());
-      assertEquals(JGroupsStack.HEARTBEAT_TIMEOUT + JGroupsStack.VERIFY_SUSPECT_TIMEOUT, t.failureDetectionBound());
+      assertEquals(NodeConfig.of(new CloisterOptions()).failureDetectionBound(), t.failureDetectionBound(),
+        "the bound read from the channel is the one the options give");
+      assertEquals(3000, t.failureDetectionBound(), "2000 ms of silence + one 500 ms heartbeat + a 500 ms check");
       assertEquals(2 * t.failureDetectionBound(), t.nameClaimGrace());
     } finally {
       await(vertx.close());
@@ -42,14 +45,15 @@ class NodeTransportTest {
   @Test
   void aHandConfiguredClusterManagerIsJudgedByItsOwnTimings() throws Exception {
     ClusterBinding binding = new ClusterBinding(InetAddress.getLoopbackAddress(), TestPorts.block(1).get(0), 0);
-    JChannel channel = JGroupsStack.channel(binding, List.of(), null);
-    channel.getProtocolStack().<FD_ALL3>findProtocol(FD_ALL3.class).setTimeout(7000);
+    JChannel channel = JGroupsStack.channel(binding, List.of(), null, NodeConfig.of(new CloisterOptions())
+      .failureDetection());
+    channel.getProtocolStack().<FD_ALL3>findProtocol(FD_ALL3.class).setTimeout(7000).setInterval(1000);
     channel.getProtocolStack().<VERIFY_SUSPECT2>findProtocol(VERIFY_SUSPECT2.class).setTimeout(900);
     DefaultCacheManager manager = CacheManagers.create(channel, "node-transport-test");
     manager.start();
     try {
-      assertEquals(7900, NodeTransport.readBound(new InfinispanClusterManager(manager)));
-      assertEquals(15800, new NodeTransport(false, 7900).nameClaimGrace());
+      assertEquals(8900, NodeTransport.readBound(new InfinispanClusterManager(manager)));
+      assertEquals(17800, new NodeTransport(false, 8900).nameClaimGrace());
     } finally {
       manager.stop();
     }
