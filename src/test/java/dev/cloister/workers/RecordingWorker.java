@@ -43,6 +43,11 @@ final class RecordingWorker implements Worker {
   }
 
   @Override
+  public Future<JsonObject> handOff(String key, JsonObject payload) {
+    return Future.succeededFuture(payload.copy().put("handedOffBy", node));
+  }
+
+  @Override
   public void stop(String key, JsonObject payload, String reason) {
     stops.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(reason);
     history.stopped(node, key, reason);
