@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.LongSupplier;
 
 /**
  * Every start and stop of sharded workers across the nodes of one JVM, in the order they happened,
@@ -23,13 +24,42 @@ public final class WorkHistory {
    * @param node the node it ran on
    * @param key the key
    * @param start true for a start, false for a stop
-   * @param at {@link System#nanoTime()} when it happened
+   * @param at when it happened, on the history's clock
    * @param detail the payload a start got, or the reason of a stop
    */
   public record Event(String node, String key, boolean start, long at, String detail) {
   }
 
   private final List<Event> events = new ArrayList<>();
+  private final LongSupplier clock;
+
+  /** A history timed by {@link System#nanoTime()}: for nodes that all run in this JVM. */
+  public WorkHistory() {
+    this(System::nanoTime);
+  }
+
+  /**
+   * A history timed by {@code clock}; events from other JVMs come with their own times on the same
+   * clock (the wall clock of one machine) and are ordered by it.
+   *
+   * @param clock the clock of this JVM's events
+   */
+  public WorkHistory(LongSupplier clock) {
+    this.clock = clock;
+  }
+
+  /**
+   * Records an event that happened elsewhere, at its own time.
+   *
+   * @param e the event
+   */
+  public synchronized void record(Event e) {
+    int i = events.size();
+    while (i > 0 && events.get(i - 1).at() > e.at()) {
+      i--;
+    }
+    events.add(i, e);
+  }
 
   /**
    * Records a start.
@@ -39,7 +69,7 @@ public final class WorkHistory {
    * @param payload the payload it started with
    */
   public synchronized void started(String node, String key, JsonObject payload) {
-    events.add(new Event(node, key, true, System.nanoTime(), payload == null ? null : payload.encode()));
+    record(new Event(node, key, true, clock.getAsLong(), payload == null ? null : payload.encode()));
   }
 
   /**
@@ -50,7 +80,7 @@ public final class WorkHistory {
    * @param reason the reason
    */
   public synchronized void stopped(String node, String key, String reason) {
-    events.add(new Event(node, key, false, System.nanoTime(), reason));
+    record(new Event(node, key, false, clock.getAsLong(), reason));
   }
 
   /** @return a copy of the events so far, in order */

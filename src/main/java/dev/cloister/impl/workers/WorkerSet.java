@@ -476,7 +476,7 @@ public final class WorkerSet implements ShardedWorkers {
 
   private Future<Void> perform(KeyRunner r) {
     r.performQueued = false;
-    if (r.phase != KeyRunner.Phase.RUNNING) {
+    if (r.phase != KeyRunner.Phase.RUNNING || !quorate) {
       return Future.succeededFuture();
     }
     Promise<Void> done = context.promise();
@@ -651,15 +651,9 @@ public final class WorkerSet implements ShardedWorkers {
     }
     pending.clear();
     ready.clear();
-    List<KeyRunner> all = new ArrayList<>(runners.values());
-    // Marked first, in one pass without callbacks, so no perform starts while the stops run in chunks.
-    for (KeyRunner r : all) {
-      if (r.timer >= 0) {
-        vertx.cancelTimer(r.timer);
-        r.timer = -1;
-      }
-    }
-    chunked(all, r -> finish(r, reason));
+    // In chunks; meanwhile quorate is false, so no perform, call or cast starts for the keys not
+    // stopped yet.
+    chunked(new ArrayList<>(runners.values()), r -> finish(r, reason));
   }
 
   // ---- events ----
@@ -730,7 +724,7 @@ public final class WorkerSet implements ShardedWorkers {
     Promise<JsonObject> out = context.promise();
     context.runOnContext(v -> {
       KeyRunner r = runners.get(key);
-      if (r == null || r.phase != KeyRunner.Phase.RUNNING) {
+      if (r == null || r.phase != KeyRunner.Phase.RUNNING || !quorate) {
         here(Future.fromCompletionStage(store.getPayload(key))).onComplete((p, err) -> out.tryFail(
           err == null && p == null ? new CloisterException(CloisterException.NOT_FOUND, "no key '" + key + "' in worker set '"
             + name + "'") : new CloisterException(CloisterException.NO_QUORUM, "key '" + key + "' is not running on "
