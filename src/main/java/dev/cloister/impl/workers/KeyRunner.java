@@ -42,6 +42,8 @@ final class KeyRunner {
   String lease;
   final String token;
   long timer = -1;
+  /** Whether {@code start} was called: from then on the key ends with a {@code stop}. */
+  boolean started;
   boolean performQueued;
   boolean abandonLogged;
   private boolean busy;

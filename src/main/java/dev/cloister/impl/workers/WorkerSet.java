@@ -440,16 +440,19 @@ public final class WorkerSet implements ShardedWorkers {
     Lease l = Lease.decode(lease);
     KeyRunner r = new KeyRunner(key, payload, stored, lease, l.token());
     runners.put(key, r);
-    r.submit(() -> here(call(() -> worker.start(key, r.payload))).andThen(ar -> {
-      if (ar.failed()) {
-        log.warn("Worker set '" + name + "': start of '" + key + "' failed: " + ar.cause());
-      }
-      if (r.phase == KeyRunner.Phase.STARTING) {
-        r.phase = KeyRunner.Phase.RUNNING;
-        localKeys.add(key);
-        schedule(r, options.getTick());
-      }
-    }));
+    r.submit(() -> {
+      r.started = true;
+      return here(call(() -> worker.start(key, r.payload))).andThen(ar -> {
+        if (ar.failed()) {
+          log.warn("Worker set '" + name + "': start of '" + key + "' failed: " + ar.cause());
+        }
+        if (r.phase == KeyRunner.Phase.STARTING) {
+          r.phase = KeyRunner.Phase.RUNNING;
+          localKeys.add(key);
+          schedule(r, options.getTick());
+        }
+      });
+    });
   }
 
   private void schedule(KeyRunner r, long delay) {
@@ -557,7 +560,6 @@ public final class WorkerSet implements ShardedWorkers {
     if (r.phase == KeyRunner.Phase.STOPPED) {
       return;
     }
-    boolean started = r.phase == KeyRunner.Phase.RUNNING || r.phase == KeyRunner.Phase.LEAVING;
     r.phase = KeyRunner.Phase.STOPPED;
     if (r.timer >= 0) {
       vertx.cancelTimer(r.timer);
@@ -566,7 +568,7 @@ public final class WorkerSet implements ShardedWorkers {
     r.cancelQueued();
     runners.remove(r.key, r);
     localKeys.remove(r.key);
-    if (started) {
+    if (r.started) {
       try {
         worker.stop(r.key, r.payload, reason);
       } catch (RuntimeException e) {
@@ -583,7 +585,6 @@ public final class WorkerSet implements ShardedWorkers {
     if (r.phase == KeyRunner.Phase.STOPPED || r.phase == KeyRunner.Phase.LEAVING) {
       return Future.succeededFuture();
     }
-    boolean started = r.phase == KeyRunner.Phase.RUNNING;
     r.phase = KeyRunner.Phase.LEAVING;
     if (r.timer >= 0) {
       vertx.cancelTimer(r.timer);
@@ -599,7 +600,8 @@ public final class WorkerSet implements ShardedWorkers {
     r.submit(new KeyRunner.Action() {
       @Override
       public Future<?> run() {
-        Future<JsonObject> carried = started ? handOff(r) : Future.succeededFuture(r.payload);
+        // The mailbox ran the start (if it was queued) before this: a started key is handed off.
+        Future<JsonObject> carried = r.started ? handOff(r) : Future.succeededFuture(r.payload);
         // The release must follow the mark: it removes the lease only with the value it holds.
         return Future.join(carried, marked).transform(x -> carried).compose(payload -> {
           r.payload = payload;
