@@ -8,6 +8,10 @@ import dev.cloister.testing.InJvmCluster;
 import dev.cloister.testing.InJvmCluster.Node;
 import dev.cloister.testing.WorkHistory;
 import io.vertx.core.Future;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.backends.BackendRegistries;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
@@ -35,12 +39,20 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WorkersContractTest {
 
+  private final String run = java.util.UUID.randomUUID().toString();
   private InJvmCluster cluster;
   private List<Node> nodes;
+
+  private String registry(int i) {
+    return "workers-contract-" + run + "-" + i;
+  }
 
   @BeforeAll
   void startTwo() {
     cluster = new InJvmCluster(2);
+    cluster.vertxOptions(i -> new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions()
+      .setPrometheusOptions(new io.vertx.micrometer.VertxPrometheusOptions().setEnabled(true))
+      .setRegistryName(registry(i)).setEnabled(true)));
     nodes = List.of(cluster.start(0, cluster.options(0, 2)), cluster.start(1, cluster.options(1, 2)));
     nodes.forEach(n -> await(n.deployment));
   }
@@ -126,10 +138,31 @@ class WorkersContractTest {
       () -> w.performed.get("k5"));
     assertEquals(1, s.history().events().stream().filter(e -> e.start() && e.key().equals("k5")).count());
 
+    for (int i = 0; i < 2; i++) {
+      MeterRegistry registry = BackendRegistries.getNow(registry(i));
+      int local = s.on(i).localKeys().size();
+      assertEquals(local, registry.get("cloister.workers.running").tag("name", "basics").gauge().value(),
+        "the running gauge counts node" + i + "'s keys");
+    }
+
     assertTrue(await(s.on(1).delete("k5")));
     eventually("a deleted key stops", () -> List.of("deleted").equals(w.stops.get("k5")), () -> w.stops);
     assertEquals(20L, await(s.on(0).size()));
+    int node0Keys = s.on(0).localKeys().size();
+    MeterRegistry registry0 = BackendRegistries.getNow(registry(0));
+    io.micrometer.core.instrument.Counter handoffs = registry0.get("cloister.workers.handoffs").tag("name", "basics")
+      .counter();
     await(s.on(0).close());
+    assertEquals(node0Keys, (int) handoffs.count(), "each key node0 ran was handed off");
+    assertNull(registry0.find("cloister.workers.running").tag("name", "basics").gauge(),
+      "closing removes the set's meters");
+    // node0 stays a member of the group but no longer runs the set: node1 owns every key now.
+    eventually("node1 runs every key once node0 closed its set", () -> s.on(1).localKeys().size() == 20,
+      () -> s.on(1).localKeys().size());
+    assertEquals("node1", s.on(1).ownerOf("k1"));
+    assertTrue(s.workers().get(0).stops.values().stream().flatMap(List::stream).filter("moved"::equals).count()
+      >= node0Keys, "node0 handed its keys off");
+    assertEquals(List.of(), s.history().overlaps());
     await(s.on(1).close());
   }
 
@@ -246,6 +279,23 @@ class WorkersContractTest {
       ReplyException e = assertThrows(ReplyException.class, () -> nodes.get(0).vertx.eventBus().request(address, body)
         .await(10, TimeUnit.SECONDS), String.valueOf(body));
       assertEquals(400, e.failureCode(), e.getMessage());
+    }
+    // Fuzzed: random JSON shapes and scalars never get anything but a failure reply with a code.
+    java.util.Random random = new java.util.Random(20261202);
+    Object[] values = {null, 1, -1L, 2.5, true, "", "k", "x".repeat(2000), new JsonObject(), new io.vertx.core.json.JsonArray()};
+    for (int i = 0; i < 200; i++) {
+      JsonObject body = new JsonObject();
+      for (String field : new String[]{"op", "key", "message", "extra"}) {
+        int pick = random.nextInt(values.length + 2);
+        if (pick == values.length) {
+          body.put(field, field.equals("op") ? "call" : "nope");
+        } else if (pick < values.length) {
+          body.put(field, values[pick]);
+        }
+      }
+      ReplyException e = assertThrows(ReplyException.class, () -> nodes.get(0).vertx.eventBus().request(address, body)
+        .await(10, TimeUnit.SECONDS), body::encode);
+      assertTrue(Set.of(400, 404).contains(e.failureCode()), body.encode() + " -> " + e.failureCode());
     }
     ReplyException unknown = assertThrows(ReplyException.class, () -> nodes.get(0).vertx.eventBus().request(address,
       new JsonObject().put("op", "call").put("key", "nope").put("message", new JsonObject())).await(10, TimeUnit.SECONDS));

@@ -39,17 +39,21 @@ final class KeyStore {
   private final EmbeddedCacheManager manager;
   private final AdvancedCache<String, String> keys;
   private final AdvancedCache<String, String> leases;
+  private final AdvancedCache<String, String> nodes;
   private final EntryWatcher keyWatcher;
+  private final EntryWatcher nodeWatcher;
   private final EntryWatcher leaseWatcher;
   private final ViewWatcher viewWatcher;
 
-  private KeyStore(EmbeddedCacheManager manager, AdvancedCache<String, String> keys,
-                   AdvancedCache<String, String> leases, BiConsumer<String, String> onKey,
-                   BiConsumer<String, String> onLease, Consumer<Set<String>> onLeft) {
+  private KeyStore(EmbeddedCacheManager manager, List<AdvancedCache<String, String>> caches,
+                   BiConsumer<String, String> onKey, BiConsumer<String, String> onLease,
+                   BiConsumer<String, String> onNode, Consumer<Set<String>> onLeft) {
     this.manager = manager;
-    this.keys = keys;
-    this.leases = leases;
+    this.keys = caches.get(0);
+    this.leases = caches.get(1);
+    this.nodes = caches.get(2);
     this.keyWatcher = new EntryWatcher(onKey);
+    this.nodeWatcher = new EntryWatcher(onNode);
     this.leaseWatcher = new EntryWatcher(onLease);
     this.viewWatcher = new ViewWatcher(onLeft);
   }
@@ -62,26 +66,54 @@ final class KeyStore {
    * @param name the set's name
    * @param onKey a key's new value, {@code null} when removed
    * @param onLease a lease's new value, {@code null} when removed
+   * @param onNode a participant's new entry (node name to node id), {@code null} when removed
    * @param onLeft the node ids that left the view
    * @return the store
    */
   static KeyStore open(EmbeddedCacheManager manager, String name, BiConsumer<String, String> onKey,
-                       BiConsumer<String, String> onLease, Consumer<Set<String>> onLeft) {
+                       BiConsumer<String, String> onLease, BiConsumer<String, String> onNode,
+                       Consumer<Set<String>> onLeft) {
     String keysName = PREFIX + name;
-    String leasesName = keysName + ".leases";
-    for (String cache : List.of(keysName, leasesName)) {
+    List<AdvancedCache<String, String>> caches = new ArrayList<>();
+    for (String cache : List.of(keysName, keysName + ".leases", keysName + ".nodes")) {
       if (manager.getCacheConfiguration(cache) == null) {
         manager.defineConfiguration(cache, CacheManagers.workers(new ConfigurationBuilder()).build());
       }
+      caches.add(manager.<String, String>getCache(cache).getAdvancedCache());
     }
-    AdvancedCache<String, String> keys = manager.<String, String>getCache(keysName).getAdvancedCache();
-    AdvancedCache<String, String> leases = manager.<String, String>getCache(leasesName).getAdvancedCache();
-    KeyStore store = new KeyStore(manager, keys, leases, onKey, onLease, onLeft);
+    KeyStore store = new KeyStore(manager, caches, onKey, onLease, onNode, onLeft);
     // The view first: a node that leaves between the two must still be seen leaving.
     manager.addListener(store.viewWatcher);
-    keys.addListener(store.keyWatcher);
-    leases.addListener(store.leaseWatcher);
+    store.keys.addListener(store.keyWatcher);
+    store.leases.addListener(store.leaseWatcher);
+    store.nodes.addListener(store.nodeWatcher);
     return store;
+  }
+
+  /**
+   * The nodes that run the set, as announced: node name to cluster node id. Blocks (briefly: a
+   * read of the local replica, one entry per node).
+   *
+   * @return the announcements
+   */
+  Map<String, String> participants() {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (Map.Entry<String, String> e : local(nodes).entrySet()) {
+      if (e.getKey() != null && e.getValue() != null) {
+        out.put(e.getKey(), e.getValue());
+      }
+    }
+    return out;
+  }
+
+  /** Announces that this node runs the set. */
+  CompletableFuture<String> join(String nodeName, String nodeId) {
+    return nodes.putAsync(nodeName, nodeId);
+  }
+
+  /** Withdraws this node's announcement, if it is still this node's. */
+  CompletableFuture<Boolean> withdraw(String nodeName, String nodeId) {
+    return nodes.removeAsync(nodeName, nodeId);
   }
 
   /** @return this node's cluster node id */
@@ -178,6 +210,7 @@ final class KeyStore {
   void close() {
     keys.removeListener(keyWatcher);
     leases.removeListener(leaseWatcher);
+    nodes.removeListener(nodeWatcher);
     manager.removeListener(viewWatcher);
   }
 

@@ -3,7 +3,6 @@ package dev.cloister.impl.workers;
 import dev.cloister.Cloister;
 import dev.cloister.CloisterException;
 import dev.cloister.CloisterMember;
-import dev.cloister.CloisterRing;
 import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
 import dev.cloister.ShardedWorkers;
@@ -11,6 +10,9 @@ import dev.cloister.WorkOutcome;
 import dev.cloister.Worker;
 import dev.cloister.WorkersOptions;
 import dev.cloister.impl.CloisterImpl;
+import dev.cloister.impl.metrics.WorkerMetrics;
+import dev.cloister.impl.ring.HashRing;
+import dev.cloister.impl.ring.Rings;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -31,6 +33,8 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -75,12 +79,16 @@ public final class WorkerSet implements ShardedWorkers {
   private final Map<String, Pending> pending = new HashMap<>();
   private final ArrayDeque<String> ready = new ArrayDeque<>();
   private final WorkersInbox inbox = new WorkersInbox(this::deliver);
+  private final WorkerMetrics metrics;
   private KeyStore store;
   private String selfId;
   private Runnable unhook = () -> { };
   private volatile boolean quorate;
   private volatile boolean closing;
-  private long ringVersion = -1;
+  /** The set's ring: the group's ring of the members that run the set; null while none does. */
+  private volatile HashRing ring;
+  /** Whether this node announced that it runs the set. Context only. */
+  private boolean announced;
   private int generation;
   private boolean pumping;
   private Future<Void> closed;
@@ -104,6 +112,7 @@ public final class WorkerSet implements ShardedWorkers {
     this.worker = worker;
     this.cloister = cloister;
     this.group = options.getGroup() != null ? options.getGroup() : cloister.group();
+    this.metrics = WorkerMetrics.of(vertx, name, localKeys::size);
   }
 
   /**
@@ -146,6 +155,7 @@ public final class WorkerSet implements ShardedWorkers {
     context.runOnContext(v -> context.executeBlocking(() -> KeyStore.open(manager, name,
         (k, val) -> context.runOnContext(x -> onKey(k, val)),
         (k, val) -> context.runOnContext(x -> onLease(k, val)),
+        (k, val) -> context.runOnContext(x -> recompute(false)),
         left -> context.runOnContext(x -> onLeft(left))), false)
       .compose(s -> {
         store = s;
@@ -178,12 +188,9 @@ public final class WorkerSet implements ShardedWorkers {
   }
 
   private boolean mine(String key) {
-    try {
-      String me = self();
-      return me != null && me.equals(cloister.whois(group, key));
-    } catch (RuntimeException noRing) {
-      return false;
-    }
+    HashRing r = ring;
+    String me = self();
+    return r != null && me != null && me.equals(r.owner(key));
   }
 
   // ---- quorum and rings ----
@@ -210,26 +217,59 @@ public final class WorkerSet implements ShardedWorkers {
       }
       return;
     }
-    long v = ringVersion(s);
-    if (!quorate || (status == CloisterStatus.READY && v != ringVersion)) {
-      quorate = true;
-      ringVersion = v;
-      rebalance();
+    boolean regained = !quorate;
+    quorate = true;
+    if (!announced && self() != null) {
+      announced = true;
+      // Its own entry event brings the set's ring with this node in it.
+      store.join(self(), selfId);
+    }
+    if (status == CloisterStatus.READY || regained) {
+      recompute(regained);
     }
   }
 
-  private long ringVersion(CloisterState s) {
-    for (CloisterRing r : s.getRings()) {
-      if (group.equals(r.getGroup())) {
-        return r.getVersion();
-      }
+  /**
+   * Builds the set's ring (on a worker, in order) from the group's ring and the announcements, and
+   * rebalances when it changed.
+   *
+   * @param force rebalance even when the ring did not change (quorum came back)
+   */
+  private void recompute(boolean force) {
+    if (closing || !quorate) {
+      return;
     }
-    return -1;
+    Rings.Versioned group = cloister.rings().group(this.group);
+    Map<String, String> live = new HashMap<>();
+    for (CloisterMember m : cloister.state().getMembers()) {
+      live.put(m.getName(), m.getNodeId());
+    }
+    context.executeBlocking(() -> {
+      if (group == null || group.ring().isEmpty()) {
+        return Optional.<HashRing>empty();
+      }
+      List<String> members = Participation.members(group.ring().members(), store.participants(), live);
+      HashRing base = group.ring();
+      return Optional.ofNullable(members.isEmpty() ? null
+        : members.equals(base.members()) ? base : HashRing.of(members, base.vnodes()));
+    }, true).onComplete((built, err) -> {
+      if (err != null) {
+        log.warn("Worker set '" + name + "' could not build its ring: " + err.getMessage());
+        return;
+      }
+      HashRing next = built.orElse(null);
+      if (closing || !quorate || (!force && Objects.equals(next, ring))) {
+        return;
+      }
+      ring = next;
+      rebalance();
+    });
   }
 
   /** Finds the keys this node owns now (on a worker) and the running keys it no longer owns. */
   private void rebalance() {
     int gen = ++generation;
+    long began = System.nanoTime();
     context.executeBlocking(() -> {
       List<Map.Entry<String, String>> owned = new ArrayList<>();
       for (Map.Entry<String, String> e : store.scan()) {
@@ -246,6 +286,7 @@ public final class WorkerSet implements ShardedWorkers {
       if (gen != generation || !quorate || closing) {
         return;
       }
+      List<Future<Void>> leaving = new ArrayList<>();
       chunked(owned, e -> {
         if (gen == generation && quorate && !closing) {
           want(e.getKey());
@@ -253,9 +294,13 @@ public final class WorkerSet implements ShardedWorkers {
       }).compose(v -> chunked(new ArrayList<>(runners.values()), r -> {
         if (gen == generation && quorate && !closing && r.phase != KeyRunner.Phase.LEAVING
           && r.phase != KeyRunner.Phase.STOPPED && !mine(r.key)) {
-          leave(r, "moved");
+          leaving.add(leave(r, "moved"));
         }
-      }));
+      })).compose(v -> Future.join(leaving)).onComplete(x -> {
+        if (gen == generation) {
+          metrics.rebalanced(System.nanoTime() - began);
+        }
+      });
     });
   }
 
@@ -330,14 +375,13 @@ public final class WorkerSet implements ShardedWorkers {
         batch.add(new Ask(key, p.seen, p.since));
       }
     }
-    int gen = generation;
     String me = self();
     context.executeBlocking(() -> look(batch, me), false).onComplete((looked, err) -> {
       if (err != null) {
         log.warn("Worker set '" + name + "' could not take leases: " + err.getMessage());
         batch.forEach(a -> retryLater(a.key(), RETRY_MS * 10));
       } else {
-        looked.forEach(l -> afterLook(l, gen));
+        looked.forEach(this::afterLook);
       }
       pump();
     });
@@ -386,7 +430,7 @@ public final class WorkerSet implements ShardedWorkers {
     return out;
   }
 
-  private void afterLook(Looked l, int gen) {
+  private void afterLook(Looked l) {
     Pending p = pending.get(l.key());
     if (l.drop()) {
       if (p != null) {
@@ -396,7 +440,9 @@ public final class WorkerSet implements ShardedWorkers {
     }
     if (l.taken() != null) {
       pending.remove(l.key());
-      if (p == null || gen != generation || !quorate || closing || runners.containsKey(l.key()) || !mine(l.key())) {
+      // No generation check here: a rebalance during the batch skips keys that are pending, so
+      // this result must stand for it; a quorum loss or a close cleared the pending entry instead.
+      if (p == null || !quorate || closing || runners.containsKey(l.key()) || !mine(l.key())) {
         store.release(l.key(), l.taken()); // taken, but no longer ours to run
         return;
       }
@@ -604,6 +650,9 @@ public final class WorkerSet implements ShardedWorkers {
         Future<JsonObject> carried = r.started ? handOff(r) : Future.succeededFuture(r.payload);
         // The release must follow the mark: it removes the lease only with the value it holds.
         return Future.join(carried, marked).transform(x -> carried).compose(payload -> {
+          if (r.started && "moved".equals(reason)) {
+            metrics.handoff();
+          }
           r.payload = payload;
           finish(r, reason);
           String enc = payload.encode();
@@ -800,7 +849,7 @@ public final class WorkerSet implements ShardedWorkers {
     String nodeId = null;
     CloisterException why = null;
     try {
-      nodeId = nodeIdOf(cloister.whois(group, key));
+      nodeId = nodeIdOf(ownerOf(key));
     } catch (CloisterException e) {
       why = e;
     }
@@ -949,7 +998,13 @@ public final class WorkerSet implements ShardedWorkers {
 
   @Override
   public String ownerOf(String key) {
-    return cloister.whois(group, KeyRules.key(key));
+    KeyRules.key(key);
+    HashRing r = ring;
+    if (r == null) {
+      throw new CloisterException(CloisterException.NO_QUORUM, "worker set '" + name + "' has no ring on "
+        + self() + ": not quorate yet, or no member of group '" + group + "' runs it");
+    }
+    return r.owner(key);
   }
 
   @Override
@@ -985,11 +1040,16 @@ public final class WorkerSet implements ShardedWorkers {
     pending.clear();
     ready.clear();
     String me = self();
-    boolean others = cloister.state().getMembers().stream()
-      .anyMatch(m -> group.equals(m.getGroup()) && !m.getName().equals(me));
+    HashRing r0 = ring;
+    boolean others = r0 != null && r0.members().stream().anyMatch(m -> !m.equals(me));
     String reason = others ? "moved" : "closed";
     List<Future<Void>> leaving = new ArrayList<>();
-    return chunked(new ArrayList<>(runners.values()), r -> leaving.add(leave(r, reason)))
+    // Withdrawn first, so that the others rebuild their rings without this node and wait for its
+    // releases while it hands off.
+    Future<?> withdrawn = announced && me != null
+      ? here(Future.fromCompletionStage(store.withdraw(me, selfId))).recover(err -> Future.succeededFuture())
+      : Future.succeededFuture();
+    return withdrawn.compose(w -> chunked(new ArrayList<>(runners.values()), r -> leaving.add(leave(r, reason))))
       .compose(v -> Future.join(leaving))
       .transform(x -> {
         quorate = false;
@@ -998,6 +1058,7 @@ public final class WorkerSet implements ShardedWorkers {
           states.handler(null);
         }
         store.close();
+        metrics.close();
         return inbox.close().transform(y -> Future.<Void>succeededFuture());
       });
   }
