@@ -15,9 +15,9 @@ import java.util.Set;
  * single node's crash. When the ring changes the old owner hands each moving key off (its
  * {@code handOff} and {@code stop} complete, the carried payload is stored) before the new owner
  * starts it; after a crash or a partition the survivors wait a fence before they start the keys
- * of the node they lost, and a node that loses quorum stops all its keys at once. Every member of
- * the group is expected to run the set: a member that does not still owns its share of the keys,
- * which then wait for it.
+ * of the node they lost, and a node that loses quorum stops all its keys at once. The set's ring
+ * is the group's ring of the members that run the set: when all of them do, {@link #ownerOf}
+ * answers as {@code Cloister.whois(group, key)}.
  *
  * <p>Errors are {@link CloisterException}s: 400 bad key or payload, 404 unknown key, 503 not
  * quorate (or the key's owner could not be reached in time), 504 call timeout.
@@ -96,8 +96,9 @@ public interface ShardedWorkers {
    * The node that owns a key.
    *
    * @param key the key
-   * @return the owner's node name
-   * @throws CloisterException with 400 for a bad key, 503 when no ring answers
+   * @return the owner's node name in the set's ring
+   * @throws CloisterException with 400 for a bad key, 503 when this node has no ring for the set
+   *     (not quorate yet, or no member runs it)
    */
   String ownerOf(String key);
 
