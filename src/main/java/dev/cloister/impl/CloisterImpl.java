@@ -179,7 +179,8 @@ public final class CloisterImpl implements Cloister, Shareable {
       if (leaving == null) {
         leaving = runBeforeLeave(List.copyOf(beforeLeave), 0);
       }
-      leaving.onComplete(x -> lifecycle.close(done));
+      // The steps complete on their own contexts: the leave itself runs on the node's.
+      leaving.onComplete(x -> context.runOnContext(y -> lifecycle.close(done)));
     });
     return done.future();
   }
