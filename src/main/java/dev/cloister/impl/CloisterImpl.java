@@ -31,7 +31,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * The node behind {@link Cloister}: a facade over collaborators with one job each.
@@ -60,6 +62,10 @@ public final class CloisterImpl implements Cloister, Shareable {
   private final SelfSuspicion suspicion;
   private final NodeMetrics metrics;
   private final TransitionJournal journal = new TransitionJournal(TransitionJournal.DEFAULT_CAPACITY);
+  /** What runs before the graceful leave (worker sets handing their keys off), in order. */
+  private final List<Supplier<Future<Void>>> beforeLeave = new CopyOnWriteArrayList<>();
+  /** The run of the hooks once a close began; confined to the node's context. */
+  private Future<Void> leaving;
 
   /**
    * Creates a Cloister; see {@link Cloister#create(Vertx, CloisterOptions)}.
@@ -175,8 +181,51 @@ public final class CloisterImpl implements Cloister, Shareable {
   @Override
   public Future<Void> close() {
     Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> lifecycle.close(done));
+    context.runOnContext(v -> {
+      if (leaving == null) {
+        leaving = runBeforeLeave(List.copyOf(beforeLeave), 0);
+      }
+      // The steps complete on their own contexts: the leave itself runs on the node's.
+      leaving.onComplete(x -> context.runOnContext(y -> lifecycle.close(done)));
+    });
     return done.future();
+  }
+
+  private static Future<Void> runBeforeLeave(List<Supplier<Future<Void>>> steps, int i) {
+    if (i >= steps.size()) {
+      return Future.succeededFuture();
+    }
+    Future<Void> hook;
+    try {
+      hook = steps.get(i).get();
+    } catch (RuntimeException e) {
+      hook = Future.failedFuture(e);
+    }
+    return (hook == null ? Future.<Void>succeededFuture() : hook).recover(err -> Future.succeededFuture())
+      .compose(v -> runBeforeLeave(steps, i + 1));
+  }
+
+  /**
+   * Adds a step to run before this node leaves gracefully (on {@link #close()}, its verticle's
+   * undeployment, {@code vertx.close()} or SIGTERM), while it is still a member: worker sets hand
+   * their keys off there. A failing step is ignored; the leave goes on.
+   *
+   * @param step returns a future that completes when the step is done
+   * @return removes the step
+   */
+  public Runnable beforeLeave(Supplier<Future<Void>> step) {
+    beforeLeave.add(step);
+    return () -> beforeLeave.remove(step);
+  }
+
+  /** @return the prefix of this node's event-bus addresses */
+  public String addressPrefix() {
+    return config.addressPrefix();
+  }
+
+  /** @return this node's group */
+  public String group() {
+    return config.group();
   }
 
   @Override

@@ -1,0 +1,114 @@
+package dev.cloister.impl.workers;
+
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayDeque;
+
+/**
+ * One key running (or starting, or leaving) on this node: its payload, the lease it holds, its
+ * next perform, and a mailbox that runs its callbacks one at a time. Confined to the set's context.
+ */
+final class KeyRunner {
+
+  /** Where the key is in its life on this node. */
+  enum Phase {
+    /** The lease is held; {@code start} is running. */
+    STARTING,
+    /** Started: performs, calls and casts run. */
+    RUNNING,
+    /** Handing off: no new perform; the hand-off waits for the action in flight. */
+    LEAVING,
+    /** Stopped: nothing runs for it here any more. */
+    STOPPED
+  }
+
+  /** One step in the mailbox. */
+  interface Action {
+    /** @return completes when the step is done */
+    Future<?> run();
+
+    /** The step will not run: the key stopped here. */
+    default void cancel() {
+    }
+  }
+
+  final String key;
+  Phase phase = Phase.STARTING;
+  JsonObject payload;
+  /** The stored encoding of {@link #payload}, to tell a put from another node from our own writes. */
+  String stored;
+  /** The lease as stored now (it changes when marked as handing off). */
+  String lease;
+  final String token;
+  long timer = -1;
+  /** Whether {@code start} was called: from then on the key ends with a {@code stop}. */
+  boolean started;
+  boolean performQueued;
+  boolean abandonLogged;
+  private boolean busy;
+  private ArrayDeque<Action> queue;
+
+  KeyRunner(String key, JsonObject payload, String stored, String lease, String token) {
+    this.key = key;
+    this.payload = payload;
+    this.stored = stored;
+    this.lease = lease;
+    this.token = token;
+  }
+
+  /**
+   * Runs the action now, or after the ones before it completed.
+   *
+   * @param action the action
+   */
+  void submit(Action action) {
+    if (phase == Phase.STOPPED) {
+      action.cancel();
+      return;
+    }
+    if (busy) {
+      if (queue == null) {
+        queue = new ArrayDeque<>(2);
+      }
+      queue.add(action);
+      return;
+    }
+    run(action);
+  }
+
+  private void run(Action action) {
+    busy = true;
+    Future<?> f;
+    try {
+      f = action.run();
+    } catch (RuntimeException e) {
+      f = Future.failedFuture(e);
+    }
+    if (f == null) {
+      f = Future.succeededFuture();
+    }
+    f.onComplete(x -> {
+      busy = false;
+      Action next = queue == null ? null : queue.poll();
+      if (next != null) {
+        if (phase == Phase.STOPPED) {
+          cancelQueued();
+          next.cancel();
+        } else {
+          run(next);
+        }
+      }
+    });
+  }
+
+  /** Cancels every action waiting in the mailbox. */
+  void cancelQueued() {
+    if (queue != null) {
+      Action a;
+      while ((a = queue.poll()) != null) {
+        a.cancel();
+      }
+    }
+  }
+}

@@ -1,0 +1,275 @@
+package dev.cloister.impl.workers;
+
+import dev.cloister.impl.transport.CacheManagers;
+import org.infinispan.AdvancedCache;
+import org.infinispan.configuration.cache.ConfigurationBuilder;
+import org.infinispan.context.Flag;
+import org.infinispan.manager.EmbeddedCacheManager;
+import org.infinispan.notifications.Listener;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryModified;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryRemoved;
+import org.infinispan.notifications.cachelistener.event.CacheEntryCreatedEvent;
+import org.infinispan.notifications.cachelistener.event.CacheEntryModifiedEvent;
+import org.infinispan.notifications.cachelistener.event.CacheEntryRemovedEvent;
+import org.infinispan.notifications.cachemanagerlistener.annotation.ViewChanged;
+import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
+import org.infinispan.remoting.transport.Address;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
+/**
+ * A worker set's two replicated caches, as one node sees them: the keys (key to JSON payload) and
+ * the leases (key to {@link Lease}), plus the cluster view. Opening and scanning block (call them on
+ * a worker thread); writes are asynchronous and complete once replicated; the callbacks run on
+ * Infinispan's threads, so the caller hops to its own context.
+ */
+final class KeyStore {
+
+  /** The prefix of the keys cache's name; the leases cache adds {@code .leases}. */
+  static final String PREFIX = "__cloister.workers.";
+
+  private final EmbeddedCacheManager manager;
+  private final AdvancedCache<String, String> keys;
+  private final AdvancedCache<String, String> leases;
+  private final AdvancedCache<String, String> nodes;
+  private final EntryWatcher keyWatcher;
+  private final EntryWatcher nodeWatcher;
+  private final EntryWatcher leaseWatcher;
+  private final ViewWatcher viewWatcher;
+
+  private KeyStore(EmbeddedCacheManager manager, List<AdvancedCache<String, String>> caches,
+                   BiConsumer<String, String> onKey, BiConsumer<String, String> onLease,
+                   BiConsumer<String, String> onNode, Consumer<Set<String>> onLeft) {
+    this.manager = manager;
+    this.keys = caches.get(0);
+    this.leases = caches.get(1);
+    this.nodes = caches.get(2);
+    this.keyWatcher = new EntryWatcher(onKey);
+    this.nodeWatcher = new EntryWatcher(onNode);
+    this.leaseWatcher = new EntryWatcher(onLease);
+    this.viewWatcher = new ViewWatcher(onLeft);
+  }
+
+  /**
+   * Opens (defining them when needed) the caches of set {@code name} and starts watching them and
+   * the view. Blocks.
+   *
+   * @param manager the joined cache manager
+   * @param name the set's name
+   * @param onKey a key's new value, {@code null} when removed
+   * @param onLease a lease's new value, {@code null} when removed
+   * @param onNode a participant's new entry (node name to node id), {@code null} when removed
+   * @param onLeft the node ids that left the view
+   * @return the store
+   */
+  static KeyStore open(EmbeddedCacheManager manager, String name, BiConsumer<String, String> onKey,
+                       BiConsumer<String, String> onLease, BiConsumer<String, String> onNode,
+                       Consumer<Set<String>> onLeft) {
+    String keysName = PREFIX + name;
+    List<AdvancedCache<String, String>> caches = new ArrayList<>();
+    for (String cache : List.of(keysName, keysName + ".leases", keysName + ".nodes")) {
+      if (manager.getCacheConfiguration(cache) == null) {
+        manager.defineConfiguration(cache, CacheManagers.workers(new ConfigurationBuilder()).build());
+      }
+      caches.add(manager.<String, String>getCache(cache).getAdvancedCache());
+    }
+    KeyStore store = new KeyStore(manager, caches, onKey, onLease, onNode, onLeft);
+    // The view first: a node that leaves between the two must still be seen leaving.
+    manager.addListener(store.viewWatcher);
+    store.keys.addListener(store.keyWatcher);
+    store.leases.addListener(store.leaseWatcher);
+    store.nodes.addListener(store.nodeWatcher);
+    return store;
+  }
+
+  /**
+   * The nodes that run the set, as announced: node name to cluster node id. Blocks (briefly: a
+   * read of the local replica, one entry per node).
+   *
+   * @return the announcements
+   */
+  Map<String, String> participants() {
+    Map<String, String> out = new java.util.HashMap<>();
+    for (Map.Entry<String, String> e : local(nodes).entrySet()) {
+      if (e.getKey() != null && e.getValue() != null) {
+        out.put(e.getKey(), e.getValue());
+      }
+    }
+    return out;
+  }
+
+  /** Announces that this node runs the set. */
+  CompletableFuture<String> join(String nodeName, String nodeId) {
+    return nodes.putAsync(nodeName, nodeId);
+  }
+
+  /** Withdraws this node's announcement, if it is still this node's. */
+  CompletableFuture<Boolean> withdraw(String nodeName, String nodeId) {
+    return nodes.removeAsync(nodeName, nodeId);
+  }
+
+  /** @return this node's cluster node id */
+  String selfId() {
+    return String.valueOf(manager.getAddress());
+  }
+
+  /** @return the node ids of the current cluster view */
+  Set<String> view() {
+    Set<String> view = new HashSet<>();
+    List<Address> members = manager.getMembers();
+    if (members != null) {
+      members.forEach(a -> view.add(a.toString()));
+    }
+    return view;
+  }
+
+  /**
+   * Every key of the local replica with its payload. Blocks.
+   *
+   * @return the entries
+   */
+  List<Map.Entry<String, String>> scan() {
+    List<Map.Entry<String, String>> out = new ArrayList<>();
+    for (Map.Entry<String, String> e : local(keys).entrySet()) {
+      if (e.getKey() != null && e.getValue() != null) {
+        out.add(Map.entry(e.getKey(), e.getValue()));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A key's payload in the local replica.
+   *
+   * @param key the key
+   * @return its payload, or {@code null}
+   */
+  String payload(String key) {
+    return local(keys).get(key);
+  }
+
+  /**
+   * A key's lease in the local replica.
+   *
+   * @param key the key
+   * @return the stored lease, or {@code null}
+   */
+  String lease(String key) {
+    return local(leases).get(key);
+  }
+
+  CompletableFuture<String> putPayload(String key, String payload) {
+    return keys.putAsync(key, payload);
+  }
+
+  CompletableFuture<String> putPayloadIfAbsent(String key, String payload) {
+    return keys.putIfAbsentAsync(key, payload);
+  }
+
+  /** Writes a payload only where the key still exists: a hand-off never brings a deleted key back. */
+  CompletableFuture<String> replacePayload(String key, String payload) {
+    return keys.replaceAsync(key, payload);
+  }
+
+  CompletableFuture<String> removePayload(String key) {
+    return keys.removeAsync(key);
+  }
+
+  CompletableFuture<String> getPayload(String key) {
+    return local(keys).getAsync(key);
+  }
+
+  CompletableFuture<Long> size() {
+    return local(keys).sizeAsync();
+  }
+
+  /** Takes a free lease; completes with the value that was there (null: taken). */
+  CompletableFuture<String> takeFree(String key, String lease) {
+    return leases.putIfAbsentAsync(key, lease);
+  }
+
+  /** Replaces a lease only if it still has the value seen. */
+  CompletableFuture<Boolean> replaceLease(String key, String seen, String lease) {
+    return leases.replaceAsync(key, seen, lease);
+  }
+
+  /** Releases a lease only if it still has the value held. */
+  CompletableFuture<Boolean> release(String key, String held) {
+    return leases.removeAsync(key, held);
+  }
+
+  /** Stops watching; the caches stay (other nodes of the set use them). */
+  void close() {
+    keys.removeListener(keyWatcher);
+    leases.removeListener(leaseWatcher);
+    nodes.removeListener(nodeWatcher);
+    manager.removeListener(viewWatcher);
+  }
+
+  private static AdvancedCache<String, String> local(AdvancedCache<String, String> cache) {
+    return cache.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LOCKING);
+  }
+
+  /** Watches one cache's entries. */
+  @Listener(sync = false)
+  public static final class EntryWatcher {
+    private final BiConsumer<String, String> onChange;
+
+    EntryWatcher(BiConsumer<String, String> onChange) {
+      this.onChange = onChange;
+    }
+
+    /** @param e a created entry */
+    @CacheEntryCreated
+    public void created(CacheEntryCreatedEvent<String, String> e) {
+      if (!e.isPre()) {
+        onChange.accept(e.getKey(), e.getValue());
+      }
+    }
+
+    /** @param e a modified entry */
+    @CacheEntryModified
+    public void modified(CacheEntryModifiedEvent<String, String> e) {
+      if (!e.isPre()) {
+        onChange.accept(e.getKey(), e.getNewValue());
+      }
+    }
+
+    /** @param e a removed entry */
+    @CacheEntryRemoved
+    public void removed(CacheEntryRemovedEvent<String, String> e) {
+      if (!e.isPre()) {
+        onChange.accept(e.getKey(), null);
+      }
+    }
+  }
+
+  /** Watches the cluster view for nodes that leave it. */
+  @Listener(sync = false)
+  public static final class ViewWatcher {
+    private final Consumer<Set<String>> onLeft;
+
+    ViewWatcher(Consumer<Set<String>> onLeft) {
+      this.onLeft = onLeft;
+    }
+
+    /** @param e a new view */
+    @ViewChanged
+    public void viewChanged(ViewChangedEvent e) {
+      Set<String> left = new HashSet<>();
+      e.getOldMembers().forEach(a -> left.add(a.toString()));
+      e.getNewMembers().forEach(a -> left.remove(a.toString()));
+      if (!left.isEmpty()) {
+        onLeft.accept(left);
+      }
+    }
+  }
+}

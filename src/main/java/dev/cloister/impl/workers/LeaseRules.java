@@ -1,0 +1,80 @@
+package dev.cloister.impl.workers;
+
+/**
+ * When a node that owns a key (by the ring) may take its lease: a pure function of the lease it
+ * sees, whether the holder is in the cluster view, and the clocks. The rules:
+ * <ul>
+ *   <li>no lease: take it;</li>
+ *   <li>a lease this node holds (its token is known here): it is ours already;</li>
+ *   <li>a holder that left the view (or a lease naming this node with a token it does not know, left
+ *       from before it lost quorum): take it once {@code fence} has passed since this node saw the
+ *       holder gone (or, if it never saw it in the view, since it first saw the lease);</li>
+ *   <li>a live holder handing the key off: wait for its release, at most {@code performTimeout +
+ *       2 × handoffTimeout} since the lease took that value (a perform to finish, the hand-off, its
+ *       write and release), then take it;</li>
+ *   <li>a live holder that does not hand off: wait {@code handoffTimeout} since the lease took that
+ *       value, then take it (the holder is a member but silent).</li>
+ * </ul>
+ * Every wait restarts when the lease changes value, as a changing lease shows a holder at work.
+ */
+final class LeaseRules {
+
+  private LeaseRules() {
+  }
+
+  /** The timeouts the rules use, in ms. */
+  record Timeouts(long fence, long performTimeout, long handoffTimeout) {
+  }
+
+  /**
+   * A decision.
+   *
+   * @param take whether to take (or keep) the lease now
+   * @param ours whether this node already holds it
+   * @param notBefore when waiting: the earliest time (ms, same clock as {@code now}) to look again
+   */
+  record Decision(boolean take, boolean ours, long notBefore) {
+    static final Decision TAKE = new Decision(true, false, 0);
+    static final Decision OURS = new Decision(true, true, 0);
+
+    static Decision waitUntil(long t) {
+      return new Decision(false, false, t);
+    }
+  }
+
+  /**
+   * Decides.
+   *
+   * @param lease the lease seen, or {@code null} for none
+   * @param selfId this node's cluster node id
+   * @param heldToken the token this node holds for the key, or {@code null}
+   * @param holderInView whether the lease's holder is in this node's cluster view
+   * @param holderGoneAt when this node saw the holder leave the view, or -1 when it did not see it
+   * @param seenSince when this node first saw the lease with this value
+   * @param now the clock
+   * @param t the timeouts
+   * @return the decision
+   */
+  static Decision decide(Lease lease, String selfId, String heldToken, boolean holderInView, long holderGoneAt,
+                         long seenSince, long now, Timeouts t) {
+    if (lease == null) {
+      return Decision.TAKE;
+    }
+    boolean mine = lease.nodeId().equals(selfId);
+    if (mine && lease.token().equals(heldToken)) {
+      return Decision.OURS;
+    }
+    if (mine || !holderInView) {
+      long gone = holderGoneAt >= 0 && !mine ? Math.min(holderGoneAt, seenSince) : seenSince;
+      return after(gone + t.fence(), now);
+    }
+    if (lease.moving()) {
+      return after(seenSince + t.performTimeout() + 2 * t.handoffTimeout(), now);
+    }
+    return after(seenSince + t.handoffTimeout(), now);
+  }
+
+  private static Decision after(long when, long now) {
+    return now >= when ? Decision.TAKE : Decision.waitUntil(when);
+  }
+}
