@@ -1,10 +1,10 @@
 package dev.cloister.impl.workers;
 
-import dev.cloister.impl.transport.JGroupsStack;
 
 /**
- * How long Cloister's stack may take to exclude a node that stopped answering, and the fence the
- * workers wait by default after it. Read from the stack's failure-detection settings here only.
+ * The fence the workers wait after a node stopped answering: at least the failure-detection bound
+ * of the stack the node runs on (read from its JGroups channel, so it follows the failure-detection
+ * options and a user's own stack), by default that bound plus a margin.
  */
 final class DetectionBound {
 
@@ -14,25 +14,21 @@ final class DetectionBound {
   private DetectionBound() {
   }
 
-  /** @return ms from a node's silence to its exclusion from the view: heartbeat timeout plus the suspect check */
-  static long bound() {
-    return JGroupsStack.HEARTBEAT_TIMEOUT + JGroupsStack.VERIFY_SUSPECT_TIMEOUT;
-  }
-
   /**
    * The fence a set runs with.
    *
    * @param option the option's value, -1 for the default
+   * @param bound ms from a node's silence to its exclusion from the view, on this node's stack
    * @return the fence, ms
    * @throws IllegalArgumentException naming the option when below the bound
    */
-  static long fence(long option) {
+  static long fence(long option, long bound) {
     if (option < 0) {
-      return bound() + MARGIN;
+      return bound + MARGIN;
     }
-    if (option < bound()) {
+    if (option < bound) {
       throw new IllegalArgumentException("Invalid workers option fence = " + option + ": below the failure-detection "
-        + "bound of Cloister's stack (" + bound() + " ms), so a survivor could start a key while its cut-off "
+        + "bound of this node's stack (" + bound + " ms), so a survivor could start a key while its cut-off "
         + "owner still runs it");
     }
     return option;

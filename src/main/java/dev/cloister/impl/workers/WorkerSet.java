@@ -1,5 +1,6 @@
 package dev.cloister.impl.workers;
 
+import dev.cloister.impl.transport.NodeTransport;
 import dev.cloister.Cloister;
 import dev.cloister.CloisterException;
 import dev.cloister.CloisterMember;
@@ -132,11 +133,11 @@ public final class WorkerSet implements ShardedWorkers {
         throw new IllegalArgumentException("No worker given for worker set '" + name + "'");
       }
       WorkersOptions o = options == null ? new WorkersOptions() : new WorkersOptions(options);
-      long fence = DetectionBound.fence(o.getFence());
       if (!vertx.isClustered()) {
         throw new IllegalArgumentException("Worker set '" + name + "' needs a clustered Vert.x (its keys live in "
           + "replicated caches); this one is not clustered");
       }
+      long fence = DetectionBound.fence(o.getFence(), NodeTransport.of(vertx).failureDetectionBound());
       Cloister c = Cloister.of(vertx);
       if (!(c instanceof CloisterImpl impl)) {
         throw new IllegalStateException("Worker set '" + name + "' needs the Cloister of this Vert.x");

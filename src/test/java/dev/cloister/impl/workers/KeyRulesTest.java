@@ -51,10 +51,10 @@ class KeyRulesTest {
 
   @Test
   void aFenceBelowTheFailureDetectionBoundIsRefusedByName() {
-    long bound = DetectionBound.bound();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DetectionBound.fence(bound - 1));
+    long bound = 3_000;
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DetectionBound.fence(bound - 1, bound));
     assertTrue(e.getMessage().contains("fence"), e.getMessage());
-    assertEquals(bound, DetectionBound.fence(bound));
-    assertTrue(DetectionBound.fence(-1) > bound, "the default adds a margin");
+    assertEquals(bound, DetectionBound.fence(bound, bound));
+    assertTrue(DetectionBound.fence(-1, bound) > bound, "the default adds a margin");
   }
 }
