@@ -237,6 +237,9 @@ public final class MembershipReconciler {
       // alive in the others' view writes its record back at once; purging it again and again made
       // a storm of removals and rewrites (hundreds per second) until the views agreed. A record
       // not purged stays out of this node's membership anyway: its node is not in the view.
+      if (purging.contains(name)) {
+        continue;
+      }
       Purges p = purgedInView.merge(name, new Purges(snap.viewId(), 1), (a, b) -> new Purges(a.viewId(), a.times() + 1));
       if (p.times() <= MAX_PURGES_PER_VIEW) {
         purge(snap, name, " purged departed member " + name + " (" + snap.records().get(name).nodeId() + ")", false);

@@ -751,7 +751,10 @@ public final class WorkerSet implements ShardedWorkers {
   private void onLease(String key, String value) {
     KeyRunner r = runners.get(key);
     if (r != null && r.phase != KeyRunner.Phase.STOPPED) {
-      Lease now = value == null ? null : Lease.decode(value);
+      // Events come asynchronously and may be older than the replica: the removal of the previous
+      // holder's lease can arrive after this node took it. Judge by what the replica holds now.
+      String current = store.lease(key);
+      Lease now = current == null ? null : Lease.decode(current);
       if (now == null || !r.token.equals(now.token())) {
         log.warn("Worker set '" + name + "': the lease of '" + key + "' was taken by "
           + (now == null ? "nobody" : now.node()) + "; the key stops here");
