@@ -133,22 +133,23 @@ public final class MergeRepair {
   }
 
   /**
-   * Runs the repair on a worker: vertx-infinispan's {@code getNodeInfo} is synchronized with its
-   * own view handling, which holds the lock for as long as a cache write after a merge takes
-   * (measured: 10 s and more), and the caller would otherwise be an event loop.
+   * Reads this node's event-bus node info on a worker, then repairs on the repair's own context:
+   * vertx-infinispan's {@code getNodeInfo} is synchronized with its own view handling, which holds
+   * the lock for as long as a cache write after a merge takes (measured: 10 s and more), and the
+   * caller would otherwise be an event loop. The writes and the event bus's notification stay on
+   * that context, where they ran before.
    */
   private void repair(ContextInternal c) {
-    c.executeBlocking(() -> {
-      resubscribe();
-      return null;
-    }, false);
-  }
-
-  private void resubscribe() {
     if (!target.isActive()) {
       return;
     }
-    NodeInfo self = target.getNodeInfo();
+    c.executeBlocking(target::getNodeInfo, false).onComplete((self, err) -> resubscribe(err == null ? self : null));
+  }
+
+  private void resubscribe(NodeInfo self) {
+    if (!target.isActive()) {
+      return;
+    }
     if (self != null) {
       target.setNodeInfo(self, (v, err) -> {
         if (err != null) {
