@@ -8,11 +8,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.logging.Logger;
 
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -28,7 +26,7 @@ import java.util.function.Supplier;
  * records that claim this node's id under another name, and writes this node's own record when
  * the stored one differs from what it should say.
  *
- * <p>The rules are pure functions ({@link #departed}, {@link #impostors}, {@link #mayWrite}); this
+ * <p>The rules are pure functions ({@link ReconcileRules}); this
  * class only applies them. Confined to the node's context; blocking cache reads run as ordered
  * blocking tasks, writes through the cache's async API.
  */
@@ -175,7 +173,7 @@ public final class MembershipReconciler {
    */
   public Set<String> countedView(MembersCache.Snapshot snap) {
     long end = suspicion.pending();
-    Set<String> returning = returningWithoutRecord(snap, leftView);
+    Set<String> returning = ReconcileRules.returningWithoutRecord(snap, leftView);
     leftView.removeIf(id -> snap.view().contains(id) && !returning.contains(id));
     if (!returning.equals(awaited) && !returning.isEmpty()) {
       log.info(label.get() + " waits for the records of members back in its view: " + returning);
@@ -232,7 +230,7 @@ public final class MembershipReconciler {
    */
   public boolean reconcile(MembersCache.Snapshot snap) {
     purgedInView.values().removeIf(p -> p.viewId() != snap.viewId());
-    for (String name : departed(snap, knownNodeIds)) {
+    for (String name : ReconcileRules.departed(snap, knownNodeIds)) {
       // A few times per view only: views differ between nodes for a while after cuts, and a node
       // alive in the others' view writes its record back at once; purging it again and again made
       // a storm of removals and rewrites (hundreds per second) until the views agreed. A record
@@ -253,11 +251,11 @@ public final class MembershipReconciler {
       }
     }
     knownNodeIds.addAll(snap.view());
-    for (String name : impostors(snap, self)) {
+    for (String name : ReconcileRules.impostors(snap, self)) {
       purge(snap, name, " removed a record that claimed its node id under the name " + name, true);
     }
     MemberRecord stored = snap.records().get(self.name());
-    if (!mayWrite(snap, self)) {
+    if (!ReconcileRules.mayWrite(snap, self)) {
       log.error(label.get() + " another live node (" + stored.nodeId() + ") holds this node's name; "
         + "node names must be unique");
       return false;
@@ -286,77 +284,6 @@ public final class MembershipReconciler {
         }
       }
     });
-  }
-
-  /**
-   * The records of nodes this node saw in a view and then lost. Only those: a record may reach
-   * this replica a moment before its node's view does.
-   *
-   * @param snap a snapshot
-   * @param known node ids seen in earlier views
-   * @return the names to purge
-   */
-  static List<String> departed(MembersCache.Snapshot snap, Set<String> known) {
-    List<String> out = new ArrayList<>();
-    for (MemberRecord r : snap.records().values()) {
-      if (!snap.view().contains(r.nodeId()) && known.contains(r.nodeId())) {
-        out.add(r.name());
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Members this node saw leave its view that are back in it, with no record here yet. Their
-   * records were purged while they were away; until the record is back (each node writes its own
-   * in every new view) this node's membership misses them, and its ring would differ from the
-   * rings of nodes that kept or already regained their records.
-   *
-   * @param snap a snapshot
-   * @param leftView node ids seen leaving the view
-   * @return the node ids waited for
-   */
-  static Set<String> returningWithoutRecord(MembersCache.Snapshot snap, Set<String> leftView) {
-    Set<String> withRecord = new HashSet<>();
-    snap.records().values().forEach(r -> withRecord.add(r.nodeId()));
-    Set<String> out = new HashSet<>();
-    for (String id : leftView) {
-      if (snap.view().contains(id) && !withRecord.contains(id)) {
-        out.add(id);
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Records that carry this node's id under another name. A node writes only its own name: left
-   * alone such a record would be a phantom member, alive as long as this node is, or, under
-   * another node's name, keep that node out of the ring. Only this node can tell.
-   *
-   * @param snap a snapshot
-   * @param self this node's record
-   * @return the names to purge
-   */
-  static List<String> impostors(MembersCache.Snapshot snap, MemberRecord self) {
-    List<String> out = new ArrayList<>();
-    for (MemberRecord r : snap.records().values()) {
-      if (r.nodeId().equals(self.nodeId()) && !r.name().equals(self.name())) {
-        out.add(r.name());
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Whether this node may write its record: not while another live node holds its name.
-   *
-   * @param snap a snapshot
-   * @param self this node's record
-   * @return false when a live node of another id holds the name
-   */
-  static boolean mayWrite(MembersCache.Snapshot snap, MemberRecord self) {
-    MemberRecord stored = snap.records().get(self.name());
-    return stored == null || stored.nodeId().equals(self.nodeId()) || !snap.view().contains(stored.nodeId());
   }
 
   /**

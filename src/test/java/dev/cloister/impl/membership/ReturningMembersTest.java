@@ -22,18 +22,18 @@ class ReturningMembersTest {
 
   @Test
   void aMemberBackInTheViewWithoutItsRecordIsWaitedFor() {
-    assertEquals(Set.of("b"), MembershipReconciler.returningWithoutRecord(snapshot(Set.of("a", "b"), "a"), Set.of("b")));
+    assertEquals(Set.of("b"), ReconcileRules.returningWithoutRecord(snapshot(Set.of("a", "b"), "a"), Set.of("b")));
   }
 
   @Test
   void itsRecordBackEndsTheWait() {
-    assertEquals(Set.of(), MembershipReconciler.returningWithoutRecord(snapshot(Set.of("a", "b"), "a", "b"), Set.of("b")));
+    assertEquals(Set.of(), ReconcileRules.returningWithoutRecord(snapshot(Set.of("a", "b"), "a", "b"), Set.of("b")));
   }
 
   @Test
   void aMemberStillAwayOrNeverGoneIsNotWaitedFor() {
-    assertEquals(Set.of(), MembershipReconciler.returningWithoutRecord(snapshot(Set.of("a"), "a"), Set.of("b")));
+    assertEquals(Set.of(), ReconcileRules.returningWithoutRecord(snapshot(Set.of("a"), "a"), Set.of("b")));
     // Joining for the first time (never seen leaving): its record follows its join as always.
-    assertEquals(Set.of(), MembershipReconciler.returningWithoutRecord(snapshot(Set.of("a", "c"), "a"), Set.of("b")));
+    assertEquals(Set.of(), ReconcileRules.returningWithoutRecord(snapshot(Set.of("a", "c"), "a"), Set.of("b")));
   }
 }

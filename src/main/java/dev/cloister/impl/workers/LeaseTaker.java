@@ -1,0 +1,233 @@
+package dev.cloister.impl.workers;
+
+import dev.cloister.ShardedWorkers;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Takes the leases of the keys this node owns: queues the keys it wants, looks at their leases in
+ * blocking batches, takes the ones {@link LeaseRules} allow, and asks again later for the rest.
+ * Started keys go to {@link RunningKeys}.
+ */
+final class LeaseTaker {
+
+  private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
+
+  private final SetState set;
+  private final RunningKeys keys;
+  private final Map<String, Pending> pending = new HashMap<>();
+  private final ArrayDeque<String> ready = new ArrayDeque<>();
+  private boolean pumping;
+
+  /** A key this node owns and waits to take the lease of. */
+  private static final class Pending {
+    String seen;
+    long since;
+    long timer = -1;
+    boolean queued;
+  }
+
+  LeaseTaker(SetState set, RunningKeys keys) {
+    this.set = set;
+    this.keys = keys;
+  }
+
+  /** Queues a key this node owns to take its lease, unless it runs or waits already. */
+  void want(String key) {
+    if (set.runners.containsKey(key) || pending.containsKey(key)) {
+      return;
+    }
+    Pending p = new Pending();
+    pending.put(key, p);
+    enqueue(key, p);
+  }
+
+  private void enqueue(String key, Pending p) {
+    if (p.timer >= 0) {
+      set.vertx.cancelTimer(p.timer);
+      p.timer = -1;
+    }
+    if (!p.queued) {
+      p.queued = true;
+      ready.add(key);
+    }
+    if (!pumping) {
+      pumping = true;
+      set.context.runOnContext(v -> pump());
+    }
+  }
+
+  /** What a lease batch hands back per key. */
+  private record Looked(String key, String seen, long since, String taken, String payload, long notBefore,
+                        boolean drop) {
+  }
+
+  private record Ask(String key, String seen, long since) {
+  }
+
+  private void pump() {
+    if (!set.quorate || set.closing || ready.isEmpty()) {
+      pumping = false;
+      return;
+    }
+    List<Ask> batch = new ArrayList<>();
+    while (batch.size() < WorkerSet.LEASE_BATCH && !ready.isEmpty()) {
+      String key = ready.poll();
+      Pending p = pending.get(key);
+      if (p != null) {
+        p.queued = false;
+        batch.add(new Ask(key, p.seen, p.since));
+      }
+    }
+    String me = set.self();
+    set.context.executeBlocking(() -> look(batch, me), false).onComplete((looked, err) -> {
+      if (err != null) {
+        log.warn("Worker set '" + set.name + "' could not take leases: " + err.getMessage());
+        batch.forEach(a -> retryLater(a.key(), WorkerSet.RETRY_MS * 10));
+      } else {
+        looked.forEach(this::afterLook);
+      }
+      pump();
+    });
+  }
+
+  /** On a worker: reads each lease, decides, and takes the ones the rules allow. */
+  private List<Looked> look(List<Ask> batch, String me) {
+    long now = SetState.now();
+    Set<String> view = set.store.view();
+    List<Looked> out = new ArrayList<>(batch.size());
+    List<CompletableFuture<Looked>> takes = new ArrayList<>();
+    for (Ask a : batch) {
+      String key = a.key();
+      String payload = set.store.payload(key);
+      if (payload == null || me == null || !set.mine(key)) {
+        out.add(new Looked(key, null, 0, null, null, 0, true));
+        continue;
+      }
+      String seen = set.store.lease(key);
+      long since = seen != null && seen.equals(a.seen()) ? a.since() : now;
+      Lease lease = seen == null ? null : Lease.decode(seen);
+      if (seen != null && lease == null) {
+        lease = new Lease("?", "?", "?", false); // unreadable: a holder nobody can see
+      }
+      long gone = lease == null ? -1 : set.goneAt.getOrDefault(lease.nodeId(), -1L);
+      LeaseRules.Decision d = LeaseRules.decide(lease, set.selfId, null, lease != null && view.contains(lease.nodeId()),
+        gone, since, now, set.timeouts);
+      if (!d.take()) {
+        out.add(new Looked(key, seen, since, null, null, d.notBefore(), false));
+        continue;
+      }
+      String fresh = new Lease(me, set.selfId, UUID.randomUUID().toString(), false).encode();
+      CompletableFuture<Boolean> took = seen == null ? set.store.takeFree(key, fresh).thenApply(prev -> prev == null)
+        : set.store.replaceLease(key, seen, fresh);
+      takes.add(took.handle((ok, err) -> Boolean.TRUE.equals(ok)
+        ? new Looked(key, fresh, now, fresh, payload, 0, false)
+        : new Looked(key, null, now, null, null, now + WorkerSet.RETRY_MS, false)));
+    }
+    for (CompletableFuture<Looked> t : takes) {
+      try {
+        out.add(t.get(set.timeouts.handoffTimeout() + 30_000, TimeUnit.MILLISECONDS));
+      } catch (Exception e) {
+        throw new IllegalStateException("a lease write did not complete: " + e, e);
+      }
+    }
+    return out;
+  }
+
+  private void afterLook(Looked l) {
+    Pending p = pending.get(l.key());
+    if (l.drop()) {
+      if (p != null) {
+        pending.remove(l.key());
+      }
+      return;
+    }
+    if (l.taken() != null) {
+      pending.remove(l.key());
+      // No generation check here: a rebalance during the batch skips keys that are pending, so
+      // this result must stand for it; a quorum loss or a close cleared the pending entry instead.
+      if (p == null || !set.quorate || set.closing || set.runners.containsKey(l.key()) || !set.mine(l.key())) {
+        set.store.release(l.key(), l.taken()); // taken, but no longer ours to run
+        return;
+      }
+      keys.begin(l.key(), l.taken(), l.payload());
+      return;
+    }
+    if (p == null) {
+      return;
+    }
+    p.seen = l.seen();
+    p.since = l.since();
+    retryLater(l.key(), Math.max(1, l.notBefore() - SetState.now()));
+  }
+
+  private void retryLater(String key, long delay) {
+    Pending p = pending.get(key);
+    if (p == null || p.queued) {
+      return;
+    }
+    if (p.timer >= 0) {
+      set.vertx.cancelTimer(p.timer);
+    }
+    p.timer = set.context.setTimer(delay, id -> {
+      p.timer = -1;
+      if (pending.get(key) == p) {
+        enqueue(key, p);
+      }
+    });
+  }
+
+  /**
+   * Takes the lease of a pending key again soon, after its lease changed.
+   *
+   * @param key the key
+   */
+  void nudge(String key) {
+    Pending p = pending.get(key);
+    if (p != null && set.quorate && !set.closing) {
+      enqueue(key, p);
+    }
+  }
+
+  /**
+   * Stops waiting for a key (it was deleted).
+   *
+   * @param key the key
+   */
+  void drop(String key) {
+    Pending p = pending.remove(key);
+    if (p != null && p.timer >= 0) {
+      set.vertx.cancelTimer(p.timer);
+    }
+  }
+
+  /** Stops waiting for every key: quorum lost, or the set closing. */
+  void clear() {
+    for (Pending p : pending.values()) {
+      if (p.timer >= 0) {
+        set.vertx.cancelTimer(p.timer);
+      }
+    }
+    pending.clear();
+    ready.clear();
+  }
+
+  /**
+   * Whether any key waits for its lease.
+   *
+   * @return true when none does
+   */
+  boolean isEmpty() {
+    return pending.isEmpty();
+  }
+}

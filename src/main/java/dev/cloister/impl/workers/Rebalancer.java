@@ -1,0 +1,217 @@
+package dev.cloister.impl.workers;
+
+import dev.cloister.CloisterMember;
+import dev.cloister.CloisterState;
+import dev.cloister.CloisterStatus;
+import dev.cloister.ShardedWorkers;
+import dev.cloister.impl.ring.HashRing;
+import dev.cloister.impl.ring.Rings;
+import io.vertx.core.Future;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Follows quorum, the set's ring and the events of the key store, and decides from them which keys
+ * this node wants to take and which running keys it must leave or stop.
+ */
+final class Rebalancer {
+
+  private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
+
+  private final SetState set;
+  private final LeaseTaker leases;
+  private final RunningKeys keys;
+
+  Rebalancer(SetState set, LeaseTaker leases, RunningKeys keys) {
+    this.set = set;
+    this.leases = leases;
+    this.keys = keys;
+  }
+
+  /** Follows the node's state: quorum lost stops every key, quorum (re)gained rebuilds the ring. */
+  void onState(CloisterState s) {
+    if (set.closing) {
+      return;
+    }
+    CloisterStatus status = s.getStatus();
+    if (status == CloisterStatus.STOPPING || status == CloisterStatus.STOPPED) {
+      // The node left without the graceful hook (it failed to start): nobody gets the leases.
+      if (set.quorate || !set.runners.isEmpty()) {
+        set.quorate = false;
+        stopAll("closed");
+      }
+      return;
+    }
+    boolean q = (status == CloisterStatus.READY || status == CloisterStatus.REHASHING) && s.isQuorate();
+    if (!q) {
+      if (set.quorate || !set.runners.isEmpty() || !leases.isEmpty()) {
+        log.warn(set.self() + " lost quorum: worker set '" + set.name + "' stops its " + set.runners.size() + " keys");
+        set.quorate = false;
+        stopAll("quorum-lost");
+      }
+      return;
+    }
+    boolean regained = !set.quorate;
+    set.quorate = true;
+    if (!set.announced && set.self() != null) {
+      set.announced = true;
+      // Its own entry event brings the set's ring with this node in it.
+      set.store.join(set.self(), set.selfId);
+    }
+    if (status == CloisterStatus.READY || regained) {
+      recompute(regained);
+    }
+  }
+
+  /**
+   * Builds the set's ring (on a worker, in order) from the group's ring and the announcements, and
+   * rebalances when it changed.
+   *
+   * @param force rebalance even when the ring did not change (quorum came back)
+   */
+  void recompute(boolean force) {
+    if (set.closing || !set.quorate) {
+      return;
+    }
+    Rings.Versioned versioned = set.cloister.rings().group(set.group);
+    Map<String, String> live = new HashMap<>();
+    for (CloisterMember m : set.cloister.state().getMembers()) {
+      live.put(m.getName(), m.getNodeId());
+    }
+    set.context.executeBlocking(() -> {
+      if (versioned == null || versioned.ring().isEmpty()) {
+        return Optional.<HashRing>empty();
+      }
+      List<String> members = Participation.members(versioned.ring().members(), set.store.participants(), live);
+      HashRing base = versioned.ring();
+      return Optional.ofNullable(members.isEmpty() ? null
+        : members.equals(base.members()) ? base : HashRing.of(members, base.vnodes()));
+    }, true).onComplete((built, err) -> {
+      if (err != null) {
+        log.warn("Worker set '" + set.name + "' could not build its ring: " + err.getMessage());
+        return;
+      }
+      HashRing next = built.orElse(null);
+      if (set.closing || !set.quorate || (!force && Objects.equals(next, set.ring))) {
+        return;
+      }
+      set.ring = next;
+      rebalance();
+    });
+  }
+
+  /** Finds the keys this node owns now (on a worker) and the running keys it no longer owns. */
+  private void rebalance() {
+    int gen = ++set.generation;
+    long began = System.nanoTime();
+    set.context.executeBlocking(() -> {
+      List<Map.Entry<String, String>> owned = new ArrayList<>();
+      for (Map.Entry<String, String> e : set.store.scan()) {
+        if (set.mine(e.getKey())) {
+          owned.add(e);
+        }
+      }
+      return owned;
+    }, false).onComplete((owned, err) -> {
+      if (err != null) {
+        log.warn("Worker set '" + set.name + "' could not scan its keys: " + err.getMessage());
+        return;
+      }
+      if (gen != set.generation || !set.quorate || set.closing) {
+        return;
+      }
+      List<Future<Void>> leaving = new ArrayList<>();
+      set.chunked(owned, e -> {
+        if (gen == set.generation && set.quorate && !set.closing) {
+          leases.want(e.getKey());
+        }
+      }).compose(v -> set.chunked(new ArrayList<>(set.runners.values()), r -> {
+        if (gen == set.generation && set.quorate && !set.closing && r.phase != KeyRunner.Phase.LEAVING
+          && r.phase != KeyRunner.Phase.STOPPED && !set.mine(r.key)) {
+          leaving.add(keys.leave(r, "moved"));
+        }
+      })).compose(v -> Future.join(leaving)).onComplete(x -> {
+        if (gen == set.generation) {
+          set.metrics.rebalanced(System.nanoTime() - began);
+        }
+      });
+    });
+  }
+
+  /** A key's payload was written or removed. */
+  void onKey(String key, String value) {
+    if (set.store == null) {
+      return;
+    }
+    KeyRunner r = set.runners.get(key);
+    if (value == null) {
+      leases.drop(key);
+      if (r != null && (r.phase == KeyRunner.Phase.RUNNING || r.phase == KeyRunner.Phase.STARTING)) {
+        r.cancelQueued();
+        r.submit(() -> {
+          keys.finish(r, "deleted");
+          return set.here(Future.fromCompletionStage(set.store.release(key, r.lease)));
+        });
+      }
+      return;
+    }
+    if (r != null) {
+      if (!value.equals(r.stored) && r.phase != KeyRunner.Phase.STOPPED) {
+        try {
+          r.payload = new JsonObject(value);
+          r.stored = value;
+        } catch (DecodeException e) {
+          return;
+        }
+        if (set.options.getTick() == 0) {
+          keys.requestPerform(r);
+        }
+      }
+      return;
+    }
+    if (set.quorate && !set.closing && set.mine(key)) {
+      leases.want(key);
+    }
+  }
+
+  /** A key's lease changed. */
+  void onLease(String key, String value) {
+    KeyRunner r = set.runners.get(key);
+    if (r != null && r.phase != KeyRunner.Phase.STOPPED) {
+      // Events come asynchronously and may be older than the replica: the removal of the previous
+      // holder's lease can arrive after this node took it. Judge by what the replica holds now.
+      String current = set.store.lease(key);
+      Lease now = current == null ? null : Lease.decode(current);
+      if (now == null || !r.token.equals(now.token())) {
+        log.warn("Worker set '" + set.name + "': the lease of '" + key + "' was taken by "
+          + (now == null ? "nobody" : now.node()) + "; the key stops here");
+        keys.finish(r, "moved");
+      }
+      return;
+    }
+    leases.nudge(key);
+  }
+
+  /** Notes when node ids left the view, for the lease rules. */
+  void onLeft(Set<String> left) {
+    long t = SetState.now();
+    left.forEach(id -> set.goneAt.putIfAbsent(id, t));
+  }
+
+  /** Stops every key at once without hand-off or release: quorum lost, or the node gone. */
+  private void stopAll(String reason) {
+    set.generation++;
+    leases.clear();
+    keys.stopAll(reason);
+  }
+}

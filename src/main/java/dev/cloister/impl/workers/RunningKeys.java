@@ -1,0 +1,258 @@
+package dev.cloister.impl.workers;
+
+import dev.cloister.CloisterException;
+import dev.cloister.ShardedWorkers;
+import dev.cloister.WorkOutcome;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonObject;
+
+import java.util.ArrayList;
+
+/**
+ * Runs the keys whose leases this node holds: starts them, schedules and performs their work,
+ * applies the outcomes, hands them off when they move and stops them.
+ */
+final class RunningKeys {
+
+  private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
+
+  private final SetState set;
+
+  RunningKeys(SetState set) {
+    this.set = set;
+  }
+
+  /** Starts a key whose lease this node just took, with its stored payload. */
+  void begin(String key, String lease, String stored) {
+    JsonObject payload;
+    try {
+      payload = new JsonObject(stored);
+    } catch (DecodeException e) {
+      log.warn("Worker set '" + set.name + "': key '" + key + "' has a payload that is not JSON; it starts with {}");
+      payload = new JsonObject();
+    }
+    Lease l = Lease.decode(lease);
+    KeyRunner r = new KeyRunner(key, payload, stored, lease, l.token());
+    set.runners.put(key, r);
+    r.submit(() -> {
+      r.started = true;
+      return set.here(SetState.call(() -> set.worker.start(key, r.payload))).andThen(ar -> {
+        if (ar.failed()) {
+          log.warn("Worker set '" + set.name + "': start of '" + key + "' failed: " + ar.cause());
+        }
+        if (r.phase == KeyRunner.Phase.STARTING) {
+          r.phase = KeyRunner.Phase.RUNNING;
+          set.localKeys.add(key);
+          schedule(r, set.options.getTick());
+        }
+      });
+    });
+  }
+
+  private void schedule(KeyRunner r, long delay) {
+    if (r.timer >= 0) {
+      set.vertx.cancelTimer(r.timer);
+      r.timer = -1;
+    }
+    if (delay <= 0 || r.phase != KeyRunner.Phase.RUNNING) {
+      return;
+    }
+    r.timer = set.context.setTimer(delay, id -> {
+      r.timer = -1;
+      requestPerform(r);
+    });
+  }
+
+  /** Queues one perform of a running key, unless one is queued already. */
+  void requestPerform(KeyRunner r) {
+    if (r.performQueued || r.phase != KeyRunner.Phase.RUNNING) {
+      return;
+    }
+    r.performQueued = true;
+    r.submit(() -> perform(r));
+  }
+
+  private Future<Void> perform(KeyRunner r) {
+    r.performQueued = false;
+    if (r.phase != KeyRunner.Phase.RUNNING || !set.quorate) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> done = set.context.promise();
+    long timer = set.context.setTimer(set.options.getPerformTimeout(), id -> {
+      if (!r.abandonLogged) {
+        r.abandonLogged = true;
+        log.warn("Worker set '" + set.name + "': perform of '" + r.key + "' took over " + set.options.getPerformTimeout()
+          + " ms and was abandoned (logged once per key); the key keeps running");
+      }
+      schedule(r, set.options.getTick());
+      done.tryComplete();
+    });
+    set.here(SetState.call(() -> set.worker.perform(r.key, r.payload))).onComplete((outcome, err) -> {
+      if (!set.vertx.cancelTimer(timer)) {
+        return; // abandoned
+      }
+      if (r.phase != KeyRunner.Phase.RUNNING) {
+        done.complete();
+        return;
+      }
+      if (err != null || outcome == null) {
+        log.debug("Worker set '" + set.name + "': perform of '" + r.key + "' failed: " + err);
+        schedule(r, set.options.getTick());
+        done.complete();
+        return;
+      }
+      apply(r, outcome).onComplete(x -> done.complete());
+    });
+    return done.future();
+  }
+
+  private Future<?> apply(KeyRunner r, WorkOutcome outcome) {
+    switch (outcome.kind()) {
+      case REPLACE -> {
+        String enc = outcome.payload().encode();
+        r.payload = outcome.payload();
+        r.stored = enc;
+        return set.here(Future.fromCompletionStage(set.store.replacePayload(r.key, enc)))
+          .andThen(x -> schedule(r, set.options.getTick()));
+      }
+      case RESCHEDULE -> {
+        schedule(r, outcome.delay());
+        return Future.succeededFuture();
+      }
+      case HALT -> {
+        finish(r, "halted");
+        return set.here(Future.fromCompletionStage(set.store.removePayload(r.key)))
+          .eventually(() -> set.here(Future.fromCompletionStage(set.store.release(r.key, r.lease))));
+      }
+      case RENAME -> {
+        String newKey;
+        String enc;
+        try {
+          newKey = KeyRules.key(outcome.newKey());
+          enc = KeyRules.json("payload", outcome.payload());
+        } catch (CloisterException e) {
+          log.warn("Worker set '" + set.name + "': '" + r.key + "' asked for a bad rename (" + e.getMessage()
+            + "); it keeps running");
+          schedule(r, set.options.getTick());
+          return Future.succeededFuture();
+        }
+        // The new key first: a crash between the two writes leaves both, never neither.
+        return set.here(Future.fromCompletionStage(set.store.putPayload(newKey, enc))).compose(x -> {
+          finish(r, "renamed");
+          return set.here(Future.fromCompletionStage(set.store.removePayload(r.key)))
+            .eventually(() -> set.here(Future.fromCompletionStage(set.store.release(r.key, r.lease))));
+        });
+      }
+      default -> {
+        schedule(r, set.options.getTick());
+        return Future.succeededFuture();
+      }
+    }
+  }
+
+  /** Stops a key here: no callback follows for it. */
+  void finish(KeyRunner r, String reason) {
+    if (r.phase == KeyRunner.Phase.STOPPED) {
+      return;
+    }
+    r.phase = KeyRunner.Phase.STOPPED;
+    if (r.timer >= 0) {
+      set.vertx.cancelTimer(r.timer);
+      r.timer = -1;
+    }
+    r.cancelQueued();
+    set.runners.remove(r.key, r);
+    set.localKeys.remove(r.key);
+    if (r.started) {
+      try {
+        set.worker.stop(r.key, r.payload, reason);
+      } catch (RuntimeException e) {
+        log.warn("Worker set '" + set.name + "': stop of '" + r.key + "' threw " + e);
+      }
+    }
+  }
+
+  /**
+   * Hands a key off: marks its lease as handing off, waits for the callback in flight, hands off
+   * and stops, stores the carried payload, then releases the lease.
+   */
+  Future<Void> leave(KeyRunner r, String reason) {
+    if (r.phase == KeyRunner.Phase.STOPPED || r.phase == KeyRunner.Phase.LEAVING) {
+      return Future.succeededFuture();
+    }
+    r.phase = KeyRunner.Phase.LEAVING;
+    if (r.timer >= 0) {
+      set.vertx.cancelTimer(r.timer);
+      r.timer = -1;
+    }
+    r.cancelQueued();
+    String held = r.lease;
+    String moving = Lease.decode(held).handingOff().encode();
+    // Set before the write, so that our own change is not taken for a lost lease when it comes back.
+    r.lease = moving;
+    Future<Boolean> marked = set.here(Future.fromCompletionStage(set.store.replaceLease(r.key, held, moving)));
+    Promise<Void> done = set.context.promise();
+    r.submit(new KeyRunner.Action() {
+      @Override
+      public Future<?> run() {
+        // The mailbox ran the start (if it was queued) before this: a started key is handed off.
+        Future<JsonObject> carried = r.started ? handOff(r) : Future.succeededFuture(r.payload);
+        // The release must follow the mark: it removes the lease only with the value it holds.
+        return Future.join(carried, marked).transform(x -> carried).compose(payload -> {
+          if (r.started && "moved".equals(reason)) {
+            set.metrics.handoff();
+          }
+          r.payload = payload;
+          finish(r, reason);
+          String enc = payload.encode();
+          Future<?> stored = enc.equals(r.stored) ? Future.succeededFuture()
+            : set.here(Future.fromCompletionStage(set.store.replacePayload(r.key, enc)));
+          return stored.eventually(() -> set.here(Future.fromCompletionStage(set.store.release(r.key, r.lease))));
+        }).onComplete(x -> done.complete());
+      }
+
+      @Override
+      public void cancel() {
+        done.tryComplete();
+      }
+    });
+    return done.future();
+  }
+
+  private Future<JsonObject> handOff(KeyRunner r) {
+    Promise<JsonObject> out = set.context.promise();
+    long timer = set.context.setTimer(set.options.getHandoffTimeout(), id -> {
+      log.warn("Worker set '" + set.name + "': hand-off of '" + r.key + "' took over " + set.options.getHandoffTimeout()
+        + " ms; the last stored payload moves");
+      out.tryComplete(r.payload);
+    });
+    set.here(SetState.call(() -> set.worker.handOff(r.key, r.payload))).onComplete((p, err) -> {
+      set.vertx.cancelTimer(timer);
+      if (err != null || p == null) {
+        if (err != null) {
+          log.warn("Worker set '" + set.name + "': hand-off of '" + r.key + "' failed (" + err
+            + "); the last stored payload moves");
+        }
+        out.tryComplete(r.payload);
+      } else {
+        out.tryComplete(p);
+      }
+    });
+    return out.future();
+  }
+
+  /**
+   * Stops every key at once without hand-off or release: quorum lost, or the node gone.
+   *
+   * @param reason what the workers are told
+   */
+  void stopAll(String reason) {
+    // In chunks; meanwhile quorate is false, so no perform, call or cast starts for the keys not
+    // stopped yet.
+    set.chunked(new ArrayList<>(set.runners.values()), r -> finish(r, reason));
+  }
+}

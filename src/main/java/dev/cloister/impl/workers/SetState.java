@@ -1,0 +1,146 @@
+package dev.cloister.impl.workers;
+
+import dev.cloister.CloisterException;
+import dev.cloister.ShardedWorkers;
+import dev.cloister.Worker;
+import dev.cloister.WorkersOptions;
+import dev.cloister.impl.CloisterImpl;
+import dev.cloister.impl.metrics.WorkerMetrics;
+import dev.cloister.impl.ring.HashRing;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
+import java.util.function.Supplier;
+
+/**
+ * What the parts of one worker set share: its settings, the node's Cloister, the key store, the
+ * keys running here, and the set's view of quorum and of its ring, with the small helpers they all
+ * use (the owner of a key, chunked loops, futures brought back to the set's context).
+ *
+ * <p>Confined to the set's event-loop context, except where a field says otherwise.
+ */
+final class SetState {
+
+  private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
+
+  final VertxInternal vertx;
+  final ContextInternal context;
+  final String name;
+  final WorkersOptions options;
+  final LeaseRules.Timeouts timeouts;
+  final Worker worker;
+  final CloisterImpl cloister;
+  final String group;
+  /** The keys running here; read from any thread. */
+  final Set<String> localKeys = ConcurrentHashMap.newKeySet();
+  /** When this node saw each node id leave the view (ms); read by lease batches on workers. */
+  final Map<String, Long> goneAt = new ConcurrentHashMap<>();
+  final Map<String, KeyRunner> runners = new HashMap<>();
+  final WorkerMetrics metrics;
+  KeyStore store;
+  String selfId;
+  volatile boolean quorate;
+  volatile boolean closing;
+  /** The set's ring: the group's ring of the members that run the set; null while none does. */
+  volatile HashRing ring;
+  /** Whether this node announced that it runs the set. Context only. */
+  boolean announced;
+  /** Bumped by every rebalance, quorum loss and close; older rebalances stop when it moved on. */
+  int generation;
+
+  SetState(VertxInternal vertx, String name, WorkersOptions options, long fence, Worker worker,
+           CloisterImpl cloister) {
+    this.vertx = vertx;
+    this.context = vertx.createEventLoopContext();
+    this.name = name;
+    this.options = options;
+    this.timeouts = new LeaseRules.Timeouts(fence, options.getPerformTimeout(), options.getHandoffTimeout());
+    this.worker = worker;
+    this.cloister = cloister;
+    this.group = options.getGroup() != null ? options.getGroup() : cloister.group();
+    this.metrics = WorkerMetrics.of(vertx, name, localKeys::size);
+  }
+
+  static long now() {
+    return System.nanoTime() / 1_000_000L;
+  }
+
+  String self() {
+    return cloister.nodeName();
+  }
+
+  boolean mine(String key) {
+    HashRing r = ring;
+    String me = self();
+    return r != null && me != null && me.equals(r.owner(key));
+  }
+
+  /**
+   * The node that owns a key in the set's ring.
+   *
+   * @param key the key
+   * @return the owner's name
+   * @throws CloisterException when the set has no ring on this node
+   */
+  String ownerOf(String key) {
+    KeyRules.key(key);
+    HashRing r = ring;
+    if (r == null) {
+      throw new CloisterException(CloisterException.NO_QUORUM, "worker set '" + name + "' has no ring on "
+        + self() + ": not quorate yet, or no member of group '" + group + "' runs it");
+    }
+    return r.owner(key);
+  }
+
+  /** Runs {@code each} over {@code items}, {@link WorkerSet#CHUNK} per turn of the context. */
+  <T> Future<Void> chunked(List<T> items, Consumer<T> each) {
+    Promise<Void> done = context.promise();
+    chunk(items, 0, each, done);
+    return done.future();
+  }
+
+  private <T> void chunk(List<T> items, int from, Consumer<T> each, Promise<Void> done) {
+    int to = Math.min(items.size(), from + WorkerSet.CHUNK);
+    for (int i = from; i < to; i++) {
+      try {
+        each.accept(items.get(i));
+      } catch (RuntimeException e) {
+        log.warn("Worker set '" + name + "': " + e);
+      }
+    }
+    if (to >= items.size()) {
+      done.complete();
+    } else {
+      context.runOnContext(v -> chunk(items, to, each, done));
+    }
+  }
+
+  /** A worker's future, completed on the set's context (null or a throw become failures). */
+  <T> Future<T> here(Future<T> f) {
+    Promise<T> p = context.promise();
+    if (f == null) {
+      p.fail(new IllegalStateException("the worker returned no future"));
+    } else {
+      f.onComplete(p);
+    }
+    return p.future();
+  }
+
+  static <T> Future<T> call(Supplier<Future<T>> callback) {
+    try {
+      return callback.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+}
