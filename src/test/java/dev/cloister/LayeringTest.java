@@ -74,6 +74,21 @@ class LayeringTest {
     return r;
   }
 
+  /** Fault injection is test code: no class of the library jar drops, delays or discards traffic. */
+  @Test
+  void theLibraryCarriesNoFaultInjector() throws IOException {
+    List<String> found = new ArrayList<>();
+    try (Stream<Path> paths = Files.walk(Path.of("src/main/java"))) {
+      for (Path p : paths.filter(f -> f.toString().endsWith(".java")).toList()) {
+        String text = Files.readString(p);
+        if (text.contains("org.jgroups.protocols.DISCARD") || text.contains("dev.cloister.faults")) {
+          found.add(p.toString());
+        }
+      }
+    }
+    assertEquals(List.of(), found);
+  }
+
   @Test
   void importsFlowDownTheLayers() throws IOException {
     List<String> violations = new ArrayList<>();

@@ -3,7 +3,6 @@ package dev.cloister.faults;
 import dev.cloister.CloisterClusterManager;
 import dev.cloister.CloisterMember;
 import dev.cloister.CloisterStatus;
-import dev.cloister.impl.launcher.Partitioner;
 import dev.cloister.impl.membership.MemberRecord;
 import dev.cloister.testing.InJvmCluster;
 import dev.cloister.testing.InJvmCluster.Node;

@@ -5,7 +5,6 @@ import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
 import dev.cloister.QuorumLossPolicy;
-import dev.cloister.impl.launcher.Partitioner;
 import dev.cloister.testing.InJvmCluster;
 import dev.cloister.testing.InJvmCluster.Node;
 import io.vertx.core.eventbus.ReplyException;

@@ -1,7 +1,6 @@
 package dev.cloister.faults;
 
 import dev.cloister.NodeReply;
-import dev.cloister.impl.launcher.Partitioner;
 import dev.cloister.testing.InJvmCluster;
 import dev.cloister.testing.InJvmCluster.Node;
 import org.jgroups.Address;

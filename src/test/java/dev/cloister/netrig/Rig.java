@@ -1,7 +1,7 @@
 package dev.cloister.netrig;
 
 import dev.cloister.bench.soak.ProcessCluster;
-import dev.cloister.impl.launcher.NodeMain;
+import dev.cloister.faults.FaultNodeMain;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
@@ -154,8 +154,8 @@ final class Rig implements AutoCloseable {
     nodeEnv.put("CLOISTER_DNS_SERVERS", DNS_ADDRESS + ":53");
     nodeEnv.put("CLOISTER_CLUSTER_PORT", Integer.toString(PORT));
     List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
-      "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true", "-Dcloister.faults=true",
-      "-cp", System.getProperty("java.class.path"), NodeMain.class.getName()));
+      "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true",
+      "-cp", System.getProperty("java.class.path"), FaultNodeMain.class.getName()));
     history.fault("start", name);
     RigNode node = new RigNode(name, address, start(namespaces.get(name), cmd, nodeEnv), history);
     nodes.put(name, node);

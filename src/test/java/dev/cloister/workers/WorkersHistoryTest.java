@@ -3,7 +3,7 @@ package dev.cloister.workers;
 import dev.cloister.ShardedWorkers;
 import dev.cloister.WorkOutcome;
 import dev.cloister.WorkersOptions;
-import dev.cloister.impl.launcher.Partitioner;
+import dev.cloister.faults.Partitioner;
 import dev.cloister.testing.InJvmCluster;
 import dev.cloister.testing.InJvmCluster.Node;
 import dev.cloister.testing.WorkHistory;

@@ -2,12 +2,9 @@ package dev.cloister.impl.launcher;
 
 import dev.cloister.Cloister;
 import dev.cloister.CloisterClusterManager;
-import dev.cloister.CloisterException;
 import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterHttpVerticle;
 import dev.cloister.CloisterVerticle;
-import dev.cloister.CallOptions;
-import dev.cloister.NodeReply;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -31,8 +28,8 @@ import java.util.logging.Logger;
  *
  * <p>Every transition is printed on standard output as one line
  * {@code @@cloister {"at":epochMs,"from":..,"to":..,"state":{..}}}; the line {@code stop} on
- * standard input leaves gracefully; SIGTERM and SIGINT do too. {@code state} prints the state;
- * fault tests may also partition the node (see {@link Partitioner#ENABLE_PROPERTY}). Each JGroups
+ * standard input leaves gracefully; SIGTERM and SIGINT do too. {@code state} prints the state; an
+ * {@link Extension} may add its own commands (the fault tests' node does). Each JGroups
  * view the node installs is printed too ({@code {"event":"view","id":..,"members":[..]}}), so that a
  * test can tell how far Cloister's state lags behind the transport.
  */
@@ -40,8 +37,6 @@ public final class NodeMain {
 
   /** Prefix of the machine-readable event lines. */
   public static final String EVENT_PREFIX = "@@cloister ";
-  /** The event-bus address of the echo consumer that fault tests multicall. */
-  public static final String ECHO_ADDRESS = "cloister.faults.echo";
   /**
    * System property: when set, the node also serves {@link CloisterHttpVerticle} (health, state,
    * dashboard, metrics) on 127.0.0.1 at this port, as the local-cluster launcher asks.
@@ -56,12 +51,49 @@ public final class NodeMain {
   }
 
   /**
+   * What a node JVM built on this one adds: work done before the Cloister deploys, and commands
+   * of its own on standard input.
+   */
+  public interface Extension {
+
+    /**
+     * Called once the clustered Vert.x has joined, before the Cloister deploys.
+     *
+     * @param vertx the clustered Vert.x
+     * @param options the node's options
+     */
+    default void beforeCloister(Vertx vertx, CloisterOptions options) {
+    }
+
+    /**
+     * One command line that is not {@code stop} or {@code state}.
+     *
+     * @param vertx the clustered Vert.x
+     * @param line the trimmed line
+     * @return whether the command was known
+     */
+    default boolean command(Vertx vertx, String line) {
+      return false;
+    }
+  }
+
+  /**
    * Starts the node.
    *
    * @param args ignored: the environment configures the node
    * @throws Exception when the node cannot start
    */
   public static void main(String[] args) throws Exception {
+    run(new Extension() { });
+  }
+
+  /**
+   * Starts the node with an extension, and serves its commands until {@code stop}.
+   *
+   * @param extension what the node adds
+   * @throws Exception when the node cannot start
+   */
+  public static void run(Extension extension) throws Exception {
     if (System.getProperty("java.util.logging.config.file") == null) {
       System.setProperty("java.util.logging.SimpleFormatter.format", "%1$tT.%1$tL %4$-7s %5$s%6$s%n");
       for (Logger l : QUIET) {
@@ -78,9 +110,7 @@ public final class NodeMain {
     caches.addListener(new ViewPrinter(self));
     printView(self, caches.getMembers().stream().map(String::valueOf).toList(), -1, false);
     printEvent(new JsonObject().put("event", "joined"));
-    if (Boolean.getBoolean(Partitioner.ENABLE_PROPERTY)) {
-      vertx.eventBus().consumer(ECHO_ADDRESS, m -> m.reply(options.getNodeName()));
-    }
+    extension.beforeCloister(vertx, options);
     Integer httpPort = Integer.getInteger(HTTP_PORT_PROPERTY);
     if (httpPort != null) {
       serveHttp(vertx, httpPort);
@@ -96,7 +126,7 @@ public final class NodeMain {
       close(vertx);
       System.exit(2);
     }
-    readCommands(vertx);
+    readCommands(vertx, extension);
   }
 
   /**
@@ -112,7 +142,7 @@ public final class NodeMain {
     }
   }
 
-  private static void readCommands(Vertx vertx) throws Exception {
+  private static void readCommands(Vertx vertx, Extension extension) throws Exception {
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     String line;
     while ((line = in.readLine()) != null) {
@@ -124,7 +154,7 @@ public final class NodeMain {
         case "state" -> printEvent(new JsonObject().put("event", "state")
           .put("state", Cloister.of(vertx).state().toJson()));
         default -> {
-          if (!faultCommand(vertx, line.trim())) {
+          if (!extension.command(vertx, line.trim())) {
             System.err.println("unknown command: " + line);
           }
         }
@@ -132,70 +162,6 @@ public final class NodeMain {
     }
     // Standard input closed (launched without one): keep running until a signal.
     Thread.currentThread().join();
-  }
-
-  /**
-   * The commands of fault tests, accepted only with {@code -Dcloister.faults=true}:
-   * {@code whois <key>}, {@code owners <n>} (the owner of keys {@code k0..k<n-1>}, or the error
-   * code), {@code multicall <node>} (the echo consumer of that node, with the default timeout),
-   * {@code partition <host:port>,...} (drop all traffic from the nodes bound there) and {@code heal}.
-   */
-  private static boolean faultCommand(Vertx vertx, String line) {
-    if (!Boolean.getBoolean(Partitioner.ENABLE_PROPERTY)) {
-      return false;
-    }
-    String[] words = line.split("\\s+", 2);
-    try {
-      switch (words[0]) {
-        case "whois" -> {
-          JsonObject e = new JsonObject().put("event", "whois").put("key", words.length > 1 ? words[1] : "");
-          try {
-            e.put("node", Cloister.of(vertx).whois(e.getString("key")));
-          } catch (CloisterException ce) {
-            e.put("code", ce.code());
-          }
-          printEvent(e);
-        }
-        case "owners" -> {
-          JsonObject owners = new JsonObject();
-          int n = Integer.parseInt(words[1]);
-          try {
-            for (int i = 0; i < n; i++) {
-              owners.put("k" + i, Cloister.of(vertx).whois("k" + i));
-            }
-            printEvent(new JsonObject().put("event", "owners").put("owners", owners));
-          } catch (CloisterException ce) {
-            printEvent(new JsonObject().put("event", "owners").put("code", ce.code()));
-          }
-        }
-        case "multicall" -> {
-          long sent = System.currentTimeMillis();
-          Cloister.of(vertx).multicall(List.of(words[1]), ECHO_ADDRESS, null, new CallOptions())
-            .onComplete(ar -> {
-              JsonObject e = new JsonObject().put("event", "multicall").put("node", words[1])
-                .put("sent", sent).put("ms", System.currentTimeMillis() - sent);
-              if (ar.succeeded()) {
-                e.put("replies", new JsonArray(ar.result().stream().map(NodeReply::toJson).toList()));
-              } else {
-                e.put("error", String.valueOf(ar.cause()));
-              }
-              printEvent(e);
-            });
-        }
-        case "partition" -> printEvent(new JsonObject().put("event", "partitioned").put("ignored",
-          Partitioner.of(vertx).isolateFromPhysical(List.of(words[1].split(","))).toString()));
-        case "heal" -> {
-          Partitioner.of(vertx).heal();
-          printEvent(new JsonObject().put("event", "healed"));
-        }
-        default -> {
-          return false;
-        }
-      }
-    } catch (Exception e) {
-      printEvent(new JsonObject().put("event", "error").put("message", String.valueOf(e)));
-    }
-    return true;
   }
 
   private static void printView(String self, List<String> members, int id, boolean merge) {
@@ -226,7 +192,12 @@ public final class NodeMain {
     }
   }
 
-  private static synchronized void printEvent(JsonObject event) {
+  /**
+   * Prints one machine-readable event line.
+   *
+   * @param event the event; its time is added
+   */
+  public static synchronized void printEvent(JsonObject event) {
     System.out.println(EVENT_PREFIX + event.put("at", System.currentTimeMillis()).encode());
     System.out.flush();
   }

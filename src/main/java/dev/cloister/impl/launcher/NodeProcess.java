@@ -64,6 +64,23 @@ public final class NodeProcess implements AutoCloseable {
    */
   public static NodeProcess launch(String name, Map<String, String> env, List<String> jvmOptions,
                                    Consumer<String> echo) throws IOException {
+    return launch(NodeMain.class.getName(), name, env, jvmOptions, echo);
+  }
+
+  /**
+   * Launches a node JVM with this JVM's class path and a main class built on {@link NodeMain} (its
+   * events and commands).
+   *
+   * @param mainClass the main class, {@link NodeMain} or one that runs it with an extension
+   * @param name a label for messages
+   * @param env the {@code CLOISTER_*} variables
+   * @param jvmOptions extra JVM options
+   * @param echo receives every output line that is not an event
+   * @return the running node
+   * @throws IOException when the JVM cannot start
+   */
+  public static NodeProcess launch(String mainClass, String name, Map<String, String> env, List<String> jvmOptions,
+                                   Consumer<String> echo) throws IOException {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     List<String> cmd = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:TieredStopAtLevel=1",
       "-Djava.net.preferIPv4Stack=true"));
@@ -73,7 +90,7 @@ public final class NodeProcess implements AutoCloseable {
     if (logging != null) {
       cmd.add("-Djava.util.logging.config.file=" + logging);
     }
-    cmd.add(NodeMain.class.getName());
+    cmd.add(mainClass);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().keySet().removeIf(k -> k.startsWith("CLOISTER_"));
     pb.environment().putAll(env);

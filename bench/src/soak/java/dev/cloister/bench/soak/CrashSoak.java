@@ -1,5 +1,6 @@
 package dev.cloister.bench.soak;
 
+import dev.cloister.impl.launcher.NodeMain;
 import dev.cloister.impl.launcher.NodeProcess;
 import io.vertx.core.json.JsonObject;
 
@@ -112,7 +113,7 @@ public final class CrashSoak {
     out.printf("Crash soak: %d node JVMs, consensus %d, %d rounds, seed %d, %d cores%n", size, consensus(), rounds,
       seed, Runtime.getRuntime().availableProcessors());
     long t0 = System.currentTimeMillis();
-    cluster = new ProcessCluster("soak", size, consensus(), Map.of(), List.of());
+    cluster = new ProcessCluster("soak", size, consensus(), Map.of(), NodeMain.class.getName());
     String startFailure = awaitConverged(t0 + 180_000);
     if (startFailure != null) {
       throw new IllegalStateException("the cluster never formed: " + startFailure);

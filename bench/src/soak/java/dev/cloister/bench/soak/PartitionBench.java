@@ -1,7 +1,7 @@
 package dev.cloister.bench.soak;
 
 import dev.cloister.impl.launcher.NodeProcess;
-import dev.cloister.impl.launcher.Partitioner;
+import dev.cloister.faults.FaultNodeMain;
 import io.vertx.core.json.JsonObject;
 
 import java.io.PrintStream;
@@ -67,7 +67,7 @@ public final class PartitionBench {
    */
   public static List<Run> run(int runs, PrintStream out) throws Exception {
     try (ProcessCluster cluster = new ProcessCluster("part", 5, 3, Map.of("CLOISTER_QUORUM_LOSS_POLICY", "protect"),
-      List.of("-D" + Partitioner.ENABLE_PROPERTY + "=true"))) {
+      FaultNodeMain.class.getName())) {
       String formed = cluster.awaitRing(ALL, cluster.names(), System.currentTimeMillis() + 180_000);
       if (formed != null) {
         throw new IllegalStateException("the cluster never formed: " + formed);

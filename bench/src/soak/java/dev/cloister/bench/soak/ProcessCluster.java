@@ -26,7 +26,7 @@ public final class ProcessCluster implements AutoCloseable {
   private final String app;
   private final int consensus;
   private final Map<String, String> extraEnv;
-  private final List<String> jvmOptions;
+  private final String mainClass;
   private final List<Integer> ports;
   private final List<NodeProcess> nodes = new ArrayList<>();
   private final Map<NodeProcess, Integer> polled = new HashMap<>();
@@ -38,15 +38,15 @@ public final class ProcessCluster implements AutoCloseable {
    * @param size how many nodes
    * @param consensus their consensus
    * @param extraEnv further {@code CLOISTER_*} variables
-   * @param jvmOptions extra JVM options of every node
+   * @param mainClass each node JVM's main class: {@code NodeMain} or one built on it
    * @throws IOException when a JVM cannot start
    */
-  public ProcessCluster(String app, int size, int consensus, Map<String, String> extraEnv, List<String> jvmOptions)
+  public ProcessCluster(String app, int size, int consensus, Map<String, String> extraEnv, String mainClass)
     throws IOException {
     this.app = app;
     this.consensus = consensus;
     this.extraEnv = Map.copyOf(extraEnv);
-    this.jvmOptions = List.copyOf(jvmOptions);
+    this.mainClass = mainClass;
     this.ports = FreePorts.block(size, 10000, 60);
     for (int i = 0; i < size; i++) {
       nodes.add(start(i));
@@ -115,7 +115,7 @@ public final class ProcessCluster implements AutoCloseable {
     env.put("CLOISTER_CONSENSUS", String.valueOf(consensus));
     env.put("CLOISTER_CLUSTER_PORT", String.valueOf(ports.get(index)));
     env.put("CLOISTER_LOOPBACK", "true");
-    return NodeProcess.launch(nodeName(index), env, jvmOptions, echo(index));
+    return NodeProcess.launch(mainClass, nodeName(index), env, List.of(), echo(index));
   }
 
   /**

@@ -1,4 +1,4 @@
-package dev.cloister.impl.launcher;
+package dev.cloister.faults;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.internal.VertxInternal;
@@ -25,14 +25,11 @@ import java.util.List;
  * heartbeats) then splits the view; {@link #heal()} lets traffic through again and MERGE3 merges
  * the views.
  *
- * <p>Only tests and the fault soak use it: a node JVM enables it with the system property
- * {@value #ENABLE_PROPERTY}. FD_SOCK2's own sockets stay connected, which is also what a real
- * partition that keeps TCP connections half-open looks like.
+ * <p>Only tests and the fault soak use it (in one JVM, or in a node JVM through
+ * {@link FaultNodeMain}'s commands); it is not part of the library. FD_SOCK2's own sockets stay
+ * connected, which is also what a real partition that keeps TCP connections half-open looks like.
  */
 public final class Partitioner {
-
-  /** The JVM system property that lets {@link NodeMain} accept the partition commands. */
-  public static final String ENABLE_PROPERTY = "cloister.faults";
 
   private final JChannel channel;
   private final DISCARD discard;
