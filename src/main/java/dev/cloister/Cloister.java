@@ -6,7 +6,10 @@ import io.vertx.codegen.annotations.GenIgnore;
 import io.vertx.codegen.annotations.VertxGen;
 import io.vertx.codegen.annotations.Nullable;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.streams.ReadStream;
 
@@ -164,6 +167,21 @@ public interface Cloister {
    * @return a new stream of state changes
    */
   ReadStream<StateChange> stateStream();
+
+  /**
+   * Registers a consumer of {@code address} on this node, as {@code vertx.eventBus().consumer}
+   * does, that {@code multicall} reaches directly: it also listens on a node-scoped alias of the
+   * address, so a call from any node goes straight to it, not through this node's inbox (which
+   * relays to plain consumers with one more local hop). Unregistering the returned consumer
+   * removes both registrations.
+   *
+   * @param address the event-bus address
+   * @param handler the handler of each message
+   * @param <T> the body type
+   * @return the consumer
+   * @throws CloisterException with code 400 when the address is null or empty
+   */
+  <T> MessageConsumer<T> consumer(String address, Handler<Message<T>> handler);
 
   /**
    * Sends {@code body} to {@code address} on each sibling (this group, self included) and

@@ -18,8 +18,11 @@ import dev.cloister.impl.transport.NodeTransport;
 import dev.cloister.impl.metrics.NodeMetrics;
 import dev.cloister.impl.ring.Rings;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
@@ -330,6 +333,11 @@ public final class CloisterImpl implements Cloister, Shareable {
   }
 
   // ---- sibling calls: see SiblingCalls ----
+
+  @Override
+  public <T> MessageConsumer<T> consumer(String address, Handler<Message<T>> handler) {
+    return calls.consumer(address, handler);
+  }
 
   @Override
   public Future<List<NodeReply>> multicall(String address, Object body) {

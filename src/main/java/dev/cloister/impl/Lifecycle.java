@@ -5,6 +5,7 @@ import dev.cloister.CloisterException;
 import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
+import dev.cloister.impl.calls.CallProtocol;
 import dev.cloister.impl.calls.SiblingCalls;
 import dev.cloister.impl.config.HostAndPort;
 import dev.cloister.impl.config.NodeConfig;
@@ -184,7 +185,8 @@ final class Lifecycle {
       return;
     }
     String name = config.nodeName() != null ? config.nodeName() : config.app() + "@nonode";
-    MemberRecord self = new MemberRecord(name, config.app(), config.group(), "127.0.0.1", 0, "nonode", startedAt,
+    MemberRecord self = new MemberRecord(name, config.app(), config.group(), "127.0.0.1", 0,
+      CallProtocol.UNCLUSTERED_NODE_ID, startedAt,
       CloisterStatus.NONODE, null);
     calls.open(self.nodeId(), false);
     machine.alone(self);

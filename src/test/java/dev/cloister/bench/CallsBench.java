@@ -62,6 +62,8 @@ public final class CallsBench {
         // Same reply work on both paths: the bare one on a per-node address, the Cloister one on a shared address.
         await(eb.consumer("bench.bare." + name, m -> m.reply(m.body())).completion());
         await(eb.consumer("bench.echo", m -> m.reply(m.body())).completion());
+        // The same consumer registered through Cloister: multicall reaches it on its node-scoped alias.
+        await(n.cloister().consumer("bench.direct", m -> m.reply(m.body())).completion());
         // A hand-written relay with no Cloister code, on the same event loop as the inbox: the cost
         // of the node-scoped hop itself (network loop -> relay loop -> consumer loop and back).
         // Pinned to Cloister's own context, where the inbox runs: a future that completes there tells it.
@@ -88,14 +90,8 @@ public final class CallsBench {
         eb.request("bench.bare.node0", body), eb.request("bench.bare.node1", body), eb.request("bench.bare.node2", body));
       Supplier<Future<?>> relay = () -> Future.all(
         eb.request("bench.relay.node0", body), eb.request("bench.relay.node1", body), eb.request("bench.relay.node2", body));
-      Supplier<Future<?>> multicall = () -> cloister.multicall(names, "bench.echo", body).map(replies -> {
-        for (NodeReply r : replies) {
-          if (!r.isSucceeded()) {
-            throw new IllegalStateException(r.toString());
-          }
-        }
-        return replies;
-      });
+      Supplier<Future<?>> multicall = () -> cloister.multicall(names, "bench.echo", body).map(CallsBench::allSucceeded);
+      Supplier<Future<?>> direct = () -> cloister.multicall(names, "bench.direct", body).map(CallsBench::allSucceeded);
 
       // whois over the event bus beside a bare local request that replies a JSON object of the same shape.
       io.vertx.core.json.JsonObject answer = new io.vertx.core.json.JsonObject().put("node", "node1")
@@ -114,11 +110,13 @@ public final class CallsBench {
       sequential(context, bare, WARMUP);
       sequential(context, relay, WARMUP);
       sequential(context, multicall, WARMUP);
+      sequential(context, direct, WARMUP);
       sequential(context, bareLocal, WARMUP);
       sequential(context, whois, WARMUP);
       // Interleaved blocks, so that both see the same machine load (other builds run here too).
       long[] bareNs = new long[MEASURED];
       long[] callNs = new long[MEASURED];
+      long[] directNs = new long[MEASURED];
       long[] relayNs = new long[MEASURED];
       long[] localNs = new long[MEASURED];
       long[] whoisNs = new long[MEASURED];
@@ -126,6 +124,7 @@ public final class CallsBench {
         System.arraycopy(sequential(context, bare, BLOCK), 0, bareNs, done, BLOCK);
         System.arraycopy(sequential(context, relay, BLOCK), 0, relayNs, done, BLOCK);
         System.arraycopy(sequential(context, multicall, BLOCK), 0, callNs, done, BLOCK);
+        System.arraycopy(sequential(context, direct, BLOCK), 0, directNs, done, BLOCK);
         System.arraycopy(sequential(context, bareLocal, BLOCK), 0, localNs, done, BLOCK);
         System.arraycopy(sequential(context, whois, BLOCK), 0, whoisNs, done, BLOCK);
       }
@@ -137,12 +136,15 @@ public final class CallsBench {
       double bareTput = throughput(context, bare);
       double relayTput = throughput(context, relay);
       double callTput = throughput(context, multicall);
+      double directTput = throughput(context, direct);
       double bareTput2 = throughput(context, bare);
       double relayTput2 = throughput(context, relay);
       double callTput2 = throughput(context, multicall);
+      double directTput2 = throughput(context, direct);
 
       Arrays.sort(bareNs);
       Arrays.sort(callNs);
+      Arrays.sort(directNs);
       Arrays.sort(relayNs);
       System.out.println();
       System.out.println("3-node in-JVM cluster, " + MEASURED + " sequential ops each (interleaved), throughput with "
@@ -151,7 +153,10 @@ public final class CallsBench {
       System.out.println("|---|---:|---:|---:|");
       row("bare: 3 requests + Future.all", bareNs, Math.max(bareTput, bareTput2));
       row("hand-written relay on the inbox's loop", relayNs, Math.max(relayTput, relayTput2));
-      row("multicall to 3 nodes", callNs, Math.max(callTput, callTput2));
+      row("multicall to 3 nodes, plain consumers (relayed)", callNs, Math.max(callTput, callTput2));
+      row("multicall to 3 nodes, cloister.consumer (direct)", directNs, Math.max(directTput, directTput2));
+      System.out.printf("direct multicall / bare at p50: %.2f x, at p99: %.2f x%n",
+        (double) pct(directNs, 50) / pct(bareNs, 50), (double) pct(directNs, 99) / pct(bareNs, 99));
       System.out.printf("multicall overhead at p50: %+.1f%%, at p99: %+.1f%%%n",
         100.0 * (pct(callNs, 50) - pct(bareNs, 50)) / pct(bareNs, 50),
         100.0 * (pct(callNs, 99) - pct(bareNs, 99)) / pct(bareNs, 99));
@@ -249,5 +254,14 @@ public final class CallsBench {
     });
     await(done.future());
     return THROUGHPUT_OPS / ((System.nanoTime() - t0[0]) / 1e9);
+  }
+
+  private static List<NodeReply> allSucceeded(List<NodeReply> replies) {
+    for (NodeReply r : replies) {
+      if (!r.isSucceeded()) {
+        throw new IllegalStateException(r.toString());
+      }
+    }
+    return replies;
   }
 }

@@ -11,6 +11,10 @@ import io.vertx.core.MultiMap;
  * relayed outcome as a normal reply with {@link #OUTCOME} (and {@link #CODE} on failure, the
  * message as the body), so that "no consumer" and "timed out" on the target survive the hop;
  * what the inbox itself rejects is a failure reply with a code (400, 404, 503, 500).
+ *
+ * <p>A consumer registered through Cloister also listens on its {@link #direct} alias; a call
+ * is sent there first, with the user's headers only, and falls back to the inbox when the alias
+ * has no consumer.
  */
 public final class CallProtocol {
 
@@ -36,6 +40,18 @@ public final class CallProtocol {
   /** Operation: run the function registered under the target name on that node. */
   public static final String APPLY = "apply";
 
+  /**
+   * The failure code a direct alias answers with once its consumer is unregistered: the caller
+   * then goes through the inbox. The alias keeps answering so for {@link #RETIRE_GRACE} ms, while
+   * the other nodes may still route to it, so that no call waits for its timeout.
+   */
+  public static final int RETIRED = -410;
+  /** How long a retired alias keeps answering {@link #RETIRED}, in ms. */
+  public static final long RETIRE_GRACE = 5_000L;
+
+  /** The node id in the node-scoped addresses of a node whose Vert.x is not clustered. */
+  public static final String UNCLUSTERED_NODE_ID = "nonode";
+
   /** Prefix of every header this protocol reserves; users' headers with it are dropped. */
   public static final String RESERVED = "cloister.";
   /** Largest body an inbox accepts, in bytes (or characters for a string): 1 MiB. */
@@ -60,6 +76,19 @@ public final class CallProtocol {
    */
   public static String inbox(String prefix, String nodeId) {
     return prefix + ".node." + nodeId;
+  }
+
+  /**
+   * The node-scoped alias of a consumer registered through Cloister: a {@code multicall} to that
+   * node requests it directly, with no hop through the inbox.
+   *
+   * @param prefix the address prefix
+   * @param nodeId the node's Vert.x cluster node id
+   * @param address the consumer's address
+   * @return the alias
+   */
+  public static String direct(String prefix, String nodeId, String address) {
+    return inbox(prefix, nodeId) + ".to." + address;
   }
 
   /**

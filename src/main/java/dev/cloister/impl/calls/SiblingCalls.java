@@ -5,11 +5,15 @@ import dev.cloister.CloisterException;
 import dev.cloister.CloisterStatus;
 import dev.cloister.NodeReply;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.eventbus.ReplyFailure;
+import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
 
 import java.util.ArrayList;
@@ -27,6 +31,12 @@ import java.util.function.Supplier;
  * its inbox address {@code <prefix>.node.<nodeId>}. The id, not the name, is in the address so
  * that the inbox can be registered before the member record is written: once a node is listed
  * as a member anywhere, it already answers calls.
+ *
+ * <p>A {@code multicall} first requests the target's {@link CallProtocol#direct direct alias},
+ * which consumers registered through {@link #consumer} also listen on, so the request goes
+ * straight to that node's consumer with no relay; when the alias has no consumer there (a plain
+ * event-bus consumer), it falls back to the inbox, which relays to the local consumers, and
+ * calls to that alias go through the inbox for a while ({@link AliasMisses}).
  */
 public final class SiblingCalls {
 
@@ -54,6 +64,7 @@ public final class SiblingCalls {
   private final FunctionRegistry functions = new FunctionRegistry();
   private final NodeInbox inbox;
   private final CallCounter counter;
+  private final AliasMisses misses = new AliasMisses();
 
   /**
    * Creates the calls of one node; nothing is registered until {@link #open(String, boolean)}.
@@ -91,6 +102,31 @@ public final class SiblingCalls {
    */
   public Future<Void> open(String nodeId, boolean clustered) {
     return inbox.open(CallProtocol.inbox(prefix, nodeId), clustered);
+  }
+
+  /**
+   * Registers a consumer of {@code address} on this node that also listens on its node-scoped
+   * alias, so that sibling calls reach it with no relay.
+   *
+   * @param address the address
+   * @param handler the handler
+   * @param <T> the body type
+   * @return both registrations as one consumer
+   */
+  public <T> MessageConsumer<T> consumer(String address, Handler<Message<T>> handler) {
+    if (address == null || address.isEmpty()) {
+      throw new CloisterException(CloisterException.BAD_REQUEST, "consumer needs an address");
+    }
+    EventBus eb = vertx.eventBus();
+    String alias = CallProtocol.direct(prefix, selfId(), address);
+    MessageConsumer<T> shared = eb.consumer(address);
+    MessageConsumer<T> direct = vertx.isClustered() ? eb.consumer(alias) : eb.localConsumer(alias);
+    return new DirectConsumer<>(vertx, shared, direct).handler(handler);
+  }
+
+  /** This node's id in node-scoped addresses. */
+  private String selfId() {
+    return vertx.isClustered() ? ((VertxInternal) vertx).clusterManager().getNodeId() : CallProtocol.UNCLUSTERED_NODE_ID;
   }
 
   /**
@@ -219,6 +255,32 @@ public final class SiblingCalls {
   }
 
   private Future<NodeReply> request(String name, String id, String op, String target, Object body, CallOptions o) {
+    if (!CallProtocol.CALL.equals(op)) {
+      return relay(name, id, op, target, body, o);
+    }
+    String alias = CallProtocol.direct(prefix, id, target);
+    if (misses.recent(alias)) {
+      return relay(name, id, op, target, body, o);
+    }
+    Future<Message<Object>> sent;
+    try {
+      sent = vertx.eventBus().request(alias, body, userOptions(o).setSendTimeout(o.getTimeout()));
+    } catch (RuntimeException e) {
+      return Future.succeededFuture(NodeReply.failure(name, ReplyFailure.ERROR, CloisterException.BAD_REQUEST,
+        "cannot send: " + e.getMessage()));
+    }
+    return sent.map(reply -> NodeReply.success(name, reply.body())).recover(err -> {
+      if (err instanceof ReplyException re && (re.failureType() == ReplyFailure.NO_HANDLERS
+        || re.failureType() == ReplyFailure.RECIPIENT_FAILURE && re.failureCode() == CallProtocol.RETIRED)) {
+        misses.note(alias);
+        return relay(name, id, op, target, body, o);
+      }
+      return Future.succeededFuture(failureOf(name, err));
+    });
+  }
+
+  /** Through the target's inbox, which relays to its local consumers or runs the function. */
+  private Future<NodeReply> relay(String name, String id, String op, String target, Object body, CallOptions o) {
     DeliveryOptions d = protocolOptions(o, op, target)
       .addHeader(CallProtocol.TIMEOUT, Long.toString(o.getTimeout()))
       .setSendTimeout(o.getTimeout() + CallProtocol.CALLER_GRACE);
