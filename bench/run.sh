@@ -13,6 +13,9 @@ commands:
          JVMs to the survivors' new ring, graceful leave, one node JVM from launch to READY
   calls  multicall to 3 nodes and whois over the event bus beside a bare event-bus request
          (p50/p99 latency, throughput) on a 3-node cluster in one JVM
+  growth [rounds] [sizes...]
+         how formation, a graceful leave and a cut-off node grow with the cluster: 3, 6, 9, 12
+         nodes (default) in one JVM, consensus N - 2, ROUNDS rounds each (default 2)
   ring   ring lookup ns and allocation (JMH, -prof gc) for Cloister's ring, libring's
          algorithm, jump hash and rendezvous at N = 3, 10, 100, 1000; then balance,
          key movement on join and leave, and rebuild time (plain Java tables);
@@ -80,6 +83,11 @@ case "$cmd" in
     # Runs on the library's test class path: it reuses the in-JVM cluster of the tests.
     (cd .. && mvn -q -B test-compile exec:java -Dexec.classpathScope=test \
       -Dexec.mainClass=dev.cloister.bench.CallsBench -Djava.net.preferIPv4Stack=true)
+    ;;
+  growth)
+    # Runs on the library's test class path: it reuses the in-JVM cluster of the tests.
+    (cd .. && mvn -q -B test-compile exec:java -Dexec.classpathScope=test \
+      -Dexec.mainClass=dev.cloister.bench.GrowthBench -Dexec.args="$*" -Djava.net.preferIPv4Stack=true)
     ;;
   soak)
     build
