@@ -155,6 +155,7 @@ final class Rebalancer {
     }
     KeyRunner r = set.runners.get(key);
     if (value == null) {
+      set.performAfterStart.remove(key);
       leases.drop(key);
       if (r != null && (r.phase == KeyRunner.Phase.RUNNING || r.phase == KeyRunner.Phase.STARTING)) {
         r.cancelQueued();
@@ -180,6 +181,10 @@ final class Rebalancer {
       return;
     }
     if (set.quorate && !set.closing && set.mine(key)) {
+      if (set.options.getTick() == 0) {
+        // A put of a key not running here (a new key): its start is followed by a perform.
+        set.performAfterStart.add(key);
+      }
       leases.want(key);
     }
   }

@@ -48,6 +48,9 @@ final class RunningKeys {
           r.phase = KeyRunner.Phase.RUNNING;
           set.localKeys.add(key);
           schedule(r, set.options.getTick());
+          if (set.performAfterStart.remove(key)) {
+            requestPerform(r);
+          }
         }
       });
     });
@@ -167,6 +170,7 @@ final class RunningKeys {
     r.cancelQueued();
     set.runners.remove(r.key, r);
     set.localKeys.remove(r.key);
+    set.performAfterStart.remove(r.key);
     if (r.started) {
       try {
         set.worker.stop(r.key, r.payload, reason);

@@ -15,6 +15,7 @@ import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -46,6 +47,8 @@ final class SetState {
   /** When this node saw each node id leave the view (ms); read by lease batches on workers. */
   final Map<String, Long> goneAt = new ConcurrentHashMap<>();
   final Map<String, KeyRunner> runners = new HashMap<>();
+  /** With tick 0: keys written while not running here, whose start is followed by one perform. */
+  final Set<String> performAfterStart = new HashSet<>();
   final WorkerMetrics metrics;
   KeyStore store;
   String selfId;
