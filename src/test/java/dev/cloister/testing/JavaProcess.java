@@ -20,10 +20,11 @@ public final class JavaProcess implements AutoCloseable {
 
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final Thread pump;
 
   private JavaProcess(Process process) {
     this.process = process;
-    Thread pump = new Thread(this::pump, "pump-" + process.pid());
+    pump = new Thread(this::pump, "pump-" + process.pid());
     pump.setDaemon(true);
     pump.start();
   }
@@ -91,6 +92,23 @@ public final class JavaProcess implements AutoCloseable {
       }
     } catch (IOException ignored) {
       // the process ended
+    }
+  }
+
+  /**
+   * Waits until every line the process printed has been read (its output closed, as when it exited).
+   *
+   * @param timeoutMs the bound
+   */
+  public void awaitOutputEnd(long timeoutMs) {
+    try {
+      pump.join(timeoutMs);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    if (pump.isAlive()) {
+      throw new AssertionError("output still open after " + timeoutMs + " ms");
     }
   }
 

@@ -27,8 +27,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A thousand keys on three nodes (consensus 2) through a join, a graceful leave, a partition and its
- * heal, and a node that vanishes: every start and stop is recorded, and no key may ever start on a
+ * A thousand keys on three nodes (consensus 2) through a join, a graceful leave and a node that
+ * vanishes, and on five (consensus 3) through a partition of three and two and its heal: every start and stop is recorded, and no key may ever start on a
  * node while another runs it; at the end every key runs exactly once.
  */
 class WorkersHistoryTest {
@@ -51,9 +51,14 @@ class WorkersHistoryTest {
 
   /** Starts nodes (their Cloister first, as consensus 2 needs two of them), then the set on each. */
   private List<Node> startNodes(WorkersOptions options, int... indices) {
+    return startNodes(2, options, indices);
+  }
+
+  /** Starts nodes with consensus {@code consensus} (their Cloister first), then the set on each. */
+  private List<Node> startNodes(int consensus, WorkersOptions options, int... indices) {
     List<Node> started = new ArrayList<>();
     for (int i : indices) {
-      started.add(cluster.start(i, cluster.options(i, 2)));
+      started.add(cluster.start(i, cluster.options(i, consensus)));
     }
     started.forEach(n -> await(n.deployment));
     for (Node n : started) {
@@ -128,30 +133,38 @@ class WorkersHistoryTest {
   }
 
   @Test
-  void aPartitionStopsTheMinorityAndTheMajorityTakesOverAfterTheFence() throws Exception {
-    cluster = new InJvmCluster(3);
-    List<Node> nodes = startNodes(options(), 0, 1, 2);
+  void aPartitionOfThreeAndTwoStopsTheMinorityAndTheMajorityTakesOverAfterTheFence() throws Exception {
+    cluster = new InJvmCluster(5);
+    List<Node> nodes = startNodes(3, options(), 0, 1, 2, 3, 4);
     putKeys(sets.get(0));
-    awaitEachRunsOnceOn(Set.of("node0", "node1", "node2"));
-    Set<String> minorityKeys = sets.get(2).localKeys();
+    Set<String> all = Set.of("node0", "node1", "node2", "node3", "node4");
+    awaitEachRunsOnceOn(all);
+    Map<String, Integer> minorityKeys = new HashMap<>();
+    sets.get(3).localKeys().forEach(k -> minorityKeys.put(k, 3));
+    sets.get(4).localKeys().forEach(k -> minorityKeys.put(k, 4));
+    assertTrue(minorityKeys.size() > 100, "the minority ran its share: " + minorityKeys.size());
 
     List<Partitioner> p = new ArrayList<>();
     for (Node n : nodes) {
       p.add(Partitioner.of(n.vertx));
     }
-    List<Address> majority = List.of(p.get(0).address(), p.get(1).address());
-    p.get(0).isolateFrom(List.of(p.get(2).address()));
-    p.get(1).isolateFrom(List.of(p.get(2).address()));
-    p.get(2).isolateFrom(majority);
-
-    awaitEachRunsOnceOn(Set.of("node0", "node1"));
-    assertTrue(sets.get(2).localKeys().isEmpty(), "the minority runs nothing");
-    for (String k : minorityKeys) {
-      assertEquals(List.of("quorum-lost"), workers.get(2).stops.get(k), k);
+    List<Address> majority = List.of(p.get(0).address(), p.get(1).address(), p.get(2).address());
+    List<Address> minority = List.of(p.get(3).address(), p.get(4).address());
+    for (int i = 0; i < 5; i++) {
+      p.get(i).isolateFrom(i < 3 ? minority : majority);
     }
 
-    p.forEach(Partitioner::heal);
+    int mark = history.events().size();
     awaitEachRunsOnceOn(Set.of("node0", "node1", "node2"));
+    report("partition 3 + 2", mark);
+    assertTrue(sets.get(3).localKeys().isEmpty() && sets.get(4).localKeys().isEmpty(), "the minority runs nothing");
+    minorityKeys.forEach((k, on) -> assertEquals(List.of("quorum-lost"), workers.get(on).stops.get(k),
+      k + " on node" + on));
+
+    mark = history.events().size();
+    p.forEach(Partitioner::heal);
+    awaitEachRunsOnceOn(all);
+    report("heal of 3 + 2", mark);
   }
 
   @Test

@@ -15,7 +15,8 @@ import java.time.Instant;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A node JVM that runs the worker set {@code crash} (its options from {@code CLOISTER_*}) and prints
+ * A node JVM that runs the worker set {@code crash} (its options from {@code CLOISTER_*}, its tick
+ * from {@code WORKERS_TICK}, 100 ms by default) and prints
  * each start, stop and perform as a line {@code @@w <event> <micros> <key> <detail>}, timed by the
  * machine's wall clock, so that a test can merge them with its own history. Keys {@code p-*} count
  * their performs in their payload.
@@ -47,7 +48,8 @@ public final class WorkersNodeMain {
     Vertx vertx = Vertx.builder().withClusterManager(new CloisterClusterManager()).buildClustered()
       .await(120, TimeUnit.SECONDS);
     vertx.deployVerticle(new CloisterVerticle(options)).await(120, TimeUnit.SECONDS);
-    ShardedWorkers.start(vertx, "crash", new WorkersOptions().setTick(100), new Worker() {
+    String tick = System.getenv().getOrDefault("WORKERS_TICK", "100");
+    ShardedWorkers.start(vertx, "crash", new WorkersOptions().setTick(Long.parseLong(tick)), new Worker() {
       @Override
       public Future<Void> start(String key, JsonObject payload) {
         print("start", key, payload.encode());
