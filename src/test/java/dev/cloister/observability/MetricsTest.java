@@ -67,13 +67,6 @@ class MetricsTest {
     return samples.entrySet().stream().filter(e -> e.getKey().startsWith(prefix)).mapToDouble(Map.Entry::getValue).sum();
   }
 
-  private static void crash(Node node) {
-    // Crash-like: the node's transport goes away under Cloister, which never removes its record.
-    InfinispanClusterManager cm = (InfinispanClusterManager) ((VertxInternal) node.vertx).clusterManager();
-    EmbeddedCacheManager manager = (EmbeddedCacheManager) cm.getCacheContainer();
-    ((JGroupsTransport) manager.getTransport()).getChannel().close();
-  }
-
   private static boolean readyOn(Node n, List<String> members) {
     CloisterState s = n.state();
     return s.getStatus() == CloisterStatus.READY && s.memberNames().equals(members) && s.isConverged();
@@ -133,7 +126,7 @@ class MetricsTest {
       assertTrue(sum(before, "cloister_rehash_seconds_bucket") > 0, "a histogram with buckets: " + first.body());
       double transitions = sum(before, "cloister_transitions_total");
 
-      crash(nodes.get(2));
+      cluster.crash(nodes.get(2));
       List<String> two = List.of("node0", "node1");
       eventually("node0 READY on two", () -> readyOn(survivor, two), survivor::transitions);
 

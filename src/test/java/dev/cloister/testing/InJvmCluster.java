@@ -8,6 +8,10 @@ import dev.cloister.CloisterStatus;
 import dev.cloister.CloisterVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
+import org.infinispan.manager.EmbeddedCacheManager;
+import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.VertxOptions;
 
@@ -183,6 +187,18 @@ public final class InJvmCluster implements AutoCloseable {
   public void stop(Node node) {
     nodes.remove(node);
     await(node.vertx.close());
+  }
+
+  /**
+   * Crashes one node as far as the cluster can tell: its JGroups channel closes under Cloister,
+   * which never removes its record or hands anything off; its Vert.x stays up until {@link #close}.
+   *
+   * @param node the node
+   */
+  public void crash(Node node) {
+    InfinispanClusterManager cm = (InfinispanClusterManager) ((VertxInternal) node.vertx).clusterManager();
+    EmbeddedCacheManager manager = (EmbeddedCacheManager) cm.getCacheContainer();
+    ((JGroupsTransport) manager.getTransport()).getChannel().close();
   }
 
   @Override

@@ -1,0 +1,96 @@
+package examples;
+
+import dev.cloister.testing.InJvmCluster;
+import dev.cloister.testing.InJvmCluster.Node;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static dev.cloister.testing.Eventually.eventually;
+import static dev.cloister.testing.InJvmCluster.await;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The "zero cost distribution" example on a cluster that changes under it: messages handed to
+ * whichever nodes are up while a node joins, one leaves gracefully and one crashes; every message is
+ * processed, by the nodes that owned it, and none is left waiting.
+ */
+class ZeroCostDistributionTest {
+
+  private static final int BATCH = 600;
+
+  private final Map<Integer, ZeroCostDistribution> processors = new HashMap<>();
+  private final List<String> sent = new ArrayList<>();
+  private InJvmCluster cluster;
+
+  @AfterEach
+  void tearDown() {
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  /** Starts the nodes' Cloister (consensus 2 needs two of them), then the processor on each. */
+  private List<Node> startNodes(int... indices) {
+    List<Node> started = new ArrayList<>();
+    for (int i : indices) {
+      started.add(cluster.start(i, cluster.options(i, 2)));
+    }
+    for (Node n : started) {
+      await(n.deployment);
+      processors.put(n.index, await(ZeroCostDistribution.start(n.vertx)));
+    }
+    return started;
+  }
+
+  /** A broker handing messages round-robin to the nodes that are up; each is stored before it is acknowledged. */
+  private void deliver(List<Integer> up) {
+    List<Future<Void>> acks = new ArrayList<>();
+    for (int i = 0; i < BATCH; i++) {
+      String id = "m-" + sent.size();
+      sent.add(id);
+      ZeroCostDistribution at = processors.get(up.get(i % up.size()));
+      acks.add(at.receive("entity-" + (i % 37), id, new JsonObject().put("amount", i)));
+    }
+    await(Future.all(acks));
+  }
+
+  @Test
+  void everyMessageIsProcessedOnceStoredWhileNodesJoinLeaveAndCrash() {
+    cluster = new InJvmCluster(4);
+    List<Node> nodes = new ArrayList<>(startNodes(0, 1, 2));
+    deliver(List.of(0, 1, 2));
+
+    nodes.addAll(startNodes(3));
+    deliver(List.of(0, 1, 2, 3));
+
+    long beforeLeave = processors.get(1).processedHere();
+    cluster.stop(nodes.get(1)); // a graceful leave: its waiting messages are handed off
+    deliver(List.of(0, 2, 3));
+
+    // Messages the crashed node stored are replicated: its share restarts on the others after the fence.
+    deliver(List.of(0, 2, 3));
+    cluster.crash(nodes.get(2));
+    deliver(List.of(0, 3));
+
+    AsyncMap<String, String> processed = await(nodes.get(0).vertx.sharedData().getClusterWideMap(
+      ZeroCostDistribution.PROCESSED));
+    eventually("every message processed, none waiting", () -> await(processed.size()) == sent.size()
+      && await(processors.get(0).pending()) == 0L, () -> await(processed.size()) + " of " + sent.size()
+      + " processed, " + await(processors.get(0).pending()) + " waiting");
+    for (String id : sent) {
+      assertTrue(await(processed.get(id)) != null, id + " processed");
+    }
+    assertTrue(beforeLeave > 0, "node1 processed its share before it left");
+    for (int i : List.of(0, 2, 3)) {
+      assertTrue(processors.get(i).processedHere() > 0, "node" + i + " processed its share");
+    }
+  }
+}
