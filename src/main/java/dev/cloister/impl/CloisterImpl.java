@@ -300,6 +300,17 @@ public final class CloisterImpl implements Cloister, Shareable {
   }
 
   /**
+   * Whether this node, not quorate only while it waits for the records of members back in its view
+   * after a merge, still hears a quorum of the members it has records of: work it runs may go on
+   * through that wait instead of stopping. Read from any thread.
+   *
+   * @return true when so
+   */
+  public boolean quorumHeardWhileWaiting() {
+    return machine.quorumHeardWhileWaiting();
+  }
+
+  /**
    * The recent transitions of this node, for the dashboard.
    *
    * @return the journal

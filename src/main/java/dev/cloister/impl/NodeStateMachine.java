@@ -16,6 +16,7 @@ import dev.cloister.impl.ring.Rings;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * The node's state machine at work: it owns the status and the membership, feeds each read of
@@ -35,13 +36,13 @@ final class NodeStateMachine {
   private final StatePublisher publisher;
   private final SelfSuspicion suspicion;
   private NodeRings rings;
-  private MembershipReconciler reconciler;
+  private volatile MembershipReconciler reconciler;
   private Runnable onSettled = () -> { };
   private CloisterStatus status = CloisterStatus.DOWN;
   /** The node's name, membership and its version, and the sentries expected: what the state shows. */
   private View view = new View(null, null, 0, List.of());
   /** The newest read, applied once the rings of its membership are built. */
-  private LastRead lastRead;
+  private volatile LastRead lastRead;
 
   private record View(String node, Membership membership, long version, List<String> expected) {
     View with(Membership m, long v) {
@@ -84,6 +85,24 @@ final class NodeStateMachine {
 
   MembershipReconciler reconciler() {
     return reconciler;
+  }
+
+  /**
+   * Whether this node, not quorate only while it waits for the records of members back in its
+   * view (after a merge), still hears a quorum of the members it has records of. Read from any
+   * thread.
+   *
+   * @return true when so
+   */
+  boolean quorumHeardWhileWaiting() {
+    MembershipReconciler r = reconciler;
+    LastRead read = lastRead;
+    Set<String> evidence = r == null ? null : r.evidenceWhileWaiting();
+    if (read == null || evidence == null) {
+      return false;
+    }
+    MembersCache.Snapshot snap = read.snapshot();
+    return Membership.of(config.app(), snap.records().values(), snap.view(), evidence).counted() >= config.consensus();
   }
 
   String label() {

@@ -165,6 +165,12 @@ class WorkersHistoryTest {
     p.forEach(Partitioner::heal);
     awaitEachRunsOnceOn(all);
     report("heal of 3 + 2", mark);
+    // The majority kept its keys through the merge (it heard a quorum all along): a heal only moves
+    // the keys the minority owns again, by hand-off.
+    List<WorkHistory.Event> healed = history.events().subList(mark, history.events().size());
+    assertEquals(List.of(), healed.stream().filter(e -> !e.start() && !e.detail().equals("moved"))
+      .map(e -> e.key() + " stopped on " + e.node() + ": " + e.detail()).limit(10).toList(),
+      "the heal stops keys only to move them");
   }
 
   @Test

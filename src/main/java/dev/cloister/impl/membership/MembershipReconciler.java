@@ -60,6 +60,8 @@ public final class MembershipReconciler {
   private final Set<String> leftView = new HashSet<>();
   /** The returning members whose records this node waits for, as last logged. */
   private Set<String> awaited = Set.of();
+  /** Whether the last count held this node to itself only while it waits for returning members' records. */
+  private volatile boolean waitingForReturning;
   /** How often each departed member was purged in the current view, by name. */
   private final Map<String, Purges> purgedInView = new HashMap<>();
 
@@ -179,6 +181,7 @@ public final class MembershipReconciler {
       log.info(label.get() + " waits for the records of members back in its view: " + returning);
     }
     awaited = returning;
+    waitingForReturning = end == Long.MIN_VALUE && !returning.isEmpty();
     if (end != Long.MIN_VALUE) {
       confirm(end);
       lastCounted = Set.of(self.nodeId());
@@ -190,6 +193,20 @@ public final class MembershipReconciler {
       lastCounted = liveness == null ? snap.view() : liveness.watch().heardWithin(liveness.windowMs());
     }
     return lastCounted;
+  }
+
+  /**
+   * While this node counts only itself because it waits for the records of members back in its
+   * view (and for nothing else: not after a standstill), the node ids it has fresh evidence of now,
+   * as it would count them without the wait.
+   *
+   * @return those ids, or {@code null} when it is not waiting so, or its transport gives no evidence
+   */
+  public Set<String> evidenceWhileWaiting() {
+    if (!waitingForReturning || liveness == null || suspicion.pending() != Long.MIN_VALUE) {
+      return null;
+    }
+    return liveness.watch().heardWithin(liveness.windowMs());
   }
 
   /**

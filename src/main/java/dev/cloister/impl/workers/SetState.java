@@ -60,6 +60,13 @@ final class SetState {
   boolean announced;
   /** Bumped by every rebalance, quorum loss and close; older rebalances stop when it moved on. */
   int generation;
+  /**
+   * When this node began to hold its keys through a wait for returning members' records
+   * ({@link System#nanoTime()}), or -1. Context only.
+   */
+  long holdingSince = -1;
+  /** The timer that re-checks a hold, or -1. Context only. */
+  long holdTimer = -1;
 
   SetState(VertxInternal vertx, String name, WorkersOptions options, long fence, Worker worker,
            CloisterImpl cloister) {
