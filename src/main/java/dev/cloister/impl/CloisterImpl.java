@@ -34,8 +34,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -67,6 +70,8 @@ public final class CloisterImpl implements Cloister, Shareable {
   private final TransitionJournal journal = new TransitionJournal(TransitionJournal.DEFAULT_CAPACITY);
   /** What runs before the graceful leave (worker sets handing their keys off), in order. */
   private final List<Supplier<Future<Void>>> beforeLeave = new CopyOnWriteArrayList<>();
+  /** The worker sets running on this node, by name: how many keys each runs here. */
+  private final Map<String, IntSupplier> workSets = new ConcurrentHashMap<>();
   /** The run of the hooks once a close began; confined to the node's context. */
   private Future<Void> leaving;
 
@@ -177,7 +182,7 @@ public final class CloisterImpl implements Cloister, Shareable {
 
   @Override
   public Future<CloisterState> start() {
-    context.runOnContext(v -> lifecycle.start(new WhoisEndpoint(this)));
+    context.runOnContext(v -> lifecycle.start(new WhoisEndpoint(this), m -> m.reply(workSetsHere())));
     return lifecycle.started();
   }
 
@@ -297,6 +302,35 @@ public final class CloisterImpl implements Cloister, Shareable {
    */
   public Rings rings() {
     return publisher.current().ownership().rings();
+  }
+
+  /**
+   * Lists a worker set that runs on this node, for the dashboard.
+   *
+   * @param name the set's name
+   * @param running how many of its keys run here now; read from any thread
+   * @return removes it from the list
+   */
+  public Runnable listWorkSet(String name, IntSupplier running) {
+    workSets.put(name, running);
+    return () -> workSets.remove(name, running);
+  }
+
+  /**
+   * The worker sets running on this node and how many keys each runs here: what this node answers
+   * on {@code <prefix>.worksets}.
+   *
+   * @return set name → running keys, sorted by name
+   */
+  public JsonObject workSetsHere() {
+    JsonObject out = new JsonObject();
+    new TreeMap<>(workSets).forEach((name, running) -> out.put(name, running.getAsInt()));
+    return out;
+  }
+
+  /** @return the address on which every node answers {@link #workSetsHere()} */
+  public String workSetsAddress() {
+    return config.addressPrefix() + ".worksets";
   }
 
   /**

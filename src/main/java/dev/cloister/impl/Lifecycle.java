@@ -19,7 +19,9 @@ import dev.cloister.impl.transport.NodeTransport;
 import io.vertx.core.Closeable;
 import io.vertx.core.Completable;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
@@ -75,6 +77,7 @@ final class Lifecycle {
   private final long startedAt;
   private final DiscoveryWatcher discovery;
   private MessageConsumer<Object> whois;
+  private MessageConsumer<Object> workSets;
   private RingMaintainer.Client maintainer;
   private Assembled pending;
   private Timers timers = new Timers(-1, -1);
@@ -114,7 +117,7 @@ final class Lifecycle {
   }
 
   /** Starts the node; on the node's context. */
-  void start(WhoisEndpoint whoisEndpoint) {
+  void start(WhoisEndpoint whoisEndpoint, Handler<Message<Object>> workSetsEndpoint) {
     if (machine.status() != CloisterStatus.DOWN) {
       started.tryFail(new IllegalStateException("This Cloister was already started"));
       return;
@@ -131,6 +134,8 @@ final class Lifecycle {
     // Local: each node answers its own verticles from its own rings, as whois() does, with no
     // network hop; another node is asked through sibling calls.
     whois = vertx.eventBus().localConsumer(config.addressPrefix() + ".whois", whoisEndpoint);
+    // Every node answers which worker sets it runs, for the dashboard of any node.
+    workSets = calls.consumer(config.addressPrefix() + ".worksets", workSetsEndpoint);
     machine.fire(Trigger.START);
     ClusterManager cm = vertx.isClustered() ? vertx.clusterManager() : null;
     if (discovery != null) {
@@ -379,6 +384,10 @@ final class Lifecycle {
     if (whois != null) {
       whois.unregister();
       whois = null;
+    }
+    if (workSets != null) {
+      workSets.unregister();
+      workSets = null;
     }
     if (discovery != null) {
       discovery.close();

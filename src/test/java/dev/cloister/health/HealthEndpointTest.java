@@ -114,7 +114,7 @@ class HealthEndpointTest {
       Answer missing = get(port, "/health/nope");
       assertEquals(404, missing.status());
       assertEquals(new JsonArray().add("/health/ready").add("/health/live").add("/cloister/state").add("/metrics")
-        .add("/cloister/").add("/cloister/rings").add("/cloister/events"), missing.json().getJsonArray("paths"));
+        .add("/cloister/").add("/cloister/rings").add("/cloister/events").add("/cloister/workers"), missing.json().getJsonArray("paths"));
       assertEquals(404, get(port, "/").status());
 
       for (String path : List.of(CloisterHttpVerticle.READY_PATH, CloisterHttpVerticle.LIVE_PATH,

@@ -3,12 +3,13 @@ package dev.cloister.observability;
 import dev.cloister.CloisterHttpVerticle;
 import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
+import dev.cloister.ShardedWorkers;
+import dev.cloister.WorkOutcome;
+import dev.cloister.WorkersOptions;
 import dev.cloister.testing.InJvmCluster;
 import dev.cloister.testing.InJvmCluster.Node;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
-import org.infinispan.manager.EmbeddedCacheManager;
-import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.JavascriptExecutor;
@@ -28,6 +29,7 @@ import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import static dev.cloister.testing.Eventually.eventually;
 import static dev.cloister.testing.InJvmCluster.await;
@@ -37,13 +39,16 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The dashboard in a real headless Chromium (Debian's {@code chromium} and {@code chromium-driver}):
- * three nodes show as three members and a ring; one crashes and the open page shows two, without
- * a reload. Screenshots go to {@code target/}.
+ * three nodes show as three members, a ring and the keys of a worker set each runs; one crashes
+ * and the open page shows two, whose keys add up to the whole set again, without a reload.
+ * Screenshots go to {@code target/}.
  */
 @Tag("browser")
 class DashboardBrowserTest {
 
   static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+  /** Keys of the worker set the page shows. */
+  private static final int KEYS = 300;
   static final Path CHROMIUM = Path.of("/usr/bin/chromium");
 
   private static WebDriver browser(Path profile) {
@@ -55,17 +60,10 @@ class DashboardBrowserTest {
     ChromeOptions options = new ChromeOptions().setBinary(CHROMIUM.toFile())
       .addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-        "--user-data-dir=" + profile, "--window-size=1440,1100", "--force-device-scale-factor=1");
+        "--user-data-dir=" + profile, "--window-size=1440,1400", "--force-device-scale-factor=1");
     ChromeDriverService service = new ChromeDriverService.Builder()
       .usingDriverExecutable(CHROMEDRIVER.toFile()).usingAnyFreePort().build();
     return new ChromeDriver(service, options);
-  }
-
-  private static void crash(Node node) {
-    // Crash-like: the node's transport goes away under Cloister, which never removes its record.
-    InfinispanClusterManager cm = (InfinispanClusterManager) ((VertxInternal) node.vertx).clusterManager();
-    EmbeddedCacheManager manager = (EmbeddedCacheManager) cm.getCacheContainer();
-    ((JGroupsTransport) manager.getTransport()).getChannel().close();
   }
 
   private static boolean readyOn(Node n, List<String> members) {
@@ -83,6 +81,26 @@ class DashboardBrowserTest {
   private static String text(WebDriver driver, String id) {
     return (String) ((JavascriptExecutor) driver).executeScript(
       "var e = document.getElementById(arguments[0]); return e ? e.textContent : null;", id);
+  }
+
+  /** The workers panel: node → running keys of set {@code set}, and the total row under "all nodes". */
+  @SuppressWarnings("unchecked")
+  private static Map<String, String> workers(WebDriver driver, String set) {
+    return (Map<String, String>) ((JavascriptExecutor) driver).executeScript("var out = {}; var set = arguments[0];"
+      + "document.querySelectorAll('#workers tr[data-worker-node]').forEach(function (tr) {"
+      + "  var td = tr.querySelector('td[data-set=\"' + set + '\"]');"
+      + "  out[tr.getAttribute('data-worker-node')] = td ? td.textContent : null; });"
+      + "var total = document.querySelector('#workers tr[data-worker-total] td[data-set=\"' + set + '\"]');"
+      + "out['all nodes'] = total ? total.textContent : null; return out;", set);
+  }
+
+  /** Whether the panel shows exactly {@code nodes}, each running some of {@code keys} keys, {@code keys} in all. */
+  private static boolean workersShow(WebDriver driver, List<String> nodes, int keys) {
+    Map<String, String> shown = workers(driver, "orders");
+    if (!String.valueOf(keys).equals(shown.get("all nodes")) || shown.size() != nodes.size() + 1) {
+      return false;
+    }
+    return nodes.stream().allMatch(n -> shown.get(n) != null && shown.get(n).matches("[1-9][0-9]*"));
   }
 
   private static void screenshot(WebDriver driver, String name) throws Exception {
@@ -112,14 +130,29 @@ class DashboardBrowserTest {
         eventually(n.index + " READY on three", () -> readyOn(n, three), n::transitions);
       }
 
+      // A worker set on every node: the page's panel shows how many keys each runs.
+      List<ShardedWorkers> sets = new ArrayList<>();
+      for (Node n : nodes) {
+        sets.add(await(ShardedWorkers.start(n.vertx, "orders", new WorkersOptions().setTick(1000),
+          (key, payload) -> Future.succeededFuture(WorkOutcome.ok()))));
+      }
+      List<Future<Boolean>> puts = new ArrayList<>();
+      for (int i = 0; i < KEYS; i++) {
+        puts.add(sets.get(0).putNew("order-" + i, new JsonObject().put("i", i)));
+      }
+      await(Future.all(puts));
       driver.get("http://127.0.0.1:" + port[0] + "/cloister/");
       WebDriverWait wait = new WebDriverWait(driver, Duration.ofSeconds(60), Duration.ofMillis(100));
       wait.ignoring(StaleElementReferenceException.class);
-      wait.withMessage(() -> "three members and a ring of three; page shows " + texts(driver, "#members tr[data-member]"))
+      wait.withMessage(() -> "three members, a ring of three and " + KEYS + " keys running on them; page shows "
+        + texts(driver, "#members tr[data-member]") + ", workers " + workers(driver, "orders") + ", /cloister/workers "
+        + ((JavascriptExecutor) driver).executeAsyncScript("var done = arguments[0]; fetch('workers').then("
+          + "function (r) { return r.text(); }).then(done, function (e) { done(String(e)); });"))
         .until(d -> texts(d, "#members tr[data-member]").equals(three)
           && texts(d, "#ring-cloister .legend [data-member]").equals(three)
           && !texts(d, "#ring-cloister path.arc").isEmpty()
-          && "yes".equals(text(d, "converged")));
+          && "yes".equals(text(d, "converged"))
+          && workersShow(d, three, KEYS));
       assertEquals("READY", text(driver, "status"));
       assertEquals("node0", text(driver, "sentry"));
       List<String> owners = texts(driver, "#ring-cloister path.arc").stream().distinct().sorted().toList();
@@ -136,16 +169,18 @@ class DashboardBrowserTest {
 
       // A marker that a reload would lose: the page must change in place.
       ((JavascriptExecutor) driver).executeScript("window.cloisterTestMarker = 42;");
-      crash(nodes.get(2));
+      cluster.crash(nodes.get(2));
       List<String> two = List.of("node0", "node1");
-      wait.withMessage(() -> "two members after the crash; page shows " + texts(driver, "#members tr[data-member]"))
+      wait.withMessage(() -> "two members after the crash, running all " + KEYS + " keys; page shows "
+        + texts(driver, "#members tr[data-member]") + ", workers " + workers(driver, "orders"))
         .until(d -> texts(d, "#members tr[data-member]").equals(two)
           && texts(d, "#ring-cloister .legend [data-member]").equals(two)
           && ((Number) ((JavascriptExecutor) d).executeScript("return document.querySelectorAll("
             + "\"#transitions li[data-from='READY'][data-to='REHASHING']\").length;")).intValue() >= 2
           && "READY".equals(text(d, "status"))
           && "yes".equals(text(d, "converged"))
-          && String.valueOf(text(d, "missing")).contains(cluster.sentry().get(2)));
+          && String.valueOf(text(d, "missing")).contains(cluster.sentry().get(2))
+          && workersShow(d, two, KEYS));
       assertEquals(42L, ((JavascriptExecutor) driver).executeScript("return window.cloisterTestMarker;"),
         "the page was not reloaded");
       assertEquals("live", text(driver, "connection"));

@@ -28,7 +28,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HttpEndpointTest {
 
   private static final List<String> PATHS = List.of("/health/ready", "/health/live", "/cloister/state", "/metrics",
-    "/cloister/", "/cloister/rings", "/cloister/events");
+    "/cloister/", "/cloister/rings", "/cloister/events", "/cloister/workers");
 
   private Vertx vertx;
   private Http http;
@@ -113,6 +113,11 @@ class HttpEndpointTest {
     assertEquals("cloister", group.getString("group"));
     assertEquals(1.0, group.getJsonArray("members").getJsonObject(0).getDouble("share"), 1e-9);
     assertEquals(720, group.getJsonArray("owners").size());
+
+    // Each member's worker sets and the keys it runs: none here, but the node answers.
+    JsonObject workers = new JsonObject(http.get(port, "/cloister/workers").body());
+    assertEquals(new JsonObject().put("nodes", new io.vertx.core.json.JsonArray().add(new JsonObject()
+      .put("node", "solo").put("sets", new JsonObject()))), workers);
 
     Promise<String> first = Promise.promise();
     vertxClient().request(HttpMethod.GET, port, "127.0.0.1", "/cloister/events").compose(req -> req.send())

@@ -1,6 +1,8 @@
 package dev.cloister.impl.http;
 
+import dev.cloister.CallOptions;
 import dev.cloister.Cloister;
+import dev.cloister.NodeReply;
 import dev.cloister.impl.CloisterImpl;
 import dev.cloister.impl.health.HealthProcedures;
 import dev.cloister.impl.health.HealthRequestHandler;
@@ -43,6 +45,9 @@ public final class NodeHttpHandler implements Handler<HttpServerRequest> {
   static final String DASHBOARD = "/cloister/";
   static final String RINGS = "/cloister/rings";
   static final String EVENTS = "/cloister/events";
+  static final String WORKERS = "/cloister/workers";
+  /** How long the workers path waits for each node's answer, ms. */
+  static final long WORKERS_TIMEOUT = 1000;
 
   private static final String JSON = "application/json; charset=utf-8";
   private static final String ALLOWED = "GET, HEAD";
@@ -78,7 +83,7 @@ public final class NodeHttpHandler implements Handler<HttpServerRequest> {
       paths.add(METRICS);
     }
     if (dashboard) {
-      paths.addAll(List.of(DASHBOARD, RINGS, EVENTS));
+      paths.addAll(List.of(DASHBOARD, RINGS, EVENTS, WORKERS));
     }
   }
 
@@ -126,6 +131,7 @@ public final class NodeHttpHandler implements Handler<HttpServerRequest> {
         .putHeader("X-Content-Type-Options", "nosniff")
         .end(PAGE);
       case RINGS -> rings(request);
+      case WORKERS -> workers(request);
       case EVENTS -> events.open(request);
       default -> health.handle(request);
     }
@@ -168,6 +174,42 @@ public final class NodeHttpHandler implements Handler<HttpServerRequest> {
         send(request, 200, layout);
       }
     });
+  }
+
+  /**
+   * The worker sets of every member and the keys each runs there: {@code {"nodes": [{"node",
+   * "sets": {name: running}}, ...]}}, a member that did not answer within a second with
+   * {@code "error"} instead of {@code "sets"}.
+   */
+  private void workers(HttpServerRequest request) {
+    Cloister cloister = HealthProcedures.running(vertx);
+    if (!(cloister instanceof CloisterImpl node)) {
+      send(request, 503, new JsonObject().put("error", HealthProcedures.NO_CLOISTER));
+      return;
+    }
+    List<String> members = node.state().memberNames();
+    if (members.isEmpty()) {
+      send(request, 200, new JsonObject().put("nodes", new JsonArray()));
+      return;
+    }
+    node.multicall(members, node.workSetsAddress(), new JsonObject(), new CallOptions().setTimeout(WORKERS_TIMEOUT))
+      .onComplete((replies, err) -> {
+        if (err != null) {
+          send(request, 503, new JsonObject().put("error", "Cannot ask the members: " + err.getMessage()));
+          return;
+        }
+        JsonArray nodes = new JsonArray();
+        for (NodeReply r : replies) {
+          JsonObject n = new JsonObject().put("node", r.getNode());
+          if (r.isSucceeded() && r.getBody() instanceof JsonObject sets) {
+            n.put("sets", sets);
+          } else {
+            n.put("error", r.isSucceeded() ? "unexpected answer" : r.getFailureMessage());
+          }
+          nodes.add(n);
+        }
+        send(request, 200, new JsonObject().put("nodes", nodes));
+      });
   }
 
   static void send(HttpServerRequest request, int status, JsonObject body) {

@@ -125,7 +125,12 @@ public final class WorkerSet implements ShardedWorkers {
           result.fail(err);
           return;
         }
-        unhook = set.cloister.beforeLeave(this::close);
+        Runnable leaveHook = set.cloister.beforeLeave(this::close);
+        Runnable unlist = set.cloister.listWorkSet(set.name, set.localKeys::size);
+        unhook = () -> {
+          leaveHook.run();
+          unlist.run();
+        };
         states = set.cloister.stateStream();
         states.handler(change -> set.context.runOnContext(y -> rebalancer.onState(set.cloister.state())));
         rebalancer.onState(set.cloister.state());
