@@ -69,6 +69,8 @@ public final class GrowthBench {
       + "| one node cut off → the others READY on N-2 |");
     System.out.println("|---:|---:|---:|---:|---:|");
     rows.forEach(System.out::println);
+    // Closed nodes can leave non-daemon threads behind: the run ends here.
+    System.exit(0);
   }
 
   /** One cluster of {@code n}: formation, a leave, a cut-off node; the three times in ms. */
