@@ -124,7 +124,13 @@ public final class WorkersBench {
       }
     }
     int keys = args.length > 0 ? Integer.parseInt(args[0].replace("_", "").replace(",", "")) : 1_000_000;
-    new WorkersBench(keys).run();
+    try {
+      new WorkersBench(keys).run();
+    } catch (Throwable e) {
+      // The nodes' threads would keep the JVM alive: print and leave.
+      e.printStackTrace();
+      System.exit(1);
+    }
     System.exit(0);
   }
 
@@ -324,7 +330,7 @@ public final class WorkersBench {
     long moved = 0;
     boolean first = true;
     for (Member m : members) {
-      long gained = m.worker().starts.get() - before.get(m);
+      long gained = m.worker().starts.get() - before.getOrDefault(m, 0L);
       if (gained == 0) {
         continue;
       }
