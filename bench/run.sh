@@ -16,6 +16,12 @@ commands:
   growth [rounds] [sizes...]
          how formation, a graceful leave and a cut-off node grow with the cluster: 3, 6, 9, 12
          nodes (default) in one JVM, consensus N - 2, ROUNDS rounds each (default 2)
+  workers [keys]
+         sharded workers on 3 nodes in one JVM (consensus 2), KEYS keys (default 1000000) with a
+         no-op worker: time to place every key, heap per idle key, keys moved and the time to the
+         last moved key started on a 4th node's join, its graceful leave and a cut-off node, and
+         sustained performs per second (outcome ok, outcome replace); runs with -Xmx8g
+         (WORKERS_HEAP=... to change)
   ring   ring lookup ns and allocation (JMH, -prof gc) for Cloister's ring, libring's
          algorithm, jump hash and rendezvous at N = 3, 10, 100, 1000; then balance,
          key movement on join and leave, and rebuild time (plain Java tables);
@@ -88,6 +94,12 @@ case "$cmd" in
     # Runs on the library's test class path: it reuses the in-JVM cluster of the tests.
     (cd .. && mvn -q -B test-compile exec:java -Dexec.classpathScope=test \
       -Dexec.mainClass=dev.cloister.bench.GrowthBench -Dexec.args="$*" -Djava.net.preferIPv4Stack=true)
+    ;;
+  workers)
+    # Runs on the library's test class path in Maven's JVM, whose heap MAVEN_OPTS sets.
+    (cd .. && MAVEN_OPTS="${MAVEN_OPTS:-} -Xmx${WORKERS_HEAP:-8g}" mvn -q -B test-compile exec:java \
+      -Dexec.classpathScope=test -Dexec.mainClass=dev.cloister.bench.WorkersBench -Dexec.args="$*" \
+      -Djava.net.preferIPv4Stack=true)
     ;;
   soak)
     build
