@@ -13,9 +13,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.core.shareddata.AsyncMap;
 
+import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * "Zero cost distribution": messages arrive from a broker at whichever node is at hand; each is
@@ -28,7 +29,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Processing is idempotent (the result is written under the message id with
  * {@code putIfAbsent}), because a node that crashes after processing a message but before removing
  * it leaves the message to be processed again by the next owner: at-least-once delivery, effectively
- * once.
+ * once. The map stands for the application's own store of results: Infinispan's cluster-wide map
+ * keeps two copies of each entry, so two nodes lost within one rebalance can lose entries of it;
+ * results that must survive that belong in a durable store.
  */
 public final class ZeroCostDistribution {
 
@@ -38,9 +41,9 @@ public final class ZeroCostDistribution {
   public static final String PROCESSED = "processed";
 
   private final ShardedWorkers messages;
-  private final AtomicLong processedHere;
+  private final Set<String> processedHere;
 
-  private ZeroCostDistribution(ShardedWorkers messages, AtomicLong processedHere) {
+  private ZeroCostDistribution(ShardedWorkers messages, Set<String> processedHere) {
     this.messages = messages;
     this.processedHere = processedHere;
   }
@@ -71,7 +74,7 @@ public final class ZeroCostDistribution {
    * @return the processor, once started
    */
   public static Future<ZeroCostDistribution> start(Vertx vertx) {
-    AtomicLong processedHere = new AtomicLong();
+    Set<String> processedHere = ConcurrentHashMap.newKeySet();
     String node = Cloister.of(vertx).state().getNode();
     Future<AsyncMap<String, String>> processed = vertx.sharedData().getClusterWideMap(PROCESSED);
     return processed.compose(results -> ShardedWorkers.start(vertx, SET,
@@ -103,7 +106,12 @@ public final class ZeroCostDistribution {
 
   /** @return how many messages this node processed */
   public long processedHere() {
-    return processedHere.get();
+    return processedHere.size();
+  }
+
+  /** @return the ids of the messages this node processed first */
+  public Set<String> processedIds() {
+    return Set.copyOf(processedHere);
   }
 
   /** Leaves: this node's messages go to the others (handed off), none is lost. */
@@ -116,9 +124,9 @@ public final class ZeroCostDistribution {
 
     private final String node;
     private final AsyncMap<String, String> results;
-    private final AtomicLong processedHere;
+    private final Set<String> processedHere;
 
-    MessageWorker(String node, AsyncMap<String, String> results, AtomicLong processedHere) {
+    MessageWorker(String node, AsyncMap<String, String> results, Set<String> processedHere) {
       this.node = node;
       this.results = results;
       this.processedHere = processedHere;
@@ -129,7 +137,7 @@ public final class ZeroCostDistribution {
       // The application's work goes here; this one records who processed what, once per message id.
       return results.putIfAbsent(id, node + " " + message.getString("entity")).map(earlier -> {
         if (earlier == null) {
-          processedHere.incrementAndGet();
+          processedHere.add(id);
         }
         return WorkOutcome.halt();
       });
