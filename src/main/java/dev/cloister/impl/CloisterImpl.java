@@ -345,6 +345,16 @@ public final class CloisterImpl implements Cloister, Shareable {
   }
 
   /**
+   * Whether this node hears a quorum of the members it has records of now, whatever its published
+   * state says yet: what keeps work held through a wait going. Read from any thread.
+   *
+   * @return true when so
+   */
+  public boolean quorumHeard() {
+    return machine.quorumHeard();
+  }
+
+  /**
    * The recent transitions of this node, for the dashboard.
    *
    * @return the journal

@@ -96,8 +96,22 @@ final class NodeStateMachine {
    */
   boolean quorumHeardWhileWaiting() {
     MembershipReconciler r = reconciler;
+    return r != null && heard(r.evidenceWhileWaiting());
+  }
+
+  /**
+   * Whether this node hears a quorum of the members it has records of, whatever its state says
+   * (the state may not have caught up with the last read yet). Read from any thread.
+   *
+   * @return true when so
+   */
+  boolean quorumHeard() {
+    MembershipReconciler r = reconciler;
+    return r != null && heard(r.evidence());
+  }
+
+  private boolean heard(Set<String> evidence) {
     LastRead read = lastRead;
-    Set<String> evidence = r == null ? null : r.evidenceWhileWaiting();
     if (read == null || evidence == null) {
       return false;
     }

@@ -203,7 +203,17 @@ public final class MembershipReconciler {
    * @return those ids, or {@code null} when it is not waiting so, or its transport gives no evidence
    */
   public Set<String> evidenceWhileWaiting() {
-    if (!waitingForReturning || liveness == null || suspicion.pending() != Long.MIN_VALUE) {
+    return waitingForReturning ? evidence() : null;
+  }
+
+  /**
+   * The node ids this node has fresh evidence of now (not after a standstill, while it suspects
+   * itself).
+   *
+   * @return those ids, or {@code null} when its transport gives no evidence or it suspects itself
+   */
+  public Set<String> evidence() {
+    if (liveness == null || suspicion.pending() != Long.MIN_VALUE) {
       return null;
     }
     return liveness.watch().heardWithin(liveness.windowMs());

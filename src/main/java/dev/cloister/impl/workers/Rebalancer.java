@@ -86,6 +86,10 @@ final class Rebalancer {
    * @return true while the keys are held
    */
   private boolean hold() {
+    if (set.holdingSince >= 0) {
+      // Held already: it goes on while a quorum is heard, within the fence.
+      return set.cloister.quorumHeard() && (System.nanoTime() - set.holdingSince) / 1_000_000 <= set.timeouts.fence();
+    }
     if (!set.cloister.quorumHeardWhileWaiting()) {
       return false;
     }
@@ -98,8 +102,17 @@ final class Rebalancer {
           endHold();
           return;
         }
+        if (set.holdingSince < 0) {
+          return;
+        }
+        CloisterState now = set.cloister.state();
+        if (now.isQuorate() && now.getStatus() == CloisterStatus.READY) {
+          onState(now); // the wait is over: the hold ends there, with a rebalance
+          return;
+        }
         long held = (System.nanoTime() - set.holdingSince) / 1_000_000;
-        if (set.holdingSince >= 0 && (held > set.timeouts.fence() || !set.cloister.quorumHeardWhileWaiting())) {
+        // Evidence of a quorum, not the wait itself: the wait may be over before the state says so.
+        if (held > set.timeouts.fence() || !set.cloister.quorumHeard()) {
           endHold();
           quorumLost();
         }
@@ -213,7 +226,8 @@ final class Rebalancer {
         r.cancelQueued();
         r.submit(() -> {
           keys.finish(r, "deleted");
-          return set.here(Future.fromCompletionStage(set.store.release(key, r.lease)));
+          String lease = r.lease;
+          return set.write(() -> set.store.release(key, lease));
         });
       }
       return;

@@ -119,7 +119,7 @@ final class RunningKeys {
         String enc = outcome.payload().encode();
         r.payload = outcome.payload();
         r.stored = enc;
-        return set.here(Future.fromCompletionStage(set.store.replacePayload(r.key, enc)))
+        return set.write(() -> set.store.replacePayload(r.key, enc))
           .andThen(x -> schedule(r, set.options.getTick()));
       }
       case RESCHEDULE -> {
@@ -128,8 +128,8 @@ final class RunningKeys {
       }
       case HALT -> {
         finish(r, "halted");
-        return set.here(Future.fromCompletionStage(set.store.removePayload(r.key)))
-          .eventually(() -> set.here(Future.fromCompletionStage(set.store.release(r.key, r.lease))));
+        return set.write(() -> set.store.removePayload(r.key))
+          .eventually(() -> release(r));
       }
       case RENAME -> {
         String newKey;
@@ -144,10 +144,10 @@ final class RunningKeys {
           return Future.succeededFuture();
         }
         // The new key first: a crash between the two writes leaves both, never neither.
-        return set.here(Future.fromCompletionStage(set.store.putPayload(newKey, enc))).compose(x -> {
+        return set.write(() -> set.store.putPayload(newKey, enc)).compose(x -> {
           finish(r, "renamed");
-          return set.here(Future.fromCompletionStage(set.store.removePayload(r.key)))
-            .eventually(() -> set.here(Future.fromCompletionStage(set.store.release(r.key, r.lease))));
+          return set.write(() -> set.store.removePayload(r.key))
+            .eventually(() -> release(r));
         });
       }
       default -> {
@@ -198,7 +198,7 @@ final class RunningKeys {
     String moving = Lease.decode(held).handingOff().encode();
     // Set before the write, so that our own change is not taken for a lost lease when it comes back.
     r.lease = moving;
-    Future<Boolean> marked = set.here(Future.fromCompletionStage(set.store.replaceLease(r.key, held, moving)));
+    Future<Boolean> marked = set.write(() -> set.store.replaceLease(r.key, held, moving));
     Promise<Void> done = set.context.promise();
     r.submit(new KeyRunner.Action() {
       @Override
@@ -214,8 +214,8 @@ final class RunningKeys {
           finish(r, reason);
           String enc = payload.encode();
           Future<?> stored = enc.equals(r.stored) ? Future.succeededFuture()
-            : set.here(Future.fromCompletionStage(set.store.replacePayload(r.key, enc)));
-          return stored.eventually(() -> set.here(Future.fromCompletionStage(set.store.release(r.key, r.lease))));
+            : set.write(() -> set.store.replacePayload(r.key, enc));
+          return stored.eventually(() -> release(r));
         }).onComplete(x -> done.complete());
       }
 
@@ -225,6 +225,13 @@ final class RunningKeys {
       }
     });
     return done.future();
+  }
+
+  /** Releases a key's lease with the value this node holds now (read here, on the context). */
+  private Future<Boolean> release(KeyRunner r) {
+    String key = r.key;
+    String lease = r.lease;
+    return set.write(() -> set.store.release(key, lease));
   }
 
   private Future<JsonObject> handOff(KeyRunner r) {

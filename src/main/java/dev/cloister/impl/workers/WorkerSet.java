@@ -252,6 +252,8 @@ public final class WorkerSet implements ShardedWorkers {
       : Future.succeededFuture();
     return withdrawn.compose(w -> set.chunked(new ArrayList<>(set.runners.values()), r -> leaving.add(keys.leave(r, reason))))
       .compose(v -> Future.join(leaving))
+      // Releases and removals of keys that stopped before the close are still queued: they go first.
+      .transform(x -> set.writesDone())
       .transform(x -> {
         set.quorate = false;
         unhook.run();
