@@ -42,9 +42,10 @@ import java.util.concurrent.TimeUnit;
  * {n1, n3, n4}), and n2 hears n3 again, so both views counted three live members and served two
  * quorate rings for up to seven seconds. So this node also reads the view each member announces in
  * MERGE3's periodic INFO messages: a member whose latest announcement names another view than this
- * node's does not count, unless that announcement is stale (it arrived before this node installed
- * its view, or just after) or names this node's previous view shortly after the change (the member
- * has not installed the new one yet). Members that announce nothing (a stack without MERGE3) are
+ * node's, made by a node outside this node's view, does not count, unless that announcement is
+ * stale (it arrived before this node installed its view, or just after) or names this node's
+ * previous view shortly after the change (the member has not installed the new one yet). A view
+ * made by a member of this node's view is of the same lineage, only installed at another pace. Members that announce nothing (a stack without MERGE3) are
  * judged by hearing alone.
  *
  * <p>Thread-safe: written by JGroups' threads, read by anyone.
@@ -72,8 +73,9 @@ public final class LivenessWatch extends Protocol {
    * @param current the installed view's id
    * @param previous the view installed before it, or {@code null}
    * @param installedAt when the current one was installed ({@link System#nanoTime()})
+   * @param members the installed view's members
    */
-  record Installed(ViewId current, ViewId previous, long installedAt) {
+  record Installed(ViewId current, ViewId previous, long installedAt, Set<Address> members) {
   }
 
   private final Map<Address, Long> lastHeard = new ConcurrentHashMap<>();
@@ -172,7 +174,7 @@ public final class LivenessWatch extends Protocol {
     }
     lastHeard.keySet().retainAll(Set.copyOf(v.getMembers()));
     announced.keySet().retainAll(Set.copyOf(v.getMembers()));
-    installed = new Installed(v.getViewId(), old == null ? null : old.getViewId(), now);
+    installed = new Installed(v.getViewId(), old == null ? null : old.getViewId(), now, Set.copyOf(v.getMembers()));
     view = v;
     for (Runnable l : viewListeners) {
       l.run();
@@ -236,6 +238,12 @@ public final class LivenessWatch extends Protocol {
    */
   static boolean agrees(Announced last, Installed mine, long now, long windowNanos) {
     if (last == null || last.view().equals(mine.current())) {
+      return true;
+    }
+    // A view made by a member of this node's view is of the same lineage: one of the two nodes has
+    // not installed the other's view yet (GMS installs a view on each member at its own pace; a
+    // coordinator waiting for acknowledgements from cut-off members installs its own seconds late).
+    if (mine.members().contains(last.view().getCreator())) {
       return true;
     }
     if (last.at() - mine.installedAt() <= STALE_NANOS) {

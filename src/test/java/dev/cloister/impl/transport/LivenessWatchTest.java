@@ -44,14 +44,15 @@ class LivenessWatchTest {
 
   // The views of a heal before the merge: this node holds {self, a, b}; b announces another view.
   private final ViewId mine = new ViewId(self, 12);
-  private final ViewId before = new ViewId(self, 11);
+  /** Made by a coordinator that has left since. */
+  private final ViewId before = new ViewId(UUID.randomUUID(), 11);
   private final ViewId other = new ViewId(UUID.randomUUID(), 15);
 
   @Test
   void aMemberThatAnnouncesAnotherViewDoesNotCountThoughItIsHeard() {
     long installed = 0;
     long now = 10 * WINDOW;
-    LivenessWatch.Installed view = new LivenessWatch.Installed(mine, before, installed);
+    LivenessWatch.Installed view = new LivenessWatch.Installed(mine, before, installed, Set.of(self, a, b));
     Set<String> counted = LivenessWatch.counted(List.of(self, a, b), self, Map.of(a, now, b, now),
       Map.of(a, new LivenessWatch.Announced(mine, now - 1), b, new LivenessWatch.Announced(other, now - 1)), view,
       now, WINDOW);
@@ -61,7 +62,7 @@ class LivenessWatchTest {
   @Test
   void anAnnouncementFromBeforeThisNodesViewIsStaleAndDoesNotDisqualify() {
     long installed = 5 * WINDOW;
-    LivenessWatch.Installed view = new LivenessWatch.Installed(mine, before, installed);
+    LivenessWatch.Installed view = new LivenessWatch.Installed(mine, before, installed, Set.of(self, a, b));
     assertTrue(LivenessWatch.agrees(new LivenessWatch.Announced(other, installed - WINDOW), view, installed + 3 * WINDOW,
       WINDOW), "arrived before the install");
     assertTrue(LivenessWatch.agrees(new LivenessWatch.Announced(other, installed + LivenessWatch.STALE_NANOS), view,
@@ -73,13 +74,26 @@ class LivenessWatchTest {
   @Test
   void aMemberStillOnThePreviousViewCountsOnlyWhileItMayBeInstallingTheNewOne() {
     long installed = 5 * WINDOW;
-    LivenessWatch.Installed view = new LivenessWatch.Installed(mine, before, installed);
+    LivenessWatch.Installed view = new LivenessWatch.Installed(mine, before, installed, Set.of(self, a, b));
     LivenessWatch.Announced lagging = new LivenessWatch.Announced(before, installed + WINDOW / 2);
     assertTrue(LivenessWatch.agrees(lagging, view, installed + WINDOW, WINDOW));
     assertFalse(LivenessWatch.agrees(lagging, view, installed + WINDOW + 1, WINDOW));
     assertTrue(LivenessWatch.agrees(null, view, installed + 9 * WINDOW, WINDOW), "no announcement: hearing alone");
     assertTrue(LivenessWatch.agrees(new LivenessWatch.Announced(mine, installed + 9 * WINDOW), view,
       installed + 9 * WINDOW, WINDOW));
+  }
+
+  @Test
+  void aViewMadeByAMemberOfThisNodesViewIsTheSameLineageAndCounts() {
+    long installed = 5 * WINDOW;
+    LivenessWatch.Installed view = new LivenessWatch.Installed(mine, before, installed, Set.of(self, a, b));
+    // A newer view made by this node (a coordinator that has not installed its own view yet) or by a member.
+    assertTrue(LivenessWatch.agrees(new LivenessWatch.Announced(new ViewId(self, 13), installed + 9 * WINDOW), view,
+      installed + 9 * WINDOW, WINDOW));
+    assertTrue(LivenessWatch.agrees(new LivenessWatch.Announced(new ViewId(a, 14), installed + 9 * WINDOW), view,
+      installed + 9 * WINDOW, WINDOW));
+    assertFalse(LivenessWatch.agrees(new LivenessWatch.Announced(other, installed + 9 * WINDOW), view,
+      installed + 9 * WINDOW, WINDOW), "made outside this node's view");
   }
 
   @Test
