@@ -183,8 +183,9 @@ class RealNetworkTest {
    * another cut, then a third. Views that overlap between a heal and the merge served two quorate
    * rings in 3 of 4 runs, until a member that announces (in MERGE3's INFO messages) a view made
    * outside this node's view stopped counting; since, no split brain in 5 of 5 runs. Still failing
-   * in 1 of those 5: after the third cut Infinispan, busy with the earlier merges (CacheBackpressureFullException on a
-   * topology update, a 10 s lock timeout on a record write), left n5 alone for more than 60 s.
+   * in 1 of those 5: after the third cut Infinispan, busy with the earlier merges
+   * (CacheBackpressureFullException on a topology update, a 10 s lock timeout on a record write),
+   * left n5 alone for more than 60 s.
    */
   @Test
   @Order(4)
