@@ -45,8 +45,8 @@ import java.util.concurrent.TimeUnit;
  * node's, made by a node outside this node's view, does not count, unless that announcement is
  * stale (it arrived before this node installed its view, or just after) or names this node's
  * previous view shortly after the change (the member has not installed the new one yet). A view
- * made by a member of this node's view is of the same lineage, only installed at another pace. Members that announce nothing (a stack without MERGE3) are
- * judged by hearing alone.
+ * made by a member of this node's view is of the same lineage, only installed at another pace.
+ * Members that announce nothing (a stack without MERGE3) are judged by hearing alone.
  *
  * <p>Thread-safe: written by JGroups' threads, read by anyone.
  */
