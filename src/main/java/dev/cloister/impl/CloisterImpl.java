@@ -34,11 +34,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
-import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -70,8 +67,7 @@ public final class CloisterImpl implements Cloister, Shareable {
   private final TransitionJournal journal = new TransitionJournal(TransitionJournal.DEFAULT_CAPACITY);
   /** What runs before the graceful leave (worker sets handing their keys off), in order. */
   private final List<Supplier<Future<Void>>> beforeLeave = new CopyOnWriteArrayList<>();
-  /** The worker sets running on this node, by name: how many keys each runs here. */
-  private final Map<String, IntSupplier> workSets = new ConcurrentHashMap<>();
+  private final WorkSets workSets = new WorkSets();
   /** The run of the hooks once a close began; confined to the node's context. */
   private Future<Void> leaving;
 
@@ -182,7 +178,7 @@ public final class CloisterImpl implements Cloister, Shareable {
 
   @Override
   public Future<CloisterState> start() {
-    context.runOnContext(v -> lifecycle.start(new WhoisEndpoint(this), m -> m.reply(workSetsHere())));
+    context.runOnContext(v -> lifecycle.start(new WhoisEndpoint(this), m -> m.reply(workSets.here())));
     return lifecycle.started();
   }
 
@@ -304,31 +300,12 @@ public final class CloisterImpl implements Cloister, Shareable {
     return publisher.current().ownership().rings();
   }
 
-  /**
-   * Lists a worker set that runs on this node, for the dashboard.
-   *
-   * @param name the set's name
-   * @param running how many of its keys run here now; read from any thread
-   * @return removes it from the list
-   */
-  public Runnable listWorkSet(String name, IntSupplier running) {
-    workSets.put(name, running);
-    return () -> workSets.remove(name, running);
+  /** @return the worker sets running on this node, for the dashboard */
+  public WorkSets workSets() {
+    return workSets;
   }
 
-  /**
-   * The worker sets running on this node and how many keys each runs here: what this node answers
-   * on {@code <prefix>.worksets}.
-   *
-   * @return set name → running keys, sorted by name
-   */
-  public JsonObject workSetsHere() {
-    JsonObject out = new JsonObject();
-    new TreeMap<>(workSets).forEach((name, running) -> out.put(name, running.getAsInt()));
-    return out;
-  }
-
-  /** @return the address on which every node answers {@link #workSetsHere()} */
+  /** @return the address on which every node answers {@link WorkSets#here()} */
   public String workSetsAddress() {
     return config.addressPrefix() + ".worksets";
   }

@@ -126,7 +126,7 @@ public final class WorkerSet implements ShardedWorkers {
           return;
         }
         Runnable leaveHook = set.cloister.beforeLeave(this::close);
-        Runnable unlist = set.cloister.listWorkSet(set.name, set.localKeys::size);
+        Runnable unlist = set.cloister.workSets().list(set.name, set.localKeys::size);
         unhook = () -> {
           leaveHook.run();
           unlist.run();

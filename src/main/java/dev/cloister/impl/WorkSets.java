@@ -1,0 +1,36 @@
+package dev.cloister.impl;
+
+import io.vertx.core.json.JsonObject;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntSupplier;
+
+/**
+ * The worker sets running on a node and how many keys each runs there: what the node answers on
+ * {@code <prefix>.worksets} for the dashboard of any node. Thread-safe.
+ */
+public final class WorkSets {
+
+  private final Map<String, IntSupplier> sets = new ConcurrentHashMap<>();
+
+  /**
+   * Lists a worker set that runs on this node.
+   *
+   * @param name the set's name
+   * @param running how many of its keys run here now; read from any thread
+   * @return removes it from the list
+   */
+  public Runnable list(String name, IntSupplier running) {
+    sets.put(name, running);
+    return () -> sets.remove(name, running);
+  }
+
+  /** @return set name → keys running here, sorted by name */
+  public JsonObject here() {
+    JsonObject out = new JsonObject();
+    new TreeMap<>(sets).forEach((name, running) -> out.put(name, running.getAsInt()));
+    return out;
+  }
+}
