@@ -307,7 +307,7 @@ public final class CloisterImpl implements Cloister, Shareable {
 
   /** @return the address on which every node answers {@link WorkSets#here()} */
   public String workSetsAddress() {
-    return config.addressPrefix() + ".worksets";
+    return WorkSets.address(config.addressPrefix());
   }
 
   /**

@@ -135,7 +135,7 @@ final class Lifecycle {
     // network hop; another node is asked through sibling calls.
     whois = vertx.eventBus().localConsumer(config.addressPrefix() + ".whois", whoisEndpoint);
     // Every node answers which worker sets it runs, for the dashboard of any node.
-    workSets = calls.consumer(config.addressPrefix() + ".worksets", workSetsEndpoint);
+    workSets = calls.consumer(WorkSets.address(config.addressPrefix()), workSetsEndpoint);
     machine.fire(Trigger.START);
     ClusterManager cm = vertx.isClustered() ? vertx.clusterManager() : null;
     if (discovery != null) {

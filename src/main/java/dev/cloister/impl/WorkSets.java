@@ -16,6 +16,16 @@ public final class WorkSets {
   private final Map<String, IntSupplier> sets = new ConcurrentHashMap<>();
 
   /**
+   * The address on which every node answers {@link #here()}.
+   *
+   * @param prefix the node's address prefix
+   * @return the address
+   */
+  public static String address(String prefix) {
+    return prefix + ".worksets";
+  }
+
+  /**
    * Lists a worker set that runs on this node.
    *
    * @param name the set's name

@@ -84,15 +84,10 @@ class WorkersChaosTest {
     for (NodeJvm j : jvms) {
       List<String> lines = j.process.lines();
       for (; j.read < lines.size(); j.read++) {
-        String l = lines.get(j.read);
-        if (!l.startsWith(WorkersNodeMain.PREFIX)) {
-          continue;
-        }
-        String[] f = l.substring(WorkersNodeMain.PREFIX.length()).split(" ", 4);
-        switch (f[0]) {
-          case "start" -> history.record(new WorkHistory.Event(j.name, f[2], true, Long.parseLong(f[1]), f[3]));
-          case "stop" -> history.record(new WorkHistory.Event(j.name, f[2], false, Long.parseLong(f[1]), f[3]));
-          default -> { }
+        WorkersNodeMain.Line w = WorkersNodeMain.Line.parse(lines.get(j.read));
+        WorkHistory.Event e = w == null ? null : w.toHistory(j.name);
+        if (e != null) {
+          history.record(e);
         }
       }
     }

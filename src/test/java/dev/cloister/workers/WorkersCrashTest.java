@@ -57,16 +57,15 @@ class WorkersCrashTest {
     List<String> lines = victim.lines();
     for (; read < lines.size(); read++) {
       String l = lines.get(read);
-      if (!l.startsWith(WorkersNodeMain.PREFIX)) {
+      WorkersNodeMain.Line w = WorkersNodeMain.Line.parse(l);
+      if (w == null) {
         continue;
       }
-      String[] f = l.substring(WorkersNodeMain.PREFIX.length()).split(" ", 4);
-      long at = Long.parseLong(f[1]);
-      switch (f[0]) {
-        case "start" -> history.record(new WorkHistory.Event("node2", f[2], true, at, f[3]));
-        case "stop" -> history.record(new WorkHistory.Event("node2", f[2], false, at, f[3]));
-        case "perform" -> durable.merge(f[2], new JsonObject(f[3]).getInteger("n", 0), Math::max);
-        default -> { }
+      WorkHistory.Event e = w.toHistory("node2");
+      if (e != null) {
+        history.record(e);
+      } else if (w.event().equals("perform")) {
+        durable.merge(w.key(), new JsonObject(w.detail()).getInteger("n", 0), Math::max);
       }
     }
   }

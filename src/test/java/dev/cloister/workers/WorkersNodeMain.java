@@ -7,6 +7,7 @@ import dev.cloister.ShardedWorkers;
 import dev.cloister.WorkOutcome;
 import dev.cloister.Worker;
 import dev.cloister.WorkersOptions;
+import dev.cloister.testing.WorkHistory;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -26,6 +27,35 @@ public final class WorkersNodeMain {
   static final String PREFIX = "@@w ";
 
   private WorkersNodeMain() {
+  }
+
+  /**
+   * One event line of a node JVM.
+   *
+   * @param event start, stop, perform or ready
+   * @param at when, wall-clock micros
+   * @param key the key
+   * @param detail the payload of a start or perform, the reason of a stop
+   */
+  record Line(String event, long at, String key, String detail) {
+
+    /** @return the event of line {@code l}, or null for the JVM's other output */
+    static Line parse(String l) {
+      if (!l.startsWith(PREFIX)) {
+        return null;
+      }
+      String[] f = l.substring(PREFIX.length()).split(" ", 4);
+      return new Line(f[0], Long.parseLong(f[1]), f[2], f[3]);
+    }
+
+    /** @return the start or stop this line records on {@code node}, or null for another event */
+    WorkHistory.Event toHistory(String node) {
+      return switch (event) {
+        case "start" -> new WorkHistory.Event(node, key, true, at, detail);
+        case "stop" -> new WorkHistory.Event(node, key, false, at, detail);
+        default -> null;
+      };
+    }
   }
 
   static long micros() {

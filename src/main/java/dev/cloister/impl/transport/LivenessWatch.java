@@ -172,9 +172,10 @@ public final class LivenessWatch extends Protocol {
         lastHeard.put(a, now);
       }
     }
-    lastHeard.keySet().retainAll(Set.copyOf(v.getMembers()));
-    announced.keySet().retainAll(Set.copyOf(v.getMembers()));
-    installed = new Installed(v.getViewId(), old == null ? null : old.getViewId(), now, Set.copyOf(v.getMembers()));
+    Set<Address> members = Set.copyOf(v.getMembers());
+    lastHeard.keySet().retainAll(members);
+    announced.keySet().retainAll(members);
+    installed = new Installed(v.getViewId(), old == null ? null : old.getViewId(), now, members);
     view = v;
     for (Runnable l : viewListeners) {
       l.run();
@@ -253,22 +254,6 @@ public final class LivenessWatch extends Protocol {
   }
 
   /**
-   * The rule without announcements: a member counts when it is this node or was heard from within
-   * the window.
-   *
-   * @param members the view's members
-   * @param self this node
-   * @param lastHeard when each was last heard from ({@link System#nanoTime()})
-   * @param now now
-   * @param windowNanos the window
-   * @return the names of those that count
-   */
-  static Set<String> heard(List<Address> members, Address self, Map<Address, Long> lastHeard, long now,
-                           long windowNanos) {
-    return counted(members, self, lastHeard, Map.of(), null, now, windowNanos);
-  }
-
-  /**
    * The rule: a member counts when it is this node, or was heard from within the window and
    * {@linkplain #agrees agrees} with this node's view.
    *
@@ -293,5 +278,4 @@ public final class LivenessWatch extends Protocol {
     }
     return out;
   }
-
 }

@@ -87,38 +87,39 @@ final class Rebalancer {
    */
   private boolean hold() {
     if (set.holdingSince >= 0) {
-      // Held already: it goes on while a quorum is heard, within the fence.
-      return set.cloister.quorumHeard() && (System.nanoTime() - set.holdingSince) / 1_000_000 <= set.timeouts.fence();
+      return holdGoesOn();
     }
     if (!set.cloister.quorumHeardWhileWaiting()) {
       return false;
     }
-    if (set.holdingSince < 0) {
-      set.holdingSince = System.nanoTime();
-      log.info(set.self() + " waits for members back in its view: worker set '" + set.name + "' keeps its "
-        + set.runners.size() + " keys running meanwhile");
-      set.holdTimer = set.context.setPeriodic(100, id -> {
-        if (set.closing) {
-          endHold();
-          return;
-        }
-        if (set.holdingSince < 0) {
-          return;
-        }
-        CloisterState now = set.cloister.state();
-        if (now.isQuorate() && now.getStatus() == CloisterStatus.READY) {
-          onState(now); // the wait is over: the hold ends there, with a rebalance
-          return;
-        }
-        long held = (System.nanoTime() - set.holdingSince) / 1_000_000;
-        // Evidence of a quorum, not the wait itself: the wait may be over before the state says so.
-        if (held > set.timeouts.fence() || !set.cloister.quorumHeard()) {
-          endHold();
-          quorumLost();
-        }
-      });
-    }
+    set.holdingSince = System.nanoTime();
+    log.info(set.self() + " waits for members back in its view: worker set '" + set.name + "' keeps its "
+      + set.runners.size() + " keys running meanwhile");
+    set.holdTimer = set.context.setPeriodic(100, id -> {
+      if (set.closing) {
+        endHold();
+        return;
+      }
+      if (set.holdingSince < 0) {
+        return; // ended meanwhile
+      }
+      CloisterState now = set.cloister.state();
+      if (now.isQuorate() && now.getStatus() == CloisterStatus.READY) {
+        onState(now); // the wait is over: the hold ends there, with a rebalance
+      } else if (!holdGoesOn()) {
+        endHold();
+        quorumLost();
+      }
+    });
     return true;
+  }
+
+  /**
+   * A hold goes on while this node hears a quorum (evidence, not the wait itself: the wait may be
+   * over before the state says so), within the fence.
+   */
+  private boolean holdGoesOn() {
+    return set.cloister.quorumHeard() && (System.nanoTime() - set.holdingSince) / 1_000_000 <= set.timeouts.fence();
   }
 
   private void quorumLost() {

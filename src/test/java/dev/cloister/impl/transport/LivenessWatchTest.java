@@ -25,21 +25,23 @@ class LivenessWatchTest {
   @Test
   void membersHeardWithinTheWindowCountAndThisNodeAlways() {
     long now = 10 * WINDOW;
-    Set<String> counted = LivenessWatch.heard(List.of(self, a, b), self, Map.of(a, now - WINDOW, b, now - WINDOW - 1),
-      now, WINDOW);
+    Set<String> counted = LivenessWatch.counted(List.of(self, a, b), self, Map.of(a, now - WINDOW, b, now - WINDOW - 1),
+      Map.of(), null, now, WINDOW);
     assertEquals(Set.of(self.toString(), a.toString()), counted);
   }
 
   @Test
   void aMemberNeverHeardFromDoesNotCount() {
-    assertEquals(Set.of(self.toString()), LivenessWatch.heard(List.of(self, a), self, Map.of(), 0, WINDOW));
+    assertEquals(Set.of(self.toString()),
+      LivenessWatch.counted(List.of(self, a), self, Map.of(), Map.of(), null, 0, WINDOW));
   }
 
   @Test
   void theRuleDoesNotDependOnTheSignOfTheClock() {
     long now = -5 * WINDOW;
     assertEquals(Set.of(self.toString(), a.toString()),
-      LivenessWatch.heard(List.of(self, a, b), self, Map.of(a, now - 1, b, now - 3 * WINDOW), now, WINDOW));
+      LivenessWatch.counted(List.of(self, a, b), self, Map.of(a, now - 1, b, now - 3 * WINDOW), Map.of(), null, now,
+        WINDOW));
   }
 
   // The views of a heal before the merge: this node holds {self, a, b}; b announces another view.
