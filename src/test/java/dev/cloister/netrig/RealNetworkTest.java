@@ -180,18 +180,19 @@ class RealNetworkTest {
 
   /*
    * Pending (-Dnetrig.pending=true): shifting cuts, a cut healed before detection completes, then
-   * another cut, then a third. Views that overlap between a heal and the merge served two quorate
-   * rings in 3 of 4 runs, until a member that announces (in MERGE3's INFO messages) a view made
-   * outside this node's view stopped counting; since, no split brain in 5 of 5 runs. Still failing
-   * in 1 of those 5: after the third cut Infinispan, busy with the earlier merges
-   * (CacheBackpressureFullException on a topology update, a 10 s lock timeout on a record write),
-   * left n5 alone for more than 60 s.
+   * another cut, then a third. What still fails, in 3 of the last 4 runs: right after a heal, before
+   * MERGE3 has merged the views (1 to 7 s), the views of the two sides can overlap: n2 and n5 held a
+   * view {n2, n3, n5} while n3 held {n1, n3, n4}, and with the network healed n2 and n5 hear n3
+   * again, so both views count three fresh members and serve different quorate rings until the
+   * merge. The quorum on fresh evidence closes this window during a cut, not between a heal and the
+   * merge: a member must also be counted only while its own view is this node's (MERGE3's view
+   * announcements would tell), which is not built yet.
    */
   @Test
   @Order(4)
   void healsAfterShortAndShiftingCutsEndInOneConvergedRing() throws Exception {
     assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "after rapid cuts Infinispan can leave a node alone for more than a minute; -Dnetrig.pending=true runs it");
+      "views that overlap between a heal and the merge can still serve two quorate rings; -Dnetrig.pending=true runs it");
     long start = System.currentTimeMillis();
     List<String> violations = new ArrayList<>();
     // A cut healed before detection completes, then a different cut while the merge may be under way.
