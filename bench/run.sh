@@ -86,19 +86,19 @@ case "$cmd" in
     java -Djava.net.preferIPv4Stack=true -cp "$CP" dev.cloister.bench.cluster.ClusterBench "$@"
     ;;
   calls)
-    # Runs on the library's test class path: it reuses the in-JVM cluster of the tests.
-    (cd .. && mvn -q -B test-compile exec:java -Dexec.classpathScope=test \
+    # Runs on the tests' class path: it reuses their in-JVM cluster.
+    (cd .. && mvn -q -B -pl tests -am test-compile exec:java@bench \
       -Dexec.mainClass=dev.cloister.bench.CallsBench -Djava.net.preferIPv4Stack=true)
     ;;
   growth)
-    # Runs on the library's test class path: it reuses the in-JVM cluster of the tests.
-    (cd .. && mvn -q -B test-compile exec:java -Dexec.classpathScope=test \
+    # Runs on the tests' class path: it reuses their in-JVM cluster.
+    (cd .. && mvn -q -B -pl tests -am test-compile exec:java@bench \
       -Dexec.mainClass=dev.cloister.bench.GrowthBench -Dexec.args="$*" -Djava.net.preferIPv4Stack=true)
     ;;
   workers)
-    # Runs on the library's test class path in Maven's JVM, whose heap MAVEN_OPTS sets.
-    (cd .. && MAVEN_OPTS="${MAVEN_OPTS:-} -Xmx${WORKERS_HEAP:-8g}" mvn -q -B test-compile exec:java \
-      -Dexec.classpathScope=test -Dexec.mainClass=dev.cloister.bench.WorkersBench -Dexec.args="$*" \
+    # Runs on the tests' class path in Maven's JVM, whose heap MAVEN_OPTS sets.
+    (cd .. && MAVEN_OPTS="${MAVEN_OPTS:-} -Xmx${WORKERS_HEAP:-8g}" mvn -q -B -pl tests -am test-compile exec:java@bench \
+      -Dexec.mainClass=dev.cloister.bench.WorkersBench -Dexec.args="$*" \
       -Djava.net.preferIPv4Stack=true)
     ;;
   soak)
@@ -110,11 +110,11 @@ case "$cmd" in
     java ${JAVA_OPTS:-} -cp "$CP" dev.cloister.bench.soak.PartitionBench "$@"
     ;;
   netfaults)
-    # The rig lives in the library's tests; node JVMs need a real class path, not Maven's.
-    (cd .. && mvn -q -B test-compile org.apache.maven.plugins:maven-dependency-plugin:3.7.1:build-classpath \
+    # The rig lives in the project's tests; node JVMs need a real class path, not Maven's.
+    (cd .. && mvn -q -B -pl tests -am test-compile org.apache.maven.plugins:maven-dependency-plugin:3.7.1:build-classpath \
         -Dmdep.outputFile=target/netrig-classpath.txt -Dmdep.includeScope=test \
       && java ${JAVA_OPTS:-} -Djava.net.preferIPv4Stack=true \
-        -cp "target/test-classes:target/classes:$(cat target/netrig-classpath.txt)" \
+        -cp "tests/target/test-classes:$(cat tests/target/netrig-classpath.txt)" \
         dev.cloister.netrig.NetFaultsBench "$@")
     ;;
   peers)

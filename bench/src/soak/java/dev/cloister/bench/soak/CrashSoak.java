@@ -1,7 +1,7 @@
 package dev.cloister.bench.soak;
 
-import dev.cloister.impl.launcher.NodeMain;
-import dev.cloister.impl.launcher.NodeProcess;
+import dev.cloister.launcher.NodeMain;
+import dev.cloister.launcher.NodeProcess;
 import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;

@@ -1,7 +1,7 @@
 package dev.cloister.bench.soak;
 
-import dev.cloister.impl.launcher.NodeProcess;
-import dev.cloister.faults.FaultNodeMain;
+import dev.cloister.launcher.NodeProcess;
+import dev.cloister.junit5.internal.FaultNodeMain;
 import io.vertx.core.json.JsonObject;
 
 import java.io.PrintStream;

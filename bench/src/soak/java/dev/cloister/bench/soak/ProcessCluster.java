@@ -1,7 +1,7 @@
 package dev.cloister.bench.soak;
 
-import dev.cloister.impl.launcher.FreePorts;
-import dev.cloister.impl.launcher.NodeProcess;
+import dev.cloister.launcher.FreePorts;
+import dev.cloister.launcher.NodeProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 

@@ -1,6 +1,6 @@
 package dev.cloister.bench.peers;
 
-import dev.cloister.impl.launcher.FreePorts;
+import dev.cloister.launcher.FreePorts;
 
 import java.io.IOException;
 import java.nio.file.Path;
