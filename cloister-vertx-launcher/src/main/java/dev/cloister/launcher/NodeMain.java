@@ -66,6 +66,16 @@ public final class NodeMain {
     }
 
     /**
+     * Called once the Cloister is deployed and READY, before commands are read.
+     *
+     * @param vertx the clustered Vert.x
+     * @param cloister the node's Cloister
+     * @throws Exception when the node cannot go on
+     */
+    default void afterCloister(Vertx vertx, Cloister cloister) throws Exception {
+    }
+
+    /**
      * One command line that is not {@code stop} or {@code state}.
      *
      * @param vertx the clustered Vert.x
@@ -123,6 +133,14 @@ public final class NodeMain {
     } catch (Exception e) {
       printEvent(new JsonObject().put("event", "failed").put("message", String.valueOf(e.getMessage())));
       System.err.println("Cloister node failed to start: " + e.getMessage());
+      close(vertx);
+      System.exit(2);
+    }
+    try {
+      extension.afterCloister(vertx, verticle.cloister());
+    } catch (Exception e) {
+      printEvent(new JsonObject().put("event", "failed").put("message", String.valueOf(e)));
+      System.err.println("Cloister node failed after its start: " + e);
       close(vertx);
       System.exit(2);
     }

@@ -1,0 +1,191 @@
+package dev.cloister.junit5.internal;
+
+import dev.cloister.CloisterState;
+import dev.cloister.CloisterStatus;
+import dev.cloister.junit5.CloisterCluster;
+import dev.cloister.junit5.CloisterNode;
+import dev.cloister.launcher.FreePorts;
+
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+/**
+ * What both modes share: the app name, the reserved ports and sentry, the nodes, and the bounded
+ * waits with their failure messages.
+ *
+ * @param <N> the kind of node
+ */
+abstract class KitCluster<N extends KitNode> implements CloisterCluster {
+
+  /** Ports reserved beyond the first nodes, for {@link #addNode()}. */
+  static final int SPARE = 4;
+  /** Port blocks handed out in this JVM, so that two clusters of one JVM never share one. */
+  private static final Set<Integer> TAKEN = new HashSet<>();
+
+  final KitConfig config;
+  final String app;
+  final List<Integer> ports;
+  final List<N> nodes = new CopyOnWriteArrayList<>();
+
+  KitCluster(KitConfig config) {
+    this.config = config;
+    this.app = "kit-" + Long.toString(ThreadLocalRandom.current().nextLong() >>> 1, 36);
+    this.ports = reservePorts(config.nodes() + SPARE);
+  }
+
+  private static List<Integer> reservePorts(int count) {
+    synchronized (TAKEN) {
+      for (int attempt = 0; attempt < 50; attempt++) {
+        // Below the range the project's own tests use, and below Linux's ephemeral ports.
+        List<Integer> block = FreePorts.block(count, 10000, 60);
+        if (block.stream().noneMatch(TAKEN::contains)) {
+          TAKEN.addAll(block);
+          return block;
+        }
+      }
+      throw new IllegalStateException("no free block of " + count + " loopback ports left in this JVM");
+    }
+  }
+
+  /** @return the static sentry every node is given: all reserved ports on 127.0.0.1 */
+  List<String> sentry() {
+    return ports.stream().map(p -> "127.0.0.1:" + p).toList();
+  }
+
+  /** @return the ports of the first nodes (the sentry a node starts with) */
+  int port(int index) {
+    if (index >= ports.size()) {
+      throw new IllegalStateException("a test cluster has room for " + ports.size() + " nodes");
+    }
+    return ports.get(index);
+  }
+
+  @Override
+  public int size() {
+    return nodes.size();
+  }
+
+  @Override
+  public CloisterNode node(int index) {
+    return nodes.get(index);
+  }
+
+  N kitNode(int index) {
+    if (index < 0 || index >= nodes.size()) {
+      throw new IndexOutOfBoundsException("no node " + index + " in a cluster of " + nodes.size());
+    }
+    return nodes.get(index);
+  }
+
+  @Override
+  public String app() {
+    return app;
+  }
+
+  /** Asks process nodes for fresh states; in-JVM nodes read theirs directly. */
+  void refresh() {
+  }
+
+  @Override
+  public void awaitReady() {
+    waitFor("every node that is up READY", () -> nodes.stream().filter(KitNode::isUp)
+      .allMatch(n -> n.state() != null && n.state().getStatus() == CloisterStatus.READY));
+  }
+
+  @Override
+  public void awaitConverged() {
+    awaitConverged(nodes.stream().filter(KitNode::isUp).mapToInt(KitNode::index).toArray());
+  }
+
+  @Override
+  public void awaitConverged(int... indexes) {
+    List<N> side = IntStream.of(indexes).mapToObj(this::kitNode).toList();
+    Set<String> names = side.stream().map(KitNode::name).collect(Collectors.toSet());
+    waitFor("nodes " + names + " READY, each with exactly these members and one ring checksum", () -> {
+      Set<String> checksums = new HashSet<>();
+      for (N n : side) {
+        CloisterState s = n.state();
+        if (!n.isUp() || s == null || s.getStatus() != CloisterStatus.READY
+          || !new HashSet<>(s.memberNames()).equals(names)) {
+          return false;
+        }
+        checksums.add(s.getChecksum());
+      }
+      return checksums.size() == 1;
+    });
+  }
+
+  @Override
+  public void eventually(Runnable assertion) {
+    long deadline = System.nanoTime() + config.timeout().toNanos();
+    while (true) {
+      try {
+        assertion.run();
+        return;
+      } catch (AssertionError | RuntimeException e) {
+        if (System.nanoTime() > deadline) {
+          AssertionError failed = new AssertionError("still failing after " + config.timeout().toSeconds()
+            + " s: " + e.getMessage() + "\n" + describe(), e);
+          throw failed;
+        }
+      }
+      pause();
+    }
+  }
+
+  /**
+   * Waits for a condition, bounded by the cluster's timeout.
+   *
+   * @param what what is awaited, for the failure message
+   * @param condition the condition
+   */
+  void waitFor(String what, BooleanSupplier condition) {
+    long deadline = System.nanoTime() + config.timeout().toNanos();
+    while (true) {
+      refresh();
+      if (condition.getAsBoolean()) {
+        return;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("awaited for " + config.timeout().toSeconds() + " s: " + what + "; saw:\n" + describe());
+      }
+      pause();
+    }
+  }
+
+  private static void pause() {
+    try {
+      Thread.sleep(50);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while waiting", e);
+    }
+  }
+
+  @Override
+  public String describe() {
+    List<String> lines = new ArrayList<>();
+    lines.add("cluster " + app + " (" + nodes.size() + " nodes, consensus " + config.consensus() + "):");
+    nodes.forEach(n -> lines.add("  " + n.line()));
+    return String.join("\n", lines);
+  }
+
+  @Override
+  public String toString() {
+    return describe();
+  }
+
+  /** Gives the reserved ports back once every node is closed. */
+  void releasePorts() {
+    synchronized (TAKEN) {
+      ports.forEach(TAKEN::remove);
+    }
+  }
+}
