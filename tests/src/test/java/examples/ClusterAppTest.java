@@ -2,6 +2,7 @@ package examples;
 
 import dev.cloister.CloisterHttpVerticle;
 import dev.cloister.testing.JavaProcess;
+import dev.cloister.testing.Repository;
 import dev.cloister.testing.TestPorts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -60,7 +61,7 @@ class ClusterAppTest {
       "CLOISTER_CONSENSUS", "2",
       "CLOISTER_LOOPBACK", "true");
     // The image's logging configuration: the application's own lines at INFO.
-    List<String> jvm = List.of("-Djava.util.logging.config.file=docker/logging.properties");
+    List<String> jvm = List.of("-Djava.util.logging.config.file=" + Repository.path("docker", "logging.properties"));
     for (int port : httpPorts) {
       nodes.add(JavaProcess.launch(System.getProperty("java.class.path"), jvm, "examples.ClusterApp", env,
         String.valueOf(port)));

@@ -54,9 +54,14 @@ abstract class KitCluster<N extends KitNode> implements CloisterCluster {
     }
   }
 
-  /** @return the static sentry every node is given: all reserved ports on 127.0.0.1 */
+  /**
+   * The static sentry a node starts with: the ports of the nodes the cluster has (at least the
+   * first ones), never a spare port that nothing listens on (JGroups would log each refused try).
+   *
+   * @return {@code 127.0.0.1:port} of every node so far
+   */
   List<String> sentry() {
-    return ports.stream().map(p -> "127.0.0.1:" + p).toList();
+    return ports.subList(0, Math.max(nodes.size(), config.nodes())).stream().map(p -> "127.0.0.1:" + p).toList();
   }
 
   /** @return the ports of the first nodes (the sentry a node starts with) */
