@@ -104,6 +104,14 @@ public final class ZeroCostDistribution {
     return messages.size();
   }
 
+  /**
+   * @param id a message's id
+   * @return whether it is stored, waiting to be processed
+   */
+  public Future<Boolean> isStored(String id) {
+    return messages.get(id).map(stored -> stored != null);
+  }
+
   /** @return how many messages this node processed */
   public long processedHere() {
     return processedHere.size();
@@ -135,8 +143,11 @@ public final class ZeroCostDistribution {
     @Override
     public Future<WorkOutcome> perform(String id, JsonObject message) {
       // The application's work goes here; this one records who processed what, once per message id.
-      return results.putIfAbsent(id, node + " " + message.getString("entity")).map(earlier -> {
-        if (earlier == null) {
+      String result = node + " " + message.getString("entity");
+      return results.putIfAbsent(id, result).map(earlier -> {
+        // A write that Infinispan retried across a topology change can answer with its own first
+        // attempt: a result equal to this node's is this node's processing.
+        if (earlier == null || earlier.equals(result)) {
           processedHere.add(id);
         }
         return WorkOutcome.halt();

@@ -3,7 +3,9 @@ package examples;
 import dev.cloister.testing.InJvmCluster;
 import dev.cloister.testing.InJvmCluster.Node;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.shareddata.AsyncMap;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -64,6 +66,19 @@ class ZeroCostDistributionTest {
     await(Future.all(acks));
   }
 
+  /** For a failure: how many were processed, and each missing message's result and whether it is still stored. */
+  private String unprocessed() {
+    Set<String> done = processedIds();
+    List<String> missing = sent.stream().filter(id -> !done.contains(id)).limit(10).toList();
+    Vertx any = cluster.nodes().get(0).vertx;
+    AsyncMap<String, String> results = await(any.sharedData().<String, String>getClusterWideMap(ZeroCostDistribution.PROCESSED));
+    List<String> detail = new ArrayList<>();
+    for (String id : missing) {
+      detail.add(id + " (result " + await(results.get(id)) + ", still stored " + await(processors.get(0).isStored(id)) + ")");
+    }
+    return done.size() + " of " + sent.size() + " processed; missing " + detail;
+  }
+
   private Set<String> processedIds() {
     Set<String> all = new HashSet<>();
     processors.values().forEach(p -> all.addAll(p.processedIds()));
@@ -86,8 +101,7 @@ class ZeroCostDistributionTest {
     // Every stored message was processed by some node. The result map is the application's own
     // store, here a cluster-wide map of Infinispan (two owners per entry), so the check counts what
     // each node processed.
-    eventually("every message processed", () -> processedIds().containsAll(sent),
-      () -> processedIds().size() + " of " + sent.size() + " processed");
+    eventually("every message processed", () -> processedIds().containsAll(sent), this::unprocessed);
     // Pending (-Dworkers.pending=true): none left waiting. In 2 of about 10 runs a graceful leave
     // while messages flowed left 2 to 4 processed messages stored for more than a minute (processed,
     // never removed); see docs/workers.md.
