@@ -12,6 +12,7 @@ import org.infinispan.notifications.cachelistener.annotation.CacheEntryRemoved;
 import org.infinispan.notifications.cachelistener.event.CacheEntryCreatedEvent;
 import org.infinispan.notifications.cachelistener.event.CacheEntryModifiedEvent;
 import org.infinispan.notifications.cachelistener.event.CacheEntryRemovedEvent;
+import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
 import org.infinispan.notifications.cachemanagerlistener.annotation.ViewChanged;
 import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
 import org.infinispan.remoting.transport.Address;
@@ -47,7 +48,7 @@ final class KeyStore {
 
   private KeyStore(EmbeddedCacheManager manager, List<AdvancedCache<String, String>> caches,
                    BiConsumer<String, String> onKey, BiConsumer<String, String> onLease,
-                   BiConsumer<String, String> onNode, Consumer<Set<String>> onLeft) {
+                   BiConsumer<String, String> onNode, BiConsumer<Set<String>, Set<String>> onView) {
     this.manager = manager;
     this.keys = caches.get(0);
     this.leases = caches.get(1);
@@ -55,7 +56,7 @@ final class KeyStore {
     this.keyWatcher = new EntryWatcher(onKey);
     this.nodeWatcher = new EntryWatcher(onNode);
     this.leaseWatcher = new EntryWatcher(onLease);
-    this.viewWatcher = new ViewWatcher(onLeft);
+    this.viewWatcher = new ViewWatcher(onView);
   }
 
   /**
@@ -67,12 +68,12 @@ final class KeyStore {
    * @param onKey a key's new value, {@code null} when removed
    * @param onLease a lease's new value, {@code null} when removed
    * @param onNode a participant's new entry (node name to node id), {@code null} when removed
-   * @param onLeft the node ids that left the view
+   * @param onView on each view: the node ids that left it, and its members
    * @return the store
    */
   static KeyStore open(EmbeddedCacheManager manager, String name, BiConsumer<String, String> onKey,
                        BiConsumer<String, String> onLease, BiConsumer<String, String> onNode,
-                       Consumer<Set<String>> onLeft) {
+                       BiConsumer<Set<String>, Set<String>> onView) {
     String keysName = PREFIX + name;
     List<AdvancedCache<String, String>> caches = new ArrayList<>();
     for (String cache : List.of(keysName, keysName + ".leases", keysName + ".nodes")) {
@@ -81,7 +82,7 @@ final class KeyStore {
       }
       caches.add(manager.<String, String>getCache(cache).getAdvancedCache());
     }
-    KeyStore store = new KeyStore(manager, caches, onKey, onLease, onNode, onLeft);
+    KeyStore store = new KeyStore(manager, caches, onKey, onLease, onNode, onView);
     // The view first: a node that leaves between the two must still be seen leaving.
     manager.addListener(store.viewWatcher);
     store.keys.addListener(store.keyWatcher);
@@ -252,24 +253,25 @@ final class KeyStore {
     }
   }
 
-  /** Watches the cluster view for nodes that leave it. */
+  /** Watches the cluster view (merges included) for nodes that leave it and nodes in it. */
   @Listener(sync = false)
   public static final class ViewWatcher {
-    private final Consumer<Set<String>> onLeft;
+    private final BiConsumer<Set<String>, Set<String>> onView;
 
-    ViewWatcher(Consumer<Set<String>> onLeft) {
-      this.onLeft = onLeft;
+    ViewWatcher(BiConsumer<Set<String>, Set<String>> onView) {
+      this.onView = onView;
     }
 
-    /** @param e a new view */
+    /** @param e a new view, or a merged one */
     @ViewChanged
+    @Merged
     public void viewChanged(ViewChangedEvent e) {
+      Set<String> members = new HashSet<>();
+      e.getNewMembers().forEach(a -> members.add(a.toString()));
       Set<String> left = new HashSet<>();
       e.getOldMembers().forEach(a -> left.add(a.toString()));
-      e.getNewMembers().forEach(a -> left.remove(a.toString()));
-      if (!left.isEmpty()) {
-        onLeft.accept(left);
-      }
+      left.removeAll(members);
+      onView.accept(left, members);
     }
   }
 }

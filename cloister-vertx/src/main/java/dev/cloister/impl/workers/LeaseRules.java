@@ -65,7 +65,9 @@ final class LeaseRules {
       return Decision.OURS;
     }
     if (mine || !holderInView) {
-      long gone = holderGoneAt >= 0 && !mine ? Math.min(holderGoneAt, seenSince) : seenSince;
+      // From the departure this node saw, even when it watched the lease since before: the holder
+      // may have run the key until then. Only a departure it never saw counts from its first look.
+      long gone = holderGoneAt >= 0 && !mine ? holderGoneAt : seenSince;
       return after(gone + t.fence(), now);
     }
     if (lease.moving()) {

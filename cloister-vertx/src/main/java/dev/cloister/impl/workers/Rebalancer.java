@@ -274,10 +274,14 @@ final class Rebalancer {
     leases.nudge(key);
   }
 
-  /** Notes when node ids left the view, for the lease rules. */
-  void onLeft(Set<String> left) {
+  /**
+   * Notes when node ids left the view, for the lease rules: the latest departure of each, and none
+   * for a node back in the view (a merge keeps its id), so that its next departure is fenced anew.
+   */
+  void onView(Set<String> left, Set<String> members) {
     long t = SetState.now();
-    left.forEach(id -> set.goneAt.putIfAbsent(id, t));
+    set.goneAt.keySet().removeAll(members);
+    left.forEach(id -> set.goneAt.put(id, t));
   }
 
   /** Stops every key at once without hand-off or release: quorum lost, or the node gone. */

@@ -111,7 +111,7 @@ public final class WorkerSet implements ShardedWorkers {
         (k, val) -> set.context.runOnContext(x -> rebalancer.onKey(k, val)),
         (k, val) -> set.context.runOnContext(x -> rebalancer.onLease(k, val)),
         (k, val) -> set.context.runOnContext(x -> rebalancer.recompute(false)),
-        left -> set.context.runOnContext(x -> rebalancer.onLeft(left))), false)
+        (left, members) -> set.context.runOnContext(x -> rebalancer.onView(left, members))), false)
       .compose(ks -> {
         set.store = ks;
         set.selfId = ks.selfId();

@@ -36,6 +36,13 @@ class LeaseRulesTest {
   }
 
   @Test
+  void aHolderWatchedSinceBeforeItLeftIsFencedFromItsDeparture() {
+    Decision d = LeaseRules.decide(OTHER, "me", null, false, 5000, 1000, 6000, T);
+    assertFalse(d.take(), "it may have run the key until it left at 5000");
+    assertEquals(8000, d.notBefore());
+  }
+
+  @Test
   void aHolderNeverSeenInTheViewIsFencedFromTheFirstLook() {
     Decision d = LeaseRules.decide(OTHER, "me", null, false, -1, 500, 600, T);
     assertFalse(d.take());
