@@ -58,6 +58,8 @@ final class Rig implements AutoCloseable {
   private Process dns;
   private Process impairment;
 
+  private final String mainClass;
+
   /**
    * Builds the switch and the DNS server.
    *
@@ -66,6 +68,19 @@ final class Rig implements AutoCloseable {
    * @throws IOException when the network cannot be built
    */
   Rig(History history, Map<String, String> env) throws IOException {
+    this(history, env, FaultNodeMain.class.getName());
+  }
+
+  /**
+   * Builds the switch and the DNS server; node JVMs run {@code mainClass}.
+   *
+   * @param history where every observation goes
+   * @param env the {@code CLOISTER_*} variables of every node (app, consensus, policy...)
+   * @param mainClass the nodes' main class, {@link FaultNodeMain} or one built on it
+   * @throws IOException when the network cannot be built
+   */
+  Rig(History history, Map<String, String> env, String mainClass) throws IOException {
+    this.mainClass = mainClass;
     deleteLeftovers();
     this.run = "cnr" + ProcessHandle.current().pid() + "r" + Long.toString(ThreadLocalRandom.current().nextLong(1L << 30), 36);
     this.history = history;
@@ -155,7 +170,7 @@ final class Rig implements AutoCloseable {
     nodeEnv.put("CLOISTER_CLUSTER_PORT", Integer.toString(PORT));
     List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
       "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true",
-      "-cp", System.getProperty("java.class.path"), FaultNodeMain.class.getName()));
+      "-cp", System.getProperty("java.class.path"), mainClass));
     history.fault("start", name);
     RigNode node = new RigNode(name, address, start(namespaces.get(name), cmd, nodeEnv), history);
     nodes.put(name, node);

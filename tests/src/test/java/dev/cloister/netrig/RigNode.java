@@ -26,6 +26,8 @@ final class RigNode {
   private final History history;
   private final List<JsonObject> events = new CopyOnWriteArrayList<>();
   private final List<String> stderr = new CopyOnWriteArrayList<>();
+  /** When its output ended (the JVM exited), wall-clock micros; 0 while it runs. */
+  private volatile long exitedAtMicros;
 
   RigNode(String name, String address, Process process, History history) {
     this.name = name;
@@ -58,6 +60,7 @@ final class RigNode {
       // the process ended, or printed a broken line while dying
     }
     if (events) {
+      exitedAtMicros = RigWorkersMain.micros();
       history.add(System.currentTimeMillis(), name, "exit", new JsonObject());
     }
   }
@@ -79,6 +82,11 @@ final class RigNode {
 
   boolean isAlive() {
     return process.isAlive();
+  }
+
+  /** @return when the JVM's output ended, wall-clock micros, or 0 while it runs */
+  long exitedAtMicros() {
+    return exitedAtMicros;
   }
 
   /** @return every event so far */

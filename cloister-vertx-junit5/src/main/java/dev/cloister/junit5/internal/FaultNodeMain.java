@@ -24,7 +24,8 @@ public final class FaultNodeMain implements NodeMain.Extension {
   /** The event-bus address of the echo consumer that fault tests multicall. */
   public static final String ECHO_ADDRESS = "cloister.faults.echo";
 
-  FaultNodeMain() {
+  /** Creates the extension, for node JVMs that add to it. */
+  public FaultNodeMain() {
   }
 
   /**

@@ -1,0 +1,201 @@
+package dev.cloister.netrig;
+
+import dev.cloister.testing.WorkHistory;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Sharded workers on the real-network rig: five node JVMs in their own network namespaces,
+ * consensus 3, {@code quorumLossPolicy=protect}, found by a DNS name, running one worker set of
+ * {@value #KEYS} keys. Every start and stop of every node goes into one wall-clock history (one
+ * machine, one clock); after each fault the history must show no key running on two nodes at once,
+ * and every key running on exactly one node once the cluster is whole again. A node JVM that ends
+ * stops its keys at that instant.
+ */
+@Tag("netrig")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class RealNetworkWorkersTest {
+
+  private static final int KEYS = 300;
+  private static final Set<String> FIVE = Set.of("n1", "n2", "n3", "n4", "n5");
+  private static final long FORM_MS = 150_000;
+  private static final long CONVERGE_MS = 60_000;
+  private static final long PLACE_MS = 60_000;
+
+  private final Set<String> keys = IntStream.range(0, KEYS).mapToObj(i -> "k" + i).collect(Collectors.toSet());
+  /** Every node JVM started, the replaced ones included: their events make the history. */
+  private final List<RigNode> started = new ArrayList<>();
+  private History history;
+  private Rig rig;
+
+  @BeforeAll
+  void startCluster() throws Exception {
+    String why = Rig.unavailable();
+    assumeTrue(why == null, () -> "skipped: " + why);
+    history = new History(Path.of("target", "netrig", "RealNetworkWorkersTest.jsonl"));
+    rig = new Rig(history, Map.of("CLOISTER_APP", "netrigw", "CLOISTER_CONSENSUS", "3",
+      "CLOISTER_QUORUM_LOSS_POLICY", "protect"), RigWorkersMain.class.getName());
+    for (int i = 1; i <= 5; i++) {
+      started.add(rig.startNode(i, true));
+    }
+    assertNull(rig.awaitRing(FIVE, FORM_MS), "five nodes never formed one ring");
+    JsonObject seeded = rig.node("n1").ask("seed " + KEYS, "seeded", PLACE_MS);
+    assertNotNull(seeded, "the keys were never added");
+    assertTrue(seeded.getBoolean("ok"), seeded.encode());
+    awaitEveryKeyOnceOn(FIVE, "after the first placement");
+  }
+
+  @AfterAll
+  void stopCluster() {
+    if (rig != null) {
+      rig.close();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aPartitionThenHealNeverRunsAKeyTwiceAndEndsWithEveryKeyOnce() {
+    Set<String> minority = Set.of("n1", "n2");
+    Set<String> majority = new TreeSet<>(FIVE);
+    majority.removeAll(minority);
+    rig.partition(minority);
+    assertNull(rig.awaitRing(majority, CONVERGE_MS), "the majority never became one ring of three");
+    awaitEveryKeyOnceOn(majority, "during the cut, on the majority alone");
+    rig.heal();
+    assertNull(rig.awaitRing(FIVE, CONVERGE_MS), "the heal never converged to one ring of five");
+    awaitEveryKeyOnceOn(FIVE, "after the heal");
+  }
+
+  /**
+   * A 3 s pause (a long GC pause) is shorter than detection plus the fence: the others may purge
+   * the paused node, but they start its keys only a fence after they saw it leave, and on waking it
+   * notices its standstill and stops every key at once. The window that remains is a pause longer
+   * than that (see docs/workers.md).
+   */
+  @Test
+  @Order(2)
+  void aNodePausedForThreeSecondsNeverRunsAKeyBesideItsNewOwner() {
+    history.fault("pause", "n3 SIGSTOP for 3000 ms");
+    rig.node("n3").signal("STOP");
+    Rig.pause(3_000);
+    rig.node("n3").signal("CONT");
+    history.fault("resume", "n3 SIGCONT");
+    assertNull(rig.awaitRing(FIVE, CONVERGE_MS), "no converged ring of five after the pause");
+    awaitEveryKeyOnceOn(FIVE, "after the pause");
+  }
+
+  @Test
+  @Order(3)
+  void aRollingRestartHandsEveryKeyOverWithoutOverlap() throws Exception {
+    for (int i = 1; i <= 5; i++) {
+      String n = "n" + i;
+      Set<String> others = new TreeSet<>(FIVE);
+      others.remove(n);
+      history.fault("stop", n);
+      rig.node(n).stop();
+      assertNull(rig.awaitRing(others, CONVERGE_MS), "the others never formed a ring without " + n);
+      awaitEveryKeyOnceOn(others, "while " + n + " is down");
+      started.add(rig.startNode(i, false));
+      assertNull(rig.awaitRing(FIVE, FORM_MS), n + " never rejoined");
+    }
+    awaitEveryKeyOnceOn(FIVE, "after the rolling restart");
+  }
+
+  private void awaitEveryKeyOnceOn(Set<String> nodes, String when) {
+    awaitHistory("every key running on exactly one of " + nodes + " " + when, h -> {
+      Map<String, Set<String>> running = h.running();
+      return running.keySet().equals(keys) && running.values().stream().allMatch(s -> s.size() == 1 && nodes.containsAll(s));
+    });
+  }
+
+  /** Rebuilds the history until {@code done} holds on it, failing at once on an overlap. */
+  private void awaitHistory(String what, java.util.function.Predicate<WorkHistory> done) {
+    long deadline = System.currentTimeMillis() + PLACE_MS;
+    WorkHistory h = history();
+    while (true) {
+      List<String> overlaps = h.overlaps();
+      assertEquals(List.of(), overlaps.subList(0, Math.min(20, overlaps.size())), "keys running on two nodes at once");
+      if (done.test(h)) {
+        return;
+      }
+      if (System.currentTimeMillis() > deadline) {
+        Map<String, Set<String>> running = h.running();
+        Set<String> missing = new TreeSet<>(keys);
+        missing.removeAll(running.keySet());
+        Map<String, Set<String>> twice = new HashMap<>();
+        running.forEach((k, s) -> {
+          if (s.size() > 1) {
+            twice.put(k, s);
+          }
+        });
+        throw new AssertionError("never: " + what + "; per node " + h.perNode() + ", not running " + missing.size()
+          + " (" + missing.stream().limit(10).toList() + "), on two nodes " + twice);
+      }
+      Rig.pause(200);
+      h = history();
+    }
+  }
+
+  /** Every node JVM's starts and stops in wall-clock order; a JVM that ended stopped its keys then. */
+  private WorkHistory history() {
+    record Step(long at, WorkHistory.Event event) {
+    }
+    List<Step> steps = new ArrayList<>();
+    for (RigNode node : started) {
+      Set<String> running = new HashSet<>();
+      List<JsonObject> events = node.events();
+      long last = 0;
+      for (JsonObject e : events) {
+        String kind = e.getString("event", "");
+        if (kind.equals("wstart") || kind.equals("wstop")) {
+          boolean start = kind.equals("wstart");
+          long at = e.getLong("us");
+          last = Math.max(last, at);
+          String key = e.getString("key");
+          steps.add(new Step(at, new WorkHistory.Event(node.name(), key, start, at, start ? "" : e.getString("reason"))));
+          if (start) {
+            running.add(key);
+          } else {
+            running.remove(key);
+          }
+        }
+      }
+      long exited = node.exitedAtMicros();
+      if (exited > 0) {
+        for (String key : running) {
+          steps.add(new Step(Math.max(exited, last), new WorkHistory.Event(node.name(), key, false, Math.max(exited, last), "jvm-exit")));
+        }
+      }
+    }
+    steps.sort(Comparator.comparingLong(Step::at));
+    WorkHistory h = new WorkHistory(RigWorkersMain::micros);
+    steps.forEach(s -> h.record(s.event()));
+    return h;
+  }
+}
