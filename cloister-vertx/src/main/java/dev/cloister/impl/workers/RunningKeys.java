@@ -98,7 +98,10 @@ final class RunningKeys {
       if (!set.vertx.cancelTimer(timer)) {
         return; // abandoned
       }
-      if (r.phase != KeyRunner.Phase.RUNNING) {
+      // A key that is leaving still takes its outcome: the hand-off that waits behind this perform
+      // carries a replaced payload, and a halt or rename ends the key here instead (dropped, a
+      // replace was lost and a halted key moved on to run again).
+      if (r.phase == KeyRunner.Phase.STOPPED) {
         done.complete();
         return;
       }
@@ -203,6 +206,11 @@ final class RunningKeys {
     r.submit(new KeyRunner.Action() {
       @Override
       public Future<?> run() {
+        if (r.phase == KeyRunner.Phase.STOPPED) {
+          // The perform before this halted or renamed the key: it ended here, nothing to hand off.
+          // Its release may have come before the mark landed; release again after it.
+          return marked.transform(x -> release(r)).onComplete(x -> done.complete());
+        }
         // The mailbox ran the start (if it was queued) before this: a started key is handed off.
         Future<JsonObject> carried = r.started ? handOff(r) : Future.succeededFuture(r.payload);
         // The release must follow the mark: it removes the lease only with the value it holds.
