@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
+import static dev.cloister.testing.Eventually.eventually;
 import static dev.cloister.testing.InJvmCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -37,9 +38,9 @@ class RxCallsTest {
 
       InJvmCluster.Node n2 = cluster.start(2, cluster.options(2, 2));
       await(n2.deployment);
-      SiblingCallsTest.waitUntil(() -> seen.contains("REHASHING->READY"), "REHASHING->READY on node0, saw " + seen);
+      eventually("REHASHING->READY on node0", () -> seen.contains("REHASHING->READY"), () -> seen);
       assertEquals(List.of("READY->REHASHING", "REHASHING->READY"), seen.subList(0, 2));
-      SiblingCallsTest.waitUntil(() -> rx.siblings().size() == 3, "node0 sees three siblings");
+      eventually("node0 sees three siblings", () -> rx.siblings().size() == 3, rx::siblings);
 
       Cloister.newInstance(n2.cloister()).register("double",
         args -> Maybe.just(args.getInteger(0) * 2));

@@ -5,8 +5,8 @@ import dev.cloister.Cloister;
 import dev.cloister.CloisterException;
 import dev.cloister.CloisterStatus;
 import dev.cloister.NodeReply;
-import dev.cloister.testing.InJvmCluster;
-import dev.cloister.testing.InJvmCluster.Node;
+import dev.cloister.junit5.CloisterCluster;
+import dev.cloister.junit5.CloisterNode;
 import io.vertx.core.Future;
 import io.vertx.core.MultiMap;
 import io.vertx.core.buffer.Buffer;
@@ -26,7 +26,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 import static dev.cloister.testing.InJvmCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -42,39 +41,37 @@ import static org.junit.jupiter.api.Assertions.fail;
 class SiblingCallsTest {
 
   private static final List<String> GROUP = List.of("node0", "node1", "node2");
-  private static InJvmCluster cluster;
-  private static List<Node> nodes;
+  private static CloisterCluster cluster;
+  private static List<CloisterNode> nodes;
   private static final Map<String, AtomicInteger> casts = new ConcurrentHashMap<>();
   private static final Map<String, AtomicInteger> published = new ConcurrentHashMap<>();
+  /** Per node: the sentinel messages it got, which close each check that a message did not arrive. */
+  private static final Map<String, AtomicInteger> sentinels = new ConcurrentHashMap<>();
 
   @BeforeAll
   static void startCluster() {
-    cluster = new InJvmCluster(4);
-    for (int i = 0; i < 4; i++) {
-      cluster.start(i, cluster.options(i, 3).setGroup(i == 3 ? "other" : null));
-    }
-    nodes = cluster.nodes();
-    nodes.forEach(n -> await(n.deployment));
-    waitUntil(() -> nodes.stream().allMatch(n -> n.state().getMembers().size() == 4
-      && n.state().getStatus() == CloisterStatus.READY), "all four nodes READY with four members");
-    for (Node n : nodes) {
-      String name = "node" + n.index;
+    cluster = CloisterCluster.builder().nodes(4).consensus(3).options((i, o) -> o.setGroup(i == 3 ? "other" : null)).start();
+    nodes = List.of(0, 1, 2, 3).stream().map(cluster::node).toList();
+    cluster.awaitConverged();
+    for (CloisterNode n : nodes) {
+      String name = n.name();
       consume(n, "test.echo", m -> m.reply(new JsonObject().put("node", name).put("got", m.body())));
-      if (n.index == 0) {
+      if (n.index() == 0) {
         consume(n, "test.mixed", m -> m.reply("fine"));
-      } else if (n.index == 1) {
+      } else if (n.index() == 1) {
         consume(n, "test.mixed", m -> m.fail(418, "teapot on node1"));
       }
       // node2 has no consumer of test.mixed.
-      if (n.index != 2) {
+      if (n.index() != 2) {
         consume(n, "test.slow", m -> m.reply("quick"));
       } else {
         consume(n, "test.slow", m -> { });
       }
       casts.put(name, new AtomicInteger());
       published.put(name, new AtomicInteger());
-      consume(n, "test.cast", m -> casts.get(name).incrementAndGet());
-      consume(n, "test.publish", m -> published.get(name).incrementAndGet());
+      sentinels.put(name, new AtomicInteger());
+      consume(n, "test.cast", m -> ("sentinel".equals(m.body()) ? sentinels : casts).get(name).incrementAndGet());
+      consume(n, "test.publish", m -> ("sentinel".equals(m.body()) ? sentinels : published).get(name).incrementAndGet());
       n.cloister().register("whoami", args -> Future.succeededFuture(new JsonObject().put("node", name).put("args", args)));
       n.cloister().register("refuse", args -> Future.failedFuture(new CloisterException(CloisterException.CONFLICT, "no on " + name)));
     }
@@ -85,8 +82,8 @@ class SiblingCallsTest {
     cluster.close();
   }
 
-  private static void consume(Node n, String address, io.vertx.core.Handler<Message<Object>> handler) {
-    MessageConsumer<Object> c = n.vertx.eventBus().consumer(address, handler);
+  private static void consume(CloisterNode n, String address, io.vertx.core.Handler<Message<Object>> handler) {
+    MessageConsumer<Object> c = n.vertx().eventBus().consumer(address, handler);
     await(c.completion());
   }
 
@@ -95,22 +92,25 @@ class SiblingCallsTest {
   }
 
   private static String nodeId(int i) {
-    return nodes.get(i).vertx.isClustered() ? node(i).state().getMembers().stream()
+    return nodes.get(i).vertx().isClustered() ? node(i).state().getMembers().stream()
       .filter(m -> m.getName().equals("node" + i)).findFirst().orElseThrow().getNodeId() : null;
   }
 
-  static void waitUntil(BooleanSupplier condition, String what) {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        fail("timed out waiting for " + what);
-      }
-      try {
-        Thread.sleep(50);
-      } catch (InterruptedException e) {
-        throw new AssertionError(e);
-      }
+  /**
+   * Sends a sentinel along the path under test from {@code sender} to every node and waits until
+   * each got it: the event bus keeps each sender's order per node, so any earlier message from that
+   * sender to a node has arrived by then, and what did not arrive was never sent.
+   */
+  private static void awaitSentinel(int sender, boolean publish) {
+    Map<String, Integer> before = new java.util.HashMap<>();
+    sentinels.forEach((name, count) -> before.put(name, count.get()));
+    if (publish) {
+      await(node(sender).multicast("test.publish", "sentinel"));
+    } else {
+      await(node(sender).multicast(List.of("node0", "node1", "node2", "node3"), "test.cast", "sentinel"));
     }
+    cluster.eventually(() -> sentinels.forEach((name, count) ->
+      assertEquals(before.get(name) + 1, count.get(), name + " got the sentinel")));
   }
 
   @Test
@@ -183,9 +183,7 @@ class SiblingCallsTest {
   @Test
   void multicastReachesExactlyTheNamedNodes() {
     await(node(1).multicast(List.of("node0", "node2", "node0", "ghost"), "test.cast", "c"));
-    waitUntil(() -> casts.get("node0").get() == 1 && casts.get("node2").get() == 1, "node0 and node2 got the cast");
-    // Give a wrong delivery the chance to show up before checking that none did.
-    sleep(500);
+    awaitSentinel(1, false);
     assertEquals(1, casts.get("node0").get());
     assertEquals(0, casts.get("node1").get());
     assertEquals(1, casts.get("node2").get());
@@ -195,8 +193,7 @@ class SiblingCallsTest {
   @Test
   void multicastToAllIsAPublishEveryNodeGetsOnce() {
     await(node(2).multicast("test.publish", "p"));
-    waitUntil(() -> published.values().stream().allMatch(c -> c.get() >= 1), "every node got the publish");
-    sleep(500);
+    awaitSentinel(2, true);
     published.forEach((node, count) -> assertEquals(1, count.get(), node));
   }
 
@@ -225,7 +222,7 @@ class SiblingCallsTest {
 
   @Test
   void unregisteringMakesThatNodeA404() {
-    for (Node n : nodes) {
+    for (CloisterNode n : nodes) {
       n.cloister().register("temp", args -> Future.succeededFuture("here"));
     }
     assertTrue(node(1).unregister("temp"));
@@ -261,12 +258,12 @@ class SiblingCallsTest {
       headers("cloister.op", "call", "cloister.target", "test.echo"));
     assertFailure(400, inbox, "x".repeat(1024 * 1024 + 1), headers("cloister.op", "cast", "cloister.target", "test.echo"));
     // A well-formed call to an address nobody consumes on that node is a relayed 404.
-    Message<Object> relayed = await(nodes.get(0).vertx.eventBus().request(inbox, "x",
+    Message<Object> relayed = await(nodes.get(0).vertx().eventBus().request(inbox, "x",
       headers("cloister.op", "call", "cloister.target", "no.such.address")));
     assertEquals("NO_HANDLERS", relayed.headers().get("cloister.outcome"));
     assertEquals("404", relayed.headers().get("cloister.code"));
     // A fire-and-forget with nonsense is dropped without harm.
-    nodes.get(0).vertx.eventBus().send(inbox, 42);
+    nodes.get(0).vertx().eventBus().send(inbox, 42);
 
     List<NodeReply> after = await(node(0).multicall("test.echo", "still there?"));
     assertTrue(after.stream().allMatch(NodeReply::isSucceeded), after.toString());
@@ -295,7 +292,7 @@ class SiblingCallsTest {
   }
 
   private static void assertFailure(int code, String address, Object body, DeliveryOptions options) {
-    Future<Message<Object>> reply = nodes.get(0).vertx.eventBus().request(address, body, options);
+    Future<Message<Object>> reply = nodes.get(0).vertx().eventBus().request(address, body, options);
     try {
       reply.await(60, TimeUnit.SECONDS);
       fail("expected a " + code + " failure for " + options.getHeaders());
@@ -303,14 +300,6 @@ class SiblingCallsTest {
       assertEquals(ReplyFailure.RECIPIENT_FAILURE, e.failureType(), e.getMessage());
       assertEquals(code, e.failureCode(), e.getMessage());
     } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static void sleep(long ms) {
-    try {
-      Thread.sleep(ms);
-    } catch (InterruptedException e) {
       throw new AssertionError(e);
     }
   }

@@ -66,7 +66,7 @@ class HostileInputTest {
       nodes.add(cluster.start(i, cluster.options(i, 2)));
     }
     nodes.forEach(n -> await(n.deployment));
-    PartitionTest.awaitOneRing(nodes, NAMES);
+    InJvmCluster.awaitOneRing(nodes, NAMES);
     return nodes;
   }
 
@@ -111,7 +111,7 @@ class HostileInputTest {
       eventually("no phantom and no forged own record on " + n.index, () -> forgeriesIn(n, ids).isEmpty(),
         () -> forgeriesIn(n, ids));
     }
-    PartitionTest.awaitOneRing(nodes, NAMES);
+    InJvmCluster.awaitOneRing(nodes, NAMES);
     eventually("every node answers whois identically", () -> differingOwner(nodes, 1000) == null,
       () -> differingOwner(nodes, 1000));
     assertSameOwners(nodes, 1000);
@@ -120,7 +120,7 @@ class HostileInputTest {
     Node leaving = nodes.get(2);
     cluster.stop(leaving);
     List<Node> survivors = nodes.subList(0, 2);
-    PartitionTest.awaitOneRing(survivors, List.of("node0", "node1"));
+    InJvmCluster.awaitOneRing(survivors, List.of("node0", "node1"));
     eventually("the survivors answer whois identically", () -> differingOwner(survivors, 1000) == null,
       () -> differingOwner(survivors, 1000));
     assertSameOwners(survivors, 1000);
@@ -134,7 +134,7 @@ class HostileInputTest {
     // A phantom "ghost" carried by node1's id, and node2's name taken over with node1's id.
     Members.put(nodes.get(0).vertx, "ghost", record("ghost", id1));
     Members.put(nodes.get(0).vertx, "node2", record("node2", id1));
-    PartitionTest.awaitOneRing(nodes, NAMES);
+    InJvmCluster.awaitOneRing(nodes, NAMES);
     eventually("the forgeries are gone", () -> !Members.cache(nodes.get(0).vertx).containsKey("ghost"),
       () -> Members.cache(nodes.get(0).vertx).keySet());
     // node2 writes its own record back; until it has, node1 may list two members.

@@ -1,29 +1,21 @@
 package dev.cloister.faults;
 
-import dev.cloister.junit5.internal.Partitioner;
-
 import dev.cloister.CloisterException;
-import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
 import dev.cloister.QuorumLossPolicy;
-import dev.cloister.testing.InJvmCluster;
-import dev.cloister.testing.InJvmCluster.Node;
+import dev.cloister.junit5.CloisterCluster;
+import dev.cloister.junit5.CloisterNode;
 import io.vertx.core.eventbus.ReplyException;
 import io.vertx.core.json.JsonObject;
-import org.jgroups.Address;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
-import static dev.cloister.testing.Eventually.eventually;
-import static dev.cloister.testing.InJvmCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,9 +25,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class PartitionTest {
 
-  private static final List<String> ALL = List.of("node0", "node1", "node2", "node3", "node4");
-
-  private InJvmCluster cluster;
+  private CloisterCluster cluster;
 
   @AfterEach
   void tearDown() {
@@ -44,108 +34,74 @@ class PartitionTest {
     }
   }
 
-  private List<Node> startFive() {
-    cluster = new InJvmCluster(5);
-    List<Node> nodes = new ArrayList<>();
-    for (int i = 0; i < 5; i++) {
-      CloisterOptions o = cluster.options(i, 3).setQuorumLossPolicy(QuorumLossPolicy.PROTECT);
-      nodes.add(cluster.start(i, o));
-    }
-    nodes.forEach(n -> await(n.deployment));
-    awaitOneRing(nodes, ALL);
-    return nodes;
+  private CloisterCluster startFive() {
+    cluster = CloisterCluster.builder().nodes(5).consensus(3)
+      .options((i, o) -> o.setQuorumLossPolicy(QuorumLossPolicy.PROTECT)).start();
+    cluster.awaitConverged();
+    return cluster;
   }
 
-  /** Waits until every node is READY on exactly {@code members} and all report one checksum. */
-  static void awaitOneRing(List<Node> nodes, List<String> members) {
-    eventually("one converged ring on " + members, () -> {
-      String checksum = nodes.get(0).state().getChecksum();
-      for (Node n : nodes) {
-        CloisterState s = n.state();
-        if (s.getStatus() != CloisterStatus.READY || !s.memberNames().equals(members) || !s.isConverged()
-          || !s.getChecksum().equals(checksum)) {
-          return false;
-        }
-      }
-      return true;
-    }, () -> nodes.stream().map(n -> n.state().toJson().encode()).toList());
-  }
-
-  private static List<Partitioner> partitioners(List<Node> nodes) throws Exception {
-    List<Partitioner> out = new ArrayList<>();
-    for (Node n : nodes) {
-      out.add(Partitioner.of(n.vertx));
-    }
-    return out;
-  }
-
-  private static void split(List<Partitioner> p, List<Integer> sideA, List<Integer> sideB) {
-    List<Address> a = sideA.stream().map(i -> p.get(i).address()).toList();
-    List<Address> b = sideB.stream().map(i -> p.get(i).address()).toList();
-    sideA.forEach(i -> p.get(i).isolateFrom(b));
-    sideB.forEach(i -> p.get(i).isolateFrom(a));
-  }
-
-  private static int whoisFailureCode(Node n) {
+  private static int whoisFailureCode(CloisterNode n) {
     try {
-      n.vertx.eventBus().request("cloister.whois", new JsonObject().put("key", "k")).await(30, TimeUnit.SECONDS);
+      n.vertx().eventBus().request("cloister.whois", new JsonObject().put("key", "k")).await(30, TimeUnit.SECONDS);
     } catch (ReplyException e) {
       return e.failureCode();
     } catch (Exception e) {
       throw new AssertionError("no failure reply: " + e, e);
     }
-    throw new AssertionError("whois answered on " + n.index);
+    throw new AssertionError("whois answered on " + n.name());
+  }
+
+  private static boolean belowConsensus(CloisterState s) {
+    return s.getStatus() == CloisterStatus.REHASHING && !s.isQuorate();
   }
 
   @Test
-  void theMinorityStopsAnsweringTheMajorityGoesOnAndTheHealedClusterConvergesOnOneRing() throws Exception {
-    List<Node> nodes = startFive();
-    List<Partitioner> p = partitioners(nodes);
-    List<Node> majority = nodes.subList(0, 3);
-    List<Node> minority = nodes.subList(3, 5);
-    List<Integer> marks = majority.stream().map(n -> n.transitions.size()).toList();
+  void theMinorityStopsAnsweringTheMajorityGoesOnAndTheHealedClusterConvergesOnOneRing() {
+    CloisterCluster c = startFive();
+    List<Integer> marks = List.of(0, 1, 2).stream().map(i -> c.node(i).transitions().size()).toList();
 
-    split(p, List.of(0, 1, 2), List.of(3, 4));
+    c.partition(new int[] {0, 1, 2}, new int[] {3, 4});
 
-    for (Node n : minority) {
-      eventually(n.index + " below consensus", () -> n.state().getStatus() == CloisterStatus.REHASHING
-        && !n.state().isQuorate() && n.state().memberNames().equals(List.of("node3", "node4")), n::transitions);
+    for (int i : List.of(3, 4)) {
+      CloisterNode n = c.node(i);
+      c.eventually(() -> {
+        assertTrue(belowConsensus(n.state()), n.name() + " below consensus");
+        assertEquals(List.of("node3", "node4"), n.state().memberNames());
+      });
       CloisterException e = assertThrows(CloisterException.class, () -> n.cloister().whois("some-key"));
       assertEquals(CloisterException.NO_QUORUM, e.code());
       assertEquals(CloisterException.NO_QUORUM, whoisFailureCode(n), "the whois address replies 503");
     }
-    awaitOneRing(majority, List.of("node0", "node1", "node2"));
-    for (int i = 0; i < majority.size(); i++) {
-      Node n = majority.get(i);
-      List<String> after = n.transitions.subList(marks.get(i), n.transitions.size());
-      assertTrue(after.contains("READY->REHASHING") && after.get(after.size() - 1).equals("REHASHING->READY"),
-        "the majority rehashed through the split: " + after);
-      n.cloister().whois("some-key");
+    c.awaitConverged(0, 1, 2);
+    for (int i : List.of(0, 1, 2)) {
+      List<String> all = c.node(i).transitions();
+      List<String> after = all.subList(marks.get(i), all.size());
+      assertTrue(after.stream().anyMatch(t -> t.startsWith("READY->REHASHING"))
+        && after.get(after.size() - 1).startsWith("REHASHING->READY"), "the majority rehashed through the split: " + after);
+      c.node(i).cloister().whois("some-key");
     }
 
-    p.forEach(Partitioner::heal);
-    awaitOneRing(nodes, ALL);
-    String owner = nodes.get(0).cloister().whois("some-key");
-    for (Node n : nodes) {
-      assertEquals(owner, n.cloister().whois("some-key"));
+    c.heal();
+    c.awaitConverged();
+    String owner = c.node(0).cloister().whois("some-key");
+    for (int i = 0; i < 5; i++) {
+      assertEquals(owner, c.node(i).cloister().whois("some-key"));
     }
   }
 
   @Test
-  void anEvenSplitBelowConsensusLeavesNoSideAnsweringAndHealsBack() throws Exception {
+  void anEvenSplitBelowConsensusLeavesNoSideAnsweringAndHealsBack() {
     // Consensus 3 of 5 split 2 + 2 + 1: no side has a majority, so none may answer.
-    List<Node> nodes = startFive();
-    List<Partitioner> p = partitioners(nodes);
-    split(p, List.of(0, 1), List.of(2, 3, 4));
-    split(p, List.of(2, 3), List.of(4));
-    for (Node n : nodes) {
-      eventually(n.index + " below consensus", () -> n.state().getStatus() == CloisterStatus.REHASHING
-        && !n.state().isQuorate(), n::transitions);
-      assertInstanceOf(CloisterException.class, assertThrows(CloisterException.class,
-        () -> n.cloister().whois("k")));
+    CloisterCluster c = startFive();
+    c.partition(new int[] {0, 1}, new int[] {2, 3}, new int[] {4});
+    for (int i = 0; i < 5; i++) {
+      CloisterNode n = c.node(i);
+      c.eventually(() -> assertTrue(belowConsensus(n.state()), n.name() + " below consensus"));
+      assertThrows(CloisterException.class, () -> n.cloister().whois("k"));
     }
-    p.forEach(Partitioner::heal);
-    awaitOneRing(nodes, ALL);
-    assertFalse(nodes.stream().anyMatch(n -> n.state().getMembers().size() != 5));
+    c.heal();
+    c.awaitConverged();
+    assertFalse(List.of(0, 1, 2, 3, 4).stream().anyMatch(i -> c.node(i).state().getMembers().size() != 5));
   }
 }

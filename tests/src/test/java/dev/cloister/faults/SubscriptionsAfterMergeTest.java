@@ -50,7 +50,7 @@ class SubscriptionsAfterMergeTest {
     nodes.forEach(n -> await(n.deployment));
     Node far = nodes.get(3);
     await(far.vertx.eventBus().consumer("only.on.node3", m -> m.reply("pong")).completion());
-    PartitionTest.awaitOneRing(nodes, List.of("node0", "node1", "node2", "node3"));
+    InJvmCluster.awaitOneRing(nodes, List.of("node0", "node1", "node2", "node3"));
     eventually("node0 reaches node3's consumer", () -> answers(nodes.get(0), "only.on.node3"), () -> "");
 
     List<Partitioner> p = new ArrayList<>();
@@ -63,11 +63,11 @@ class SubscriptionsAfterMergeTest {
     p.get(1).isolateFrom(right);
     p.get(2).isolateFrom(left);
     p.get(3).isolateFrom(left);
-    PartitionTest.awaitOneRing(nodes.subList(0, 2), List.of("node0", "node1"));
-    PartitionTest.awaitOneRing(nodes.subList(2, 4), List.of("node2", "node3"));
+    InJvmCluster.awaitOneRing(nodes.subList(0, 2), List.of("node0", "node1"));
+    InJvmCluster.awaitOneRing(nodes.subList(2, 4), List.of("node2", "node3"));
 
     p.forEach(Partitioner::heal);
-    PartitionTest.awaitOneRing(nodes, List.of("node0", "node1", "node2", "node3"));
+    InJvmCluster.awaitOneRing(nodes, List.of("node0", "node1", "node2", "node3"));
     eventually("node0 reaches node3's consumer after the heal", () -> answers(nodes.get(0), "only.on.node3"), () -> "");
     List<NodeReply> last = new ArrayList<>();
     eventually("node3 answers node1's sibling call", () -> {

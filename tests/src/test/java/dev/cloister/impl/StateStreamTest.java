@@ -63,11 +63,14 @@ class StateStreamTest {
     List<StateStream> detached = new CopyOnWriteArrayList<>();
     StateStream stream = new StateStream(context, detached::add);
     AtomicBoolean delivered = new AtomicBoolean();
-    stream.handler(c -> delivered.set(true));
+    stream.handler(c -> { });
     stream.handler(null);
+    assertEquals(List.of(stream), detached, "a stream whose handler is gone detaches");
     onContext(context, () -> stream.onStateChange(CloisterStatus.READY, CloisterStatus.REHASHING, new CloisterState()));
-    assertFalse(delivered.get());
-    assertEquals(List.of(stream), detached);
+    // Nor does it keep what came meanwhile: a handler set again gets none of it.
+    stream.handler(c -> delivered.set(true));
+    onContext(context, () -> { });
+    assertFalse(delivered.get(), "a change that came while the stream had no handler was kept");
   }
 
   /** Runs on the context and waits for it, so that everything queued there before has run too. */

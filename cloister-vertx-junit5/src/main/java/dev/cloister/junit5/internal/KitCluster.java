@@ -113,11 +113,11 @@ abstract class KitCluster<N extends KitNode> implements CloisterCluster {
   public void awaitConverged(int... indexes) {
     List<N> side = IntStream.of(indexes).mapToObj(this::kitNode).toList();
     Set<String> names = side.stream().map(KitNode::name).collect(Collectors.toSet());
-    waitFor("nodes " + names + " READY, each with exactly these members and one ring checksum", () -> {
+    waitFor("nodes " + names + " READY and converged, each with exactly these members and one ring checksum", () -> {
       Set<String> checksums = new HashSet<>();
       for (N n : side) {
         CloisterState s = n.state();
-        if (!n.isUp() || s == null || s.getStatus() != CloisterStatus.READY
+        if (!n.isUp() || s == null || s.getStatus() != CloisterStatus.READY || !s.isConverged()
           || !new HashSet<>(s.memberNames()).equals(names)) {
           return false;
         }
