@@ -3,6 +3,7 @@ package dev.cloister.health;
 import dev.cloister.CloisterHttpVerticle;
 import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterVerticle;
+import dev.cloister.testing.Eventually;
 import dev.cloister.testing.InJvmCluster;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Vertx;
@@ -17,6 +18,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 import static dev.cloister.testing.InJvmCluster.await;
@@ -62,18 +64,14 @@ class HealthEndpointTest {
     return call(port, HttpMethod.GET, path);
   }
 
-  /** Polls until an answer satisfies {@code done}; the test fails after 60 s. */
-  private Answer until(int port, String path, Predicate<Answer> done) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    Answer last = null;
-    while (System.nanoTime() < deadline) {
-      last = get(port, path);
-      if (done.test(last)) {
-        return last;
-      }
-      Thread.sleep(100);
-    }
-    throw new AssertionError("no expected answer on " + path + " within 60 s; last: " + last);
+  /** Asks until an answer satisfies {@code done}; the test fails after 60 s, naming the last answer. */
+  private Answer until(int port, String path, Predicate<Answer> done) {
+    AtomicReference<Answer> last = new AtomicReference<>();
+    Eventually.eventually("an expected answer on " + path, () -> {
+      last.set(get(port, path));
+      return done.test(last.get());
+    }, last::get);
+    return last.get();
   }
 
   private static int serve(Vertx vertx) {
