@@ -76,21 +76,13 @@ public final class InJvmNodes extends KitCluster<InJvmNodes.Node> {
    */
   public static CloisterCluster start(KitConfig config) {
     InJvmNodes cluster = new InJvmNodes(config);
-    try {
-      for (int i = 0; i < config.nodes(); i++) {
-        Node n = new Node(i);
-        cluster.nodes.add(n);
-        cluster.launch(n);
-      }
-      for (Node n : cluster.nodes) {
-        cluster.awaitStarted(n);
-      }
-      cluster.awaitReady();
-      return cluster;
-    } catch (RuntimeException | Error e) {
-      cluster.close();
-      throw e;
-    }
+    cluster.startAll();
+    return cluster;
+  }
+
+  @Override
+  Node newNode(int index) {
+    return new Node(index);
   }
 
   private CloisterOptions options(Node n) {
@@ -102,7 +94,8 @@ public final class InJvmNodes extends KitCluster<InJvmNodes.Node> {
   }
 
   /** Builds the node's clustered Vert.x (it joins) and deploys its Cloister, which completes at READY. */
-  private void launch(Node n) {
+  @Override
+  void launch(Node n) {
     CloisterOptions options = options(n);
     Vertx vertx = await(n.name + "'s clustered Vert.x",
       Vertx.builder().withClusterManager(new CloisterClusterManager(options)).buildClustered());
@@ -113,7 +106,8 @@ public final class InJvmNodes extends KitCluster<InJvmNodes.Node> {
   }
 
   /** Waits for the node's Cloister (READY) and deploys the test's verticles on it. */
-  private void awaitStarted(Node n) {
+  @Override
+  void awaitStarted(Node n) {
     await(n.name + "'s Cloister deployment (it completes at READY)", n.deployment);
     for (Class<? extends Verticle> type : config.deploy()) {
       Verticle v;
@@ -138,8 +132,7 @@ public final class InJvmNodes extends KitCluster<InJvmNodes.Node> {
 
   @Override
   public void kill(int index) {
-    Node n = kitNode(index);
-    requireUp(n);
+    Node n = upNode(index);
     n.up = false;
     // Its JGroups channel closes under Cloister, which never removes its record or hands anything
     // off: to the others, a crash. Its Vert.x is closed on restart or at the end.
@@ -148,53 +141,22 @@ public final class InJvmNodes extends KitCluster<InJvmNodes.Node> {
 
   @Override
   public void stop(int index) {
-    Node n = kitNode(index);
-    requireUp(n);
+    Node n = upNode(index);
     n.up = false;
     await(n.name + " closing", n.vertx.close());
     n.vertx = null;
   }
 
   @Override
-  public void restart(int index) {
-    Node n = kitNode(index);
-    if (n.up) {
-      stop(index);
-    }
+  void discard(Node n) {
     closeQuietly(n);
-    launch(n);
-    awaitStarted(n);
-  }
-
-  @Override
-  public int addNode() {
-    Node n = new Node(nodes.size());
-    port(n.index);
-    nodes.add(n);
-    launch(n);
-    awaitStarted(n);
-    return n.index;
   }
 
   @Override
   public void partition(int[]... sides) {
-    List<List<Node>> groups = new ArrayList<>();
-    for (int[] side : sides) {
-      List<Node> g = new ArrayList<>();
-      for (int i : side) {
-        Node n = kitNode(i);
-        requireUp(n);
-        g.add(n);
-      }
-      groups.add(g);
-    }
+    List<List<Node>> groups = sides(sides);
     for (int s = 0; s < groups.size(); s++) {
-      List<Address> others = new ArrayList<>();
-      for (int o = 0; o < groups.size(); o++) {
-        if (o != s) {
-          groups.get(o).forEach(n -> others.add(partitioner(n).address()));
-        }
-      }
+      List<Address> others = others(groups, s).stream().map(n -> partitioner(n).address()).toList();
       groups.get(s).forEach(n -> partitioner(n).isolateFrom(others));
     }
   }
@@ -224,12 +186,6 @@ public final class InJvmNodes extends KitCluster<InJvmNodes.Node> {
       } catch (Exception ignored) {
         // best effort: a crashed node may not close cleanly; its ports are this cluster's alone
       }
-    }
-  }
-
-  private static void requireUp(Node n) {
-    if (!n.up) {
-      throw new IllegalStateException(n.name + " is not up");
     }
   }
 

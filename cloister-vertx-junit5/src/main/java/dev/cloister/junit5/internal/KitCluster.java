@@ -82,6 +82,87 @@ abstract class KitCluster<N extends KitNode> implements CloisterCluster {
     return nodes.get(index);
   }
 
+  /** @return a node not started yet */
+  abstract N newNode(int index);
+
+  /** Starts the node's Vert.x or JVM; it may not be READY yet. */
+  abstract void launch(N n);
+
+  /** Waits until a launched node is READY (and, in-JVM, the test's verticles are deployed on it). */
+  abstract void awaitStarted(N n);
+
+  /** Ends what is left of a node that is not up (a crashed node's Vert.x, an ended JVM). */
+  abstract void discard(N n);
+
+  /** Starts the first nodes and waits until all are READY; on failure closes whatever started. */
+  final void startAll() {
+    try {
+      for (int i = 0; i < config.nodes(); i++) {
+        N n = newNode(i);
+        nodes.add(n);
+        launch(n);
+      }
+      nodes.forEach(this::awaitStarted);
+      awaitReady();
+    } catch (RuntimeException | Error e) {
+      close();
+      throw e;
+    }
+  }
+
+  @Override
+  public final int addNode() {
+    N n = newNode(nodes.size());
+    port(n.index);
+    nodes.add(n);
+    launch(n);
+    awaitStarted(n);
+    return n.index;
+  }
+
+  @Override
+  public final void restart(int index) {
+    N n = kitNode(index);
+    if (n.up) {
+      stop(index);
+    }
+    discard(n);
+    launch(n);
+    awaitStarted(n);
+  }
+
+  N upNode(int index) {
+    N n = kitNode(index);
+    if (!n.up) {
+      throw new IllegalStateException(n.name + " is not up");
+    }
+    return n;
+  }
+
+  /** @return the nodes of each side, all up */
+  List<List<N>> sides(int[]... sides) {
+    List<List<N>> out = new ArrayList<>();
+    for (int[] side : sides) {
+      List<N> g = new ArrayList<>();
+      for (int i : side) {
+        g.add(upNode(i));
+      }
+      out.add(g);
+    }
+    return out;
+  }
+
+  /** @return the nodes of every side but {@code side} */
+  static <T> List<T> others(List<List<T>> sides, int side) {
+    List<T> out = new ArrayList<>();
+    for (int o = 0; o < sides.size(); o++) {
+      if (o != side) {
+        out.addAll(sides.get(o));
+      }
+    }
+    return out;
+  }
+
   N kitNode(int index) {
     if (index < 0 || index >= nodes.size()) {
       throw new IndexOutOfBoundsException("no node " + index + " in a cluster of " + nodes.size());

@@ -84,21 +84,17 @@ public final class ProcessNodes extends KitCluster<ProcessNodes.Node> {
    */
   public static CloisterCluster start(KitConfig config) {
     ProcessNodes cluster = new ProcessNodes(config);
-    try {
-      for (int i = 0; i < config.nodes(); i++) {
-        Node n = new Node(i);
-        cluster.nodes.add(n);
-        cluster.launch(n);
-      }
-      cluster.awaitReady();
-      return cluster;
-    } catch (RuntimeException | Error e) {
-      cluster.close();
-      throw e;
-    }
+    cluster.startAll();
+    return cluster;
   }
 
-  private void launch(Node n) {
+  @Override
+  Node newNode(int index) {
+    return new Node(index);
+  }
+
+  @Override
+  void launch(Node n) {
     Map<String, String> env = new HashMap<>();
     env.put("CLOISTER_APP", app);
     env.put("CLOISTER_SENTRY", String.join(",", sentry()));
@@ -153,27 +149,12 @@ public final class ProcessNodes extends KitCluster<ProcessNodes.Node> {
   }
 
   @Override
-  public void restart(int index) {
-    Node n = kitNode(index);
-    if (n.up) {
-      stop(index);
-    }
+  void discard(Node n) {
     n.process.close();
-    launch(n);
-    awaitUp(n);
   }
 
   @Override
-  public int addNode() {
-    Node n = new Node(nodes.size());
-    port(n.index);
-    nodes.add(n);
-    launch(n);
-    awaitUp(n);
-    return n.index;
-  }
-
-  private void awaitUp(Node n) {
+  void awaitStarted(Node n) {
     waitFor(n.name + " READY", () -> {
       CloisterState s = n.state();
       return s != null && s.getStatus() == dev.cloister.CloisterStatus.READY;
@@ -182,23 +163,11 @@ public final class ProcessNodes extends KitCluster<ProcessNodes.Node> {
 
   @Override
   public void partition(int[]... sides) {
-    List<List<Node>> groups = new ArrayList<>();
-    for (int[] side : sides) {
-      List<Node> g = new ArrayList<>();
-      for (int i : side) {
-        g.add(upNode(i));
-      }
-      groups.add(g);
-    }
+    List<List<Node>> groups = sides(sides);
     for (int s = 0; s < groups.size(); s++) {
-      List<String> others = new ArrayList<>();
-      for (int o = 0; o < groups.size(); o++) {
-        if (o != s) {
-          groups.get(o).forEach(n -> others.add("127.0.0.1:" + port(n.index)));
-        }
-      }
+      String others = others(groups, s).stream().map(n -> "127.0.0.1:" + port(n.index)).collect(Collectors.joining(","));
       for (Node n : groups.get(s)) {
-        command(n, "partition " + String.join(",", others), "partitioned");
+        command(n, "partition " + others, "partitioned");
       }
     }
   }
@@ -224,14 +193,6 @@ public final class ProcessNodes extends KitCluster<ProcessNodes.Node> {
     } catch (IllegalStateException e) {
       throw new AssertionError(e.getMessage() + "\n" + describe(), e);
     }
-  }
-
-  private Node upNode(int index) {
-    Node n = kitNode(index);
-    if (!n.up) {
-      throw new IllegalStateException(n.name + " is not up");
-    }
-    return n;
   }
 
   @Override

@@ -22,8 +22,8 @@ import java.util.concurrent.ConcurrentHashMap;
  * caches lack what the other side removed while it thought those nodes gone, and vertx-infinispan
  * does not reconcile them: requests to a consumer that lives only on the other side fail with
  * NO_HANDLERS, and replies to a node whose event-bus address was removed never arrive. Each node
- * therefore writes its own node info and registrations back, once at the merge and once after the
- * rebalance has settled (adding a registration that is already there changes nothing), and tells
+ * therefore writes its own node info and registrations back, at the merge and a few times while the
+ * rebalance settles (adding a registration that is already there changes nothing), and tells
  * its event bus that the registrations it cached are lost, so that the next send reads them anew:
  * a re-added registration that was already in the primary copy fires no update anywhere.
  *
@@ -60,8 +60,13 @@ public final class MergeRepair {
   }
 
   private static final Logger log = LoggerFactory.getLogger(ClusterTransport.LOG_CATEGORY);
-  /** When to write this node's subscriptions back a second time after a merge, ms. */
-  private static final long RESUBSCRIBE_AGAIN_DELAY = 3000;
+  /**
+   * When to repair again after a merge, ms. Each node's repairs run on its own timers, so one node
+   * may drop its cached registrations just before another's rewrite lands, and a rewrite of an entry
+   * the primary copy already has fires no update: the later rounds drop the caches again once every
+   * node has rewritten (a consumer on the other side stayed unreachable from one node for a minute).
+   */
+  private static final long[] REPAIR_AGAIN_DELAYS = {3_000, 6_000, 15_000, 30_000};
 
   private final Target target;
   private final Map<String, Set<RegistrationInfo>> registrations = new ConcurrentHashMap<>();
@@ -128,7 +133,9 @@ public final class MergeRepair {
     public void merged(MergeEvent e) {
       ContextInternal c = context;
       repair(c);
-      c.setTimer(RESUBSCRIBE_AGAIN_DELAY, id -> repair(c));
+      for (long delay : REPAIR_AGAIN_DELAYS) {
+        c.setTimer(delay, id -> repair(c));
+      }
     }
   }
 
