@@ -288,6 +288,28 @@ public final class AppLauncher {
     return 0;
   }
 
+  /**
+   * The class path for the nodes: that of the class loader running the launcher when it is a URL
+   * class loader (Maven's {@code exec:java} runs the project in one, inside Maven's JVM), else
+   * this JVM's.
+   */
+  static String classPath() {
+    List<String> entries = new ArrayList<>();
+    for (ClassLoader l = Thread.currentThread().getContextClassLoader(); l != null; l = l.getParent()) {
+      if (l instanceof java.net.URLClassLoader u) {
+        for (java.net.URL url : u.getURLs()) {
+          try {
+            entries.add(Path.of(url.toURI()).toString());
+          } catch (java.net.URISyntaxException | RuntimeException e) {
+            // not a file: not for a class path
+          }
+        }
+      }
+    }
+    return entries.isEmpty() ? System.getProperty("java.class.path")
+      : String.join(java.io.File.pathSeparator, entries);
+  }
+
   /** The node JVMs of one run. */
   private static final class Cluster {
     private final JsonObject cfg;
@@ -316,7 +338,7 @@ public final class AppLauncher {
         String name = "node-" + i;
         List<String> cmd = new ArrayList<>(List.of(java, "-Djava.net.preferIPv4Stack=true"));
         cfg.getJsonArray("jvmOptions").forEach(o -> cmd.add(String.valueOf(o)));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ChildMain.class.getName()));
+        cmd.addAll(List.of("-cp", classPath(), ChildMain.class.getName()));
         if (cfg.containsKey("verticle")) {
           cmd.addAll(List.of(VERTX_APPLICATION, cfg.getString("verticle"), "--cluster"));
         } else {
