@@ -4,7 +4,7 @@ import dev.cloister.CloisterStatus;
 import dev.cloister.NodeReply;
 import dev.cloister.StateChange;
 import dev.cloister.rxjava3.Cloister;
-import dev.cloister.testing.InJvmCluster;
+import dev.cloister.junit5.CloisterCluster;
 import io.reactivex.rxjava3.core.Maybe;
 import io.reactivex.rxjava3.disposables.Disposable;
 import io.vertx.core.json.JsonArray;
@@ -13,8 +13,6 @@ import org.junit.jupiter.api.Test;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import static dev.cloister.testing.Eventually.eventually;
-import static dev.cloister.testing.InJvmCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,12 +21,8 @@ class RxCallsTest {
 
   @Test
   void aFlowableOfStateChangesSeesTheRehashWhenANodeJoins() {
-    try (InJvmCluster cluster = new InJvmCluster(3)) {
-      InJvmCluster.Node n0 = cluster.start(0, cluster.options(0, 2));
-      InJvmCluster.Node n1 = cluster.start(1, cluster.options(1, 2));
-      await(n0.deployment);
-      await(n1.deployment);
-      Cloister rx = Cloister.newInstance(n0.cloister());
+    try (CloisterCluster cluster = CloisterCluster.builder().nodes(2).consensus(2).start()) {
+      Cloister rx = Cloister.newInstance(cluster.node(0).cloister());
 
       List<String> seen = new CopyOnWriteArrayList<>();
       Disposable sub = rx.stateStream().toFlowable()
@@ -36,13 +30,12 @@ class RxCallsTest {
         .map(StateChange::toString)
         .subscribe(seen::add);
 
-      InJvmCluster.Node n2 = cluster.start(2, cluster.options(2, 2));
-      await(n2.deployment);
-      eventually("REHASHING->READY on node0", () -> seen.contains("REHASHING->READY"), () -> seen);
+      int added = cluster.addNode();
+      cluster.eventually(() -> assertTrue(seen.contains("REHASHING->READY"), "REHASHING->READY on node0, saw " + seen));
       assertEquals(List.of("READY->REHASHING", "REHASHING->READY"), seen.subList(0, 2));
-      eventually("node0 sees three siblings", () -> rx.siblings().size() == 3, rx::siblings);
+      cluster.eventually(() -> assertEquals(3, rx.siblings().size(), "node0 sees three siblings"));
 
-      Cloister.newInstance(n2.cloister()).register("double",
+      Cloister.newInstance(cluster.node(added).cloister()).register("double",
         args -> Maybe.just(args.getInteger(0) * 2));
       List<NodeReply> replies = rx.multiapply(List.of("node2", "node1"), "double", new JsonArray().add(21)).blockingGet();
       assertEquals(42, replies.get(0).getBody());
@@ -69,7 +62,7 @@ class RxCallsTest {
         seen.toString());
       assertTrue(seen.get(seen.size() - 1).getState().getStatus() == CloisterStatus.STOPPED);
     } finally {
-      await(vertx.close());
+      vertx.close().await();
     }
   }
 }

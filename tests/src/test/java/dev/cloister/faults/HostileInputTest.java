@@ -5,8 +5,8 @@ import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
 import dev.cloister.impl.membership.MemberRecord;
 import dev.cloister.impl.membership.MembersCache;
-import dev.cloister.testing.InJvmCluster;
-import dev.cloister.testing.InJvmCluster.Node;
+import dev.cloister.junit5.CloisterCluster;
+import dev.cloister.junit5.CloisterNode;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.eventbus.DeliveryOptions;
@@ -30,9 +30,10 @@ import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 
-import static dev.cloister.testing.Eventually.eventually;
 import static dev.cloister.testing.InJvmCluster.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -50,7 +51,9 @@ class HostileInputTest {
   private static final List<String> NAMES = List.of("node0", "node1", "node2");
 
   private final Random random = new Random(SEED);
-  private InJvmCluster cluster;
+  private CloisterCluster cluster;
+  /** The cluster's app name, which genuine records carry. */
+  private String app;
 
   @AfterEach
   void tearDown() {
@@ -59,21 +62,17 @@ class HostileInputTest {
     }
   }
 
-  private List<Node> startThree() {
-    cluster = new InJvmCluster(3);
-    List<Node> nodes = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      nodes.add(cluster.start(i, cluster.options(i, 2)));
-    }
-    nodes.forEach(n -> await(n.deployment));
-    InJvmCluster.awaitOneRing(nodes, NAMES);
-    return nodes;
+  private List<CloisterNode> startThree() {
+    cluster = CloisterCluster.builder().nodes(3).consensus(2).start();
+    app = cluster.app();
+    cluster.awaitConverged();
+    return List.of(cluster.node(0), cluster.node(1), cluster.node(2));
   }
 
   @Test
   void fuzzedMessagesAndGarbageRecordsNeverCrashOrWedgeANode() throws Exception {
-    List<Node> nodes = startThree();
-    List<String> ids = nodes.stream().map(n -> n.state().getMembers().get(n.index).getNodeId()).toList();
+    List<CloisterNode> nodes = startThree();
+    List<String> ids = nodes.stream().map(n -> n.state().getMembers().get(n.index()).getNodeId()).toList();
     AtomicInteger cacheWarnings = new AtomicInteger();
     Logger cacheLog = Logger.getLogger(MembersCache.class.getName());
     Handler counter = new Handler() {
@@ -107,51 +106,50 @@ class HostileInputTest {
     // Each node purges the phantoms carrying its id and writes its own record back; until every
     // node has read the cleaned cache, one of them may still be building rings from a read that
     // held a phantom. So wait for the cache, then for identical answers.
-    for (Node n : nodes) {
-      eventually("no phantom and no forged own record on " + n.index, () -> forgeriesIn(n, ids).isEmpty(),
-        () -> forgeriesIn(n, ids));
+    for (CloisterNode n : nodes) {
+      cluster.eventually(() -> assertEquals(List.of(), forgeriesIn(n, ids),
+        "no phantom and no forged own record on " + n.name()));
     }
-    InJvmCluster.awaitOneRing(nodes, NAMES);
-    eventually("every node answers whois identically", () -> differingOwner(nodes, 1000) == null,
-      () -> differingOwner(nodes, 1000));
+    cluster.awaitConverged();
+    cluster.eventually(() -> assertNull(differingOwner(nodes, 1000), "every node answers whois identically"));
     assertSameOwners(nodes, 1000);
 
     // Not wedged: a membership change still goes through the machine on every survivor.
-    Node leaving = nodes.get(2);
-    cluster.stop(leaving);
-    List<Node> survivors = nodes.subList(0, 2);
-    InJvmCluster.awaitOneRing(survivors, List.of("node0", "node1"));
-    eventually("the survivors answer whois identically", () -> differingOwner(survivors, 1000) == null,
-      () -> differingOwner(survivors, 1000));
+    cluster.stop(2);
+    List<CloisterNode> survivors = nodes.subList(0, 2);
+    cluster.awaitConverged();
+    cluster.eventually(() -> assertNull(differingOwner(survivors, 1000), "the survivors answer whois identically"));
     assertSameOwners(survivors, 1000);
   }
 
   @Test
   void aRecordClaimingALiveNodesIdUnderAnotherNameIsRemovedByThatNode() {
-    List<Node> nodes = startThree();
+    List<CloisterNode> nodes = startThree();
     CloisterState s = nodes.get(0).state();
     String id1 = s.getMembers().get(1).getNodeId();
     // A phantom "ghost" carried by node1's id, and node2's name taken over with node1's id.
-    Members.put(nodes.get(0).vertx, "ghost", record("ghost", id1));
-    Members.put(nodes.get(0).vertx, "node2", record("node2", id1));
-    InJvmCluster.awaitOneRing(nodes, NAMES);
-    eventually("the forgeries are gone", () -> !Members.cache(nodes.get(0).vertx).containsKey("ghost"),
-      () -> Members.cache(nodes.get(0).vertx).keySet());
+    Members.put(nodes.get(0).vertx(), "ghost", record("ghost", id1));
+    Members.put(nodes.get(0).vertx(), "node2", record("node2", id1));
+    cluster.awaitConverged();
+    cluster.eventually(() -> assertFalse(Members.cache(nodes.get(0).vertx()).containsKey("ghost"),
+      "the forgeries are gone: " + Members.cache(nodes.get(0).vertx()).keySet()));
     // node2 writes its own record back; until it has, node1 may list two members.
-    eventually("node2's record is its own again", () -> nodes.get(1).state().getMembers().size() == 3
-        && s.getMembers().get(2).getNodeId().equals(nodes.get(1).state().getMembers().get(2).getNodeId()),
-      () -> nodes.get(1).state().getMembers());
+    cluster.eventually(() -> {
+      List<dev.cloister.CloisterMember> seen = nodes.get(1).state().getMembers();
+      assertEquals(3, seen.size(), "node2's record is its own again: " + seen);
+      assertEquals(s.getMembers().get(2).getNodeId(), seen.get(2).getNodeId(), "node2's record is its own again: " + seen);
+    });
   }
 
   // ---- whois ----
 
-  private void fuzzWhois(List<Node> nodes, int cases) {
+  private void fuzzWhois(List<CloisterNode> nodes, int cases) {
     Map<String, Integer> outcomes = new TreeMap<>();
     for (int i = 0; i < cases; i++) {
-      Node from = nodes.get(random.nextInt(nodes.size()));
+      CloisterNode from = nodes.get(random.nextInt(nodes.size()));
       Object body = randomWhoisBody();
       try {
-        Object reply = from.vertx.eventBus().request("cloister.whois", body, new DeliveryOptions().setSendTimeout(30_000))
+        Object reply = from.vertx().eventBus().request("cloister.whois", body, new DeliveryOptions().setSendTimeout(30_000))
           .await(60, TimeUnit.SECONDS).body();
         JsonObject answer = (JsonObject) reply;
         assertTrue(NAMES.contains(answer.getString("node")), "an answer names a member: " + answer);
@@ -187,7 +185,7 @@ class HostileInputTest {
         switch (random.nextInt(6)) {
           case 0 -> o.put("group", randomValue(2));
           case 1 -> o.put("group", "no-such-group-" + random.nextInt(100));
-          case 2 -> o.put("group", "cloister");
+          case 2 -> o.put("group", app);
           default -> { }
         }
         if (random.nextInt(5) == 0) {
@@ -206,9 +204,9 @@ class HostileInputTest {
    * timeout and codec headers, bodies of any type and size. Each request gets a reply or a
    * failure reply with a code; nothing hangs past its timeout; afterwards calls still work.
    */
-  private void fuzzInbox(List<Node> nodes, int cases) {
-    for (Node n : nodes) {
-      await(n.vertx.eventBus().consumer("fuzz.echo", m -> m.reply(m.body())).completion());
+  private void fuzzInbox(List<CloisterNode> nodes, int cases) {
+    for (CloisterNode n : nodes) {
+      await(n.vertx().eventBus().consumer("fuzz.echo", m -> m.reply(m.body())).completion());
     }
     List<String> inboxes = nodes.get(0).state().getMembers().stream().map(m -> "cloister.node." + m.getNodeId()).toList();
     Map<String, Integer> outcomes = new TreeMap<>();
@@ -216,7 +214,7 @@ class HostileInputTest {
       List<Future<Object>> batch = new ArrayList<>();
       List<Object> bodies = new ArrayList<>();
       for (int i = 0; i < 100; i++) {
-        Node from = nodes.get(random.nextInt(nodes.size()));
+        CloisterNode from = nodes.get(random.nextInt(nodes.size()));
         DeliveryOptions options = new DeliveryOptions().setSendTimeout(5000);
         String[] ops = {"call", "cast", "apply", "", "CALL", randomString(5)};
         if (random.nextInt(6) > 0) {
@@ -235,7 +233,7 @@ class HostileInputTest {
         }
         Object body = random.nextInt(20) == 0 ? Buffer.buffer(randomBytes(1_100_000)) : randomWhoisBody();
         bodies.add(body);
-        batch.add(from.vertx.eventBus().request(inboxes.get(random.nextInt(inboxes.size())), body, options)
+        batch.add(from.vertx().eventBus().request(inboxes.get(random.nextInt(inboxes.size())), body, options)
           .map(m -> (Object) m.body()));
       }
       for (int i = 0; i < batch.size(); i++) {
@@ -259,7 +257,7 @@ class HostileInputTest {
     System.out.println("inbox fuzz outcomes: " + outcomes);
     assertTrue(outcomes.containsKey("replied") && outcomes.containsKey("failed 400"), "the fuzz reached each outcome: "
       + outcomes);
-    for (Node n : nodes) {
+    for (CloisterNode n : nodes) {
       List<dev.cloister.NodeReply> replies = await(n.cloister().multicall(NAMES, "fuzz.echo", "still here"));
       for (dev.cloister.NodeReply r : replies) {
         assertTrue(r.isSucceeded() && "still here".equals(r.getBody()), "calls still served after the fuzz: " + r);
@@ -269,16 +267,16 @@ class HostileInputTest {
 
   // ---- state address ----
 
-  private void fuzzStateAddress(List<Node> nodes, int cases) {
+  private void fuzzStateAddress(List<CloisterNode> nodes, int cases) {
     for (int i = 0; i < cases; i++) {
-      Node from = nodes.get(random.nextInt(nodes.size()));
+      CloisterNode from = nodes.get(random.nextInt(nodes.size()));
       Object body = random.nextBoolean() ? randomWhoisBody()
         : new JsonObject().put("from", randomValue(1)).put("to", randomValue(1)).put("state", randomValue(2));
       if (random.nextBoolean()) {
-        from.vertx.eventBus().publish("cloister.state", body);
+        from.vertx().eventBus().publish("cloister.state", body);
       } else {
         // Nobody inside Cloister consumes this address: a request must fail, never hang a node.
-        Future<?> f = from.vertx.eventBus().request("cloister.state", body, new DeliveryOptions().setSendTimeout(2000));
+        Future<?> f = from.vertx().eventBus().request("cloister.state", body, new DeliveryOptions().setSendTimeout(2000));
         try {
           f.await(30, TimeUnit.SECONDS);
         } catch (Exception expected) {
@@ -286,18 +284,18 @@ class HostileInputTest {
         }
       }
     }
-    for (Node n : nodes) {
-      assertEquals(CloisterStatus.READY, n.state().getStatus(), "state-address fuzz left " + n.index + " READY");
+    for (CloisterNode n : nodes) {
+      assertEquals(CloisterStatus.READY, n.state().getStatus(), "state-address fuzz left " + n.name() + " READY");
     }
   }
 
   // ---- members cache ----
 
   /** Writes garbage into the members cache; returns how many entries were invalid records. */
-  private int fuzzMembersCache(List<Node> nodes, List<String> ids, int cases) {
+  private int fuzzMembersCache(List<CloisterNode> nodes, List<String> ids, int cases) {
     int invalid = 0;
     for (int i = 0; i < cases; i++) {
-      Node via = nodes.get(random.nextInt(nodes.size()));
+      CloisterNode via = nodes.get(random.nextInt(nodes.size()));
       Object key;
       Object value;
       boolean bad = true;
@@ -346,7 +344,7 @@ class HostileInputTest {
           String name = "ghost-" + random.nextInt(200);
           key = name;
           value = random.nextBoolean() ? record(name, "vm-ghost-" + random.nextInt(1000))
-            : record(name, ids.get(random.nextInt(3))).replace("\"app\":\"cloister\"", "\"app\":\"other\"");
+            : record(name, ids.get(random.nextInt(3))).replace("\"app\":\"" + app + "\"", "\"app\":\"other\"");
           bad = false;
         }
         case 9 -> {
@@ -358,7 +356,7 @@ class HostileInputTest {
         }
         case 10 -> {
           key = "junk-" + random.nextInt(500);
-          value = new JsonObject().put("name", key).put("app", "cloister").put("group", randomValue(1))
+          value = new JsonObject().put("name", key).put("app", app).put("group", randomValue(1))
             .put("host", randomValue(1)).put("port", randomValue(1)).put("nodeId", randomValue(1))
             .put("startedAt", randomValue(1)).put("status", randomValue(1)).encode();
         }
@@ -368,7 +366,7 @@ class HostileInputTest {
         }
       }
       try {
-        Members.put(via.vertx, key, value);
+        Members.put(via.vertx(), key, value);
         if (bad) {
           invalid++;
         }
@@ -379,17 +377,16 @@ class HostileInputTest {
     return invalid;
   }
 
-  private static String record(String name, String nodeId) {
-    return new MemberRecord(name, "cloister", "cloister", "127.0.0.1", 1, nodeId, 1L, CloisterStatus.READY, null)
-      .encode();
+  private String record(String name, String nodeId) {
+    return new MemberRecord(name, app, app, "127.0.0.1", 1, nodeId, 1L, CloisterStatus.READY, null).encode();
   }
 
   // ---- the final check ----
 
   /** The records in a node's replica that a live node must still purge or rewrite. */
-  private static List<String> forgeriesIn(Node n, List<String> ids) {
+  private List<String> forgeriesIn(CloisterNode n, List<String> ids) {
     List<String> out = new ArrayList<>();
-    Members.cache(n.vertx).forEach((key, value) -> {
+    Members.cache(n.vertx()).forEach((key, value) -> {
       if (!(key instanceof String name) || !(value instanceof String text)) {
         return;
       }
@@ -401,7 +398,7 @@ class HostileInputTest {
       }
       int at = NAMES.indexOf(name);
       boolean forgedOwn = at >= 0 && !r.nodeId().equals(ids.get(at));
-      boolean phantom = at < 0 && r.app().equals("cloister") && ids.contains(r.nodeId());
+      boolean phantom = at < 0 && r.app().equals(app) && ids.contains(r.nodeId());
       if (forgedOwn || phantom) {
         out.add(name + " -> " + r.nodeId());
       }
@@ -410,15 +407,15 @@ class HostileInputTest {
   }
 
   /** The first key two nodes answer differently, or {@code null} when they all agree. */
-  private static String differingOwner(List<Node> nodes, int keys) {
+  private static String differingOwner(List<CloisterNode> nodes, int keys) {
     for (int k = 0; k < keys; k++) {
       String key = "key-" + k;
       try {
         String owner = nodes.get(0).cloister().whois(key);
-        for (Node n : nodes) {
+        for (CloisterNode n : nodes) {
           String theirs = n.cloister().whois(key);
           if (!owner.equals(theirs)) {
-            return key + ": " + owner + " on 0, " + theirs + " on " + n.index;
+            return key + ": " + owner + " on node0, " + theirs + " on " + n.name();
           }
         }
       } catch (CloisterException notNow) {
@@ -428,16 +425,16 @@ class HostileInputTest {
     return null;
   }
 
-  private static void assertSameOwners(List<Node> nodes, int keys) {
+  private static void assertSameOwners(List<CloisterNode> nodes, int keys) {
     for (int k = 0; k < keys; k++) {
       String key = "key-" + k;
       String owner = nodes.get(0).cloister().whois(key);
-      for (Node n : nodes) {
-        assertEquals(owner, n.cloister().whois(key), key + " on " + n.index);
+      for (CloisterNode n : nodes) {
+        assertEquals(owner, n.cloister().whois(key), key + " on " + n.name());
         if (k % 10 == 0) {
-          JsonObject reply = (JsonObject) await(n.vertx.eventBus().request("cloister.whois",
+          JsonObject reply = (JsonObject) await(n.vertx().eventBus().request("cloister.whois",
             new JsonObject().put("key", key))).body();
-          assertEquals(owner, reply.getString("node"), key + " over the event bus from " + n.index);
+          assertEquals(owner, reply.getString("node"), key + " over the event bus from " + n.name());
         }
       }
     }

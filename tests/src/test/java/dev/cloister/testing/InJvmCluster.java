@@ -214,27 +214,6 @@ public final class InJvmCluster implements AutoCloseable {
   }
 
   /**
-   * Waits until every one of {@code nodes} is READY on exactly {@code members}, converged, and all
-   * report one ring checksum.
-   *
-   * @param nodes the nodes
-   * @param members their expected members, in name order
-   */
-  public static void awaitOneRing(List<Node> nodes, List<String> members) {
-    Eventually.eventually("one converged ring on " + members, () -> {
-      String checksum = nodes.get(0).state().getChecksum();
-      for (Node n : nodes) {
-        CloisterState s = n.state();
-        if (s.getStatus() != CloisterStatus.READY || !s.memberNames().equals(members) || !s.isConverged()
-          || !s.getChecksum().equals(checksum)) {
-          return false;
-        }
-      }
-      return true;
-    }, () -> nodes.stream().map(n -> n.state().toJson().encode()).toList());
-  }
-
-  /**
    * Waits for a future, failing the test after 60 s.
    *
    * @param f the future
