@@ -201,7 +201,7 @@ public final class AppLauncher {
       .put("about", "Local Cloister cluster for AppLauncher run: 'nodes' JVMs of 'main' (or of Vert.x's "
         + "VertxApplication with 'verticle' and --cluster) on loopback; node i gets CLOISTER_NODE_NAME=node-i, "
         + "a static sentry of the ports basePort .. basePort+nodes-1, CLOISTER_CONSENSUS=consensus, "
-        + "CLOISTER_HTTP_PORT=httpPort+i when httpPort is not 0, the JVM options 'jvmOptions', the variables "
+        + "HTTP_PORT=httpPort+i when httpPort is not 0, the JVM options 'jvmOptions', the variables "
         + "'env' and the program arguments 'args'. Options of run override these values.")
       .put("app", flags.getString("app", "cloister"))
       .put("nodes", nodes)
@@ -355,7 +355,7 @@ public final class AppLauncher {
         ours.put("CLOISTER_LOOPBACK", "true");
         ours.put("CLOISTER_NODE_NAME", name);
         if (httpPort > 0) {
-          ours.put("CLOISTER_HTTP_PORT", String.valueOf(httpPort + i));
+          ours.put("HTTP_PORT", String.valueOf(httpPort + i));
         }
         env.putAll(ours);
         cfg.getJsonObject("env").forEach(e -> env.put(e.getKey(), String.valueOf(e.getValue())));
