@@ -27,10 +27,6 @@ import java.util.Set;
 final class Rebalancer {
 
   private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
-  /** The first sweep after a change, ms. */
-  static final long FIRST_SWEEP_MS = 1_000;
-  /** The last sweep's delay, ms: sweeps at 1, 2, 4, ... 32 s after a change, then none until the next. */
-  static final long LAST_SWEEP_MS = 32_000;
 
   private final SetState set;
   private final LeaseTaker leases;
@@ -177,37 +173,6 @@ final class Rebalancer {
       }
       set.ring = next;
       rebalance();
-      sweepAfterChange();
-    });
-  }
-
-  /**
-   * Rebalances again a few times after a change, at growing intervals. The replica a rebalance
-   * scans may still lack keys right after a merge (state transfer brings them without entry
-   * events), and a key handed to this node while it waited may have been dropped from its wants;
-   * without a later look such a key ran nowhere (two of 300 after a paused node came back). A
-   * rebalance wants only keys that neither run nor wait here, so a sweep that finds nothing costs
-   * one scan of the replica on a worker.
-   */
-  private void sweepAfterChange() {
-    if (set.sweepTimer >= 0) {
-      set.vertx.cancelTimer(set.sweepTimer);
-    }
-    set.sweepDelay = FIRST_SWEEP_MS;
-    scheduleSweep();
-  }
-
-  private void scheduleSweep() {
-    set.sweepTimer = set.context.setTimer(set.sweepDelay, id -> {
-      set.sweepTimer = -1;
-      if (set.closing || !set.quorate || set.ring == null) {
-        return;
-      }
-      rebalance();
-      set.sweepDelay *= 2;
-      if (set.sweepDelay <= LAST_SWEEP_MS) {
-        scheduleSweep();
-      }
     });
   }
 

@@ -73,10 +73,6 @@ final class SetState {
   long holdingSince = -1;
   /** The timer that re-checks a hold, or -1. Context only. */
   long holdTimer = -1;
-  /** The timer of the next sweep after a ring or quorum change, or -1. */
-  long sweepTimer = -1;
-  /** The delay of the next sweep, ms; doubles up to {@link Rebalancer#LAST_SWEEP_MS}. */
-  long sweepDelay;
   /** Writes of the key store issued and not completed. Context only. */
   private int writesInFlight;
   /** Writes of the key store waiting for their turn. Context only. */

@@ -238,10 +238,6 @@ public final class WorkerSet implements ShardedWorkers {
 
   private Future<Void> closeHere() {
     set.closing = true;
-    if (set.sweepTimer >= 0) {
-      set.vertx.cancelTimer(set.sweepTimer);
-      set.sweepTimer = -1;
-    }
     set.generation++;
     leases.clear();
     String me = set.self();
