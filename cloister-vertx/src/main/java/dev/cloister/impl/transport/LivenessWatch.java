@@ -2,10 +2,20 @@ package dev.cloister.impl.transport;
 
 import org.jgroups.Address;
 import org.jgroups.Event;
+import org.jgroups.Header;
 import org.jgroups.Message;
+import org.jgroups.MergeView;
 import org.jgroups.View;
+import org.jgroups.ViewId;
+import org.jgroups.conf.ClassConfigurator;
+import org.jgroups.protocols.FD_ALL3;
 import org.jgroups.stack.Protocol;
 import org.jgroups.util.MessageBatch;
+
+import java.io.DataInput;
+import java.io.DataOutput;
+import java.io.IOException;
+import java.util.function.Supplier;
 
 import java.util.HashSet;
 import java.util.List;
@@ -30,24 +40,97 @@ import java.util.concurrent.TimeUnit;
  * comes from here, not from the cache manager's notification, which can lag seconds behind
  * JGroups while Infinispan is busy with a topology change.
  *
+ * <p>Hearing a member is not enough either: right after a cut heals, before MERGE3 has merged the
+ * views, the two sides' views can overlap (measured: n2 and n5 held {n2, n3, n5} while n3 held
+ * {n1, n3, n4}), and n2 hears n3 again, so both views counted three live members and served two
+ * quorate rings for up to seven seconds. So every failure-detection heartbeat this node sends, and
+ * every message to all (FD_ALL3 skips a heartbeat when one went out), carries the id of the view
+ * it has installed and of the one before ({@link ViewsHeader}), and a member counts only while
+ * the newest views it showed are in step with this node's: a view this node installed itself
+ * (the same view, or one it has left behind: members install views at their own pace, and under
+ * 400 ms round trips a member's last message showed a view two behind; the views a merge view
+ * joined count as left behind), or a view one ahead whose predecessor is this node's view. Two views that both follow one common view are the two sides
+ * of a split: their members do not count for each other. A member that has sent no such
+ * heartbeat yet is judged by hearing alone.
+ *
  * <p>Thread-safe: written by JGroups' threads, read by anyone.
  */
 public final class LivenessWatch extends Protocol {
 
+  /** This protocol's id in JGroups' range for applications' protocols. */
+  static final short PROTOCOL_ID = 1931;
+  /** The magic number of {@link ViewsHeader} in JGroups' range for applications' headers. */
+  static final short HEADER_MAGIC = 1931;
+
+  static {
+    if (ClassConfigurator.getProtocolId(LivenessWatch.class) <= 0) {
+      ClassConfigurator.addProtocol(PROTOCOL_ID, LivenessWatch.class);
+    }
+    ClassConfigurator.addIfAbsent(HEADER_MAGIC, ViewsHeader.class);
+  }
+
+  /**
+   * The views a node showed (or this node's own, for the header it sends): the one installed last
+   * and the one before.
+   *
+   * @param current the installed view's id
+   * @param previous the id of the view installed before it, or {@code null}
+   */
+  record Installed(ViewId current, ViewId previous) {
+  }
+
+  /** How many of this node's own views it remembers to tell a member behind it from a split. */
+  static final int LINEAGE = 16;
+
+  private static final io.vertx.core.internal.logging.Logger LOG =
+    io.vertx.core.internal.logging.LoggerFactory.getLogger(LivenessWatch.class);
+
+  private final short heartbeats = ClassConfigurator.getProtocolId(FD_ALL3.class);
   private final Map<Address, Long> lastHeard = new ConcurrentHashMap<>();
+  /** The newest views each member showed. */
+  private final Map<Address, Installed> announced = new ConcurrentHashMap<>();
   private final CopyOnWriteArrayList<Runnable> viewListeners = new CopyOnWriteArrayList<>();
   private volatile View view;
+  private volatile Installed installed;
+  /** The ids of the views this node installed, newest first, at most {@link #LINEAGE}. */
+  private volatile List<ViewId> lineage = List.of();
+  private volatile Set<String> lastOutOfStep = Set.of();
 
   @Override
   public Object up(Message msg) {
     heard(msg.getSrc());
+    announcement(msg);
     return up_prot.up(msg);
   }
 
   @Override
   public void up(MessageBatch batch) {
     heard(batch.sender());
+    for (Message m : batch) {
+      announcement(m);
+    }
     up_prot.up(batch);
+  }
+
+  @Override
+  public Object down(Message msg) {
+    Installed mine = installed;
+    // Heartbeats, and every message to all: FD_ALL3 skips its heartbeat in an interval in which
+    // this node sent a message to all. A message sent again (a retransmission) keeps its header.
+    if (mine != null && (msg.getDest() == null || heartbeats > 0 && msg.getHeader(heartbeats) != null)
+      && msg.getHeader(PROTOCOL_ID) == null) {
+      msg.putHeader(PROTOCOL_ID, new ViewsHeader(mine.current(), mine.previous()));
+    }
+    return down_prot.down(msg);
+  }
+
+  /** Notes the views a member shows, never going back to an older one (a retransmission's). */
+  private void announcement(Message msg) {
+    ViewsHeader h = msg.getHeader(PROTOCOL_ID);
+    if (h != null && h.current != null && msg.getSrc() != null) {
+      announced.merge(msg.getSrc(), new Installed(h.current, h.previous),
+        (was, now) -> now.current().getId() >= was.current().getId() ? now : was);
+    }
   }
 
   @Override
@@ -84,11 +167,46 @@ public final class LivenessWatch extends Protocol {
         lastHeard.put(a, now);
       }
     }
-    lastHeard.keySet().retainAll(Set.copyOf(v.getMembers()));
+    Set<Address> members = Set.copyOf(v.getMembers());
+    lastHeard.keySet().retainAll(members);
+    announced.keySet().retainAll(members);
+    installed = new Installed(v.getViewId(), old == null ? null : old.getViewId());
+    lineage = lineageAfter(v, lineage);
     view = v;
     for (Runnable l : viewListeners) {
       l.run();
     }
+  }
+
+  /**
+   * This node's views once it installed {@code v}: {@code v} first, then the views a merge view
+   * joined (behind it, whichever side this node came from: a member still showing the other
+   * side's view has not installed the merge view yet), then the views before, at most
+   * {@link #LINEAGE}.
+   *
+   * @param v the view just installed
+   * @param before the ids of the views installed before, newest first
+   * @return the ids, newest first
+   */
+  static List<ViewId> lineageAfter(View v, List<ViewId> before) {
+    List<ViewId> mine = new java.util.ArrayList<>(LINEAGE);
+    mine.add(v.getViewId());
+    if (v instanceof MergeView merge) {
+      for (View side : merge.getSubgroups()) {
+        if (mine.size() < LINEAGE && !mine.contains(side.getViewId())) {
+          mine.add(side.getViewId());
+        }
+      }
+    }
+    for (ViewId id : before) {
+      if (mine.size() == LINEAGE) {
+        break;
+      }
+      if (!mine.contains(id)) {
+        mine.add(id);
+      }
+    }
+    return List.copyOf(mine);
   }
 
   /**
@@ -132,28 +250,151 @@ public final class LivenessWatch extends Protocol {
     if (v == null) {
       return Set.of();
     }
-    return heard(v.getMembers(), local_addr, lastHeard, System.nanoTime(), TimeUnit.MILLISECONDS.toNanos(windowMs));
+    List<ViewId> mine = lineage;
+    Set<String> out = counted(v.getMembers(), local_addr, lastHeard, announced, mine, System.nanoTime(),
+      TimeUnit.MILLISECONDS.toNanos(windowMs));
+    reportOutOfStep(v, mine);
+    return out;
+  }
+
+  /** Logs the members whose views are out of step with this node's, each time that set changes. */
+  private void reportOutOfStep(View v, List<ViewId> mine) {
+    Map<String, Installed> out = new java.util.TreeMap<>();
+    for (Address a : v.getMembers()) {
+      Installed theirs = announced.get(a);
+      if (!a.equals(local_addr) && !inStep(theirs, mine)) {
+        out.put(a.toString(), theirs);
+      }
+    }
+    if (!out.keySet().equals(lastOutOfStep)) {
+      lastOutOfStep = Set.copyOf(out.keySet());
+      if (!out.isEmpty()) {
+        LOG.info(local_addr + " does not count " + out.keySet() + " towards quorum: their views " + out.values()
+          + " are out of step with this node's " + mine.subList(0, Math.min(3, mine.size())));
+      }
+    }
   }
 
   /**
-   * The rule: a member counts when it is this node or was heard from within the window.
+   * The rule: a member counts when it is this node, or was heard from within the window and is
+   * {@linkplain #inStep in step} with this node's views.
    *
    * @param members the view's members
    * @param self this node
    * @param lastHeard when each was last heard from ({@link System#nanoTime()})
+   * @param announced the newest views each showed
+   * @param mine the ids of the views this node installed, newest first (empty to judge by hearing
+   *     alone)
    * @param now now
    * @param windowNanos the window
    * @return the names of those that count
    */
-  static Set<String> heard(List<Address> members, Address self, Map<Address, Long> lastHeard, long now,
-                           long windowNanos) {
+  static Set<String> counted(List<Address> members, Address self, Map<Address, Long> lastHeard,
+                             Map<Address, Installed> announced, List<ViewId> mine, long now, long windowNanos) {
     Set<String> out = new HashSet<>();
     for (Address a : members) {
       Long at = lastHeard.get(a);
-      if (a.equals(self) || at != null && now - at <= windowNanos) {
+      if (a.equals(self) || at != null && now - at <= windowNanos && inStep(announced.get(a), mine)) {
         out.add(a.toString());
       }
     }
     return out;
+  }
+
+  /**
+   * Whether a member's views are in step with this node's: its view is one this node installed
+   * (the same, or one this node has left behind and the member has not yet), or it is one view
+   * ahead, after this node's view. Anything else, a view that follows an older view of this node
+   * (two views after one common view: the sides of a split) above all, does not count.
+   *
+   * @param theirs the views the member showed last, or {@code null} when it showed none
+   * @param mine the ids of the views this node installed, newest first; empty before its first
+   * @return whether the member may count
+   */
+  static boolean inStep(Installed theirs, List<ViewId> mine) {
+    if (theirs == null || mine.isEmpty()) {
+      return true;
+    }
+    return mine.contains(theirs.current()) || mine.get(0).equals(theirs.previous());
+  }
+
+  /**
+   * The header a heartbeat carries: the id of the view its sender installed last, and of the one
+   * before (absent for the first).
+   */
+  public static final class ViewsHeader extends Header {
+    private ViewId current;
+    private ViewId previous;
+
+    /** For JGroups' deserialization. */
+    public ViewsHeader() {
+    }
+
+    ViewsHeader(ViewId current, ViewId previous) {
+      this.current = current;
+      this.previous = previous;
+    }
+
+    @Override
+    public short getMagicId() {
+      return HEADER_MAGIC;
+    }
+
+    @Override
+    public Supplier<? extends Header> create() {
+      return ViewsHeader::new;
+    }
+
+    @Override
+    public int serializedSize() {
+      return size(current) + size(previous);
+    }
+
+    @Override
+    public void writeTo(DataOutput out) throws IOException {
+      write(current, out);
+      write(previous, out);
+    }
+
+    @Override
+    public void readFrom(DataInput in) throws IOException, ClassNotFoundException {
+      current = read(in);
+      previous = read(in);
+    }
+
+    private static int size(ViewId id) {
+      return 1 + (id == null ? 0 : id.serializedSize());
+    }
+
+    private static void write(ViewId id, DataOutput out) throws IOException {
+      out.writeBoolean(id != null);
+      if (id != null) {
+        id.writeTo(out);
+      }
+    }
+
+    private static ViewId read(DataInput in) throws IOException, ClassNotFoundException {
+      if (!in.readBoolean()) {
+        return null;
+      }
+      ViewId id = new ViewId();
+      id.readFrom(in);
+      return id;
+    }
+
+    /** @return the sender's installed view */
+    ViewId current() {
+      return current;
+    }
+
+    /** @return the view its sender installed before, or {@code null} */
+    ViewId previous() {
+      return previous;
+    }
+
+    @Override
+    public String toString() {
+      return "views " + current + " after " + previous;
+    }
   }
 }
