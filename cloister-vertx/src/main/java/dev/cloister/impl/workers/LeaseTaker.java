@@ -129,7 +129,12 @@ final class LeaseTaker {
       }
       String fresh = new Lease(me, set.selfId, UUID.randomUUID().toString(), false).encode();
       CompletableFuture<Boolean> took = seen == null ? set.store.takeFree(key, fresh).thenApply(prev -> prev == null)
-        : set.store.replaceLease(key, seen, fresh);
+        : set.store.replaceLease(key, seen, fresh).thenCompose(ok -> ok ? CompletableFuture.completedFuture(true)
+          // The primary copy decides a conditional write, and this replica can be stale after a
+          // merge (on the rig: a paused node's replica kept its own leases from before the pause,
+          // which the others had released, and it retried a replace of that value for good). With
+          // no lease at all in the primary copy, the key is free.
+          : set.store.takeFree(key, fresh).thenApply(prev -> prev == null));
       takes.add(took.handle((ok, err) -> Boolean.TRUE.equals(ok)
         ? new Looked(key, fresh, now, fresh, payload, 0, false)
         : new Looked(key, null, now, null, null, now + WorkerSet.RETRY_MS, false)));
