@@ -143,11 +143,9 @@ class RealNetworkTest {
   }
 
   /*
-   * Pending (-Dnetrig.pending=true): each node's state follows every JGroups view it belongs to
-   * within 3 s, and no two quorate rings answer during a cut. Passed in 3 of the last 5 runs. What
-   * still fails: a minority's view can list members of the majority (views overlap until failure
-   * detection has evicted them one by one), and those members never follow a view they did not
-   * install; and after a merge a node waits for the records of members back in its view (not
+   * Pending (-Dnetrig.pending=true): each node's state follows every JGroups view it installs
+   * within 3 s, and no two quorate rings answer during a cut. Passed in 14 of the last 17 runs. What
+   * still fails: after a merge a node waits for the records of members back in its view (not
    * quorate meanwhile, instead of serving a ring without them), which takes longer than 3 s when
    * their rewrites wait for Infinispan's topology. Before the quorum on fresh evidence a minority
    * node served a quorate ring of three with a member of the other side for five seconds; before
@@ -157,7 +155,7 @@ class RealNetworkTest {
   @Order(3)
   void stateFollowsEveryViewChangePromptlySoNoTwoRingsServeDuringACut() throws Exception {
     assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "overlapping views and slow record rewrites after a merge still break the 3 s bound; -Dnetrig.pending=true runs it");
+      "slow record rewrites after a merge still break the 3 s bound; -Dnetrig.pending=true runs it");
     List<String> violations = new ArrayList<>();
     for (Set<String> minority : List.of(Set.of("n1", "n2"), Set.of("n4", "n5"))) {
       long start = System.currentTimeMillis();
@@ -180,19 +178,18 @@ class RealNetworkTest {
 
   /*
    * Pending (-Dnetrig.pending=true): shifting cuts, a cut healed before detection completes, then
-   * another cut, then a third. What still fails, in 3 of the last 4 runs: right after a heal, before
-   * MERGE3 has merged the views (1 to 7 s), the views of the two sides can overlap: n2 and n5 held a
-   * view {n2, n3, n5} while n3 held {n1, n3, n4}, and with the network healed n2 and n5 hear n3
-   * again, so both views count three fresh members and serve different quorate rings until the
-   * merge. The quorum on fresh evidence closes this window during a cut, not between a heal and the
-   * merge: a member must also be counted only while its own view is this node's (MERGE3's view
-   * announcements would tell), which is not built yet.
+   * another cut, then a third. Before the view rule in LivenessWatch, 3 of 4 runs served two quorate
+   * rings between a heal and the merge (overlapping views); since, 1 of 17 (with an event loop
+   * blocked by the merge repair, fixed since). What still fails, in 3 of the last 7 runs: after the
+   * last cut ({n5}, healed before detection completed) n5's replica lacks n1's record for the whole
+   * wait (n5 purged it during the cut and conflict resolution failed at the merge), so n5 stays not
+   * quorate and the cluster is not converged.
    */
   @Test
   @Order(4)
   void healsAfterShortAndShiftingCutsEndInOneConvergedRing() throws Exception {
     assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "views that overlap between a heal and the merge can still serve two quorate rings; -Dnetrig.pending=true runs it");
+      "a replica can still lack a member's record a minute after the last heal; -Dnetrig.pending=true runs it");
     long start = System.currentTimeMillis();
     List<String> violations = new ArrayList<>();
     // A cut healed before detection completes, then a different cut while the merge may be under way.
@@ -221,9 +218,9 @@ class RealNetworkTest {
 
   /*
    * Pending (-Dnetrig.pending=true), in the transport: a minute of 200 ms ± 50 ms one-way delay and
-   * 5 % loss on every link, with a graceful leave in it. Passed in 6 of the last 7 runs; in the
-   * seventh JGroups itself excluded a live node about 15 s after the leave (a false suspicion
-   * under a 400 ms round trip), so the others left READY a second time. With FD_SOCK2's connect
+   * 5 % loss on every link, with a graceful leave in it. Passed in 11 of the last 17 runs; in most
+   * of the others JGroups itself excluded a live node or split the four (false suspicions under a
+   * 400 ms round trip), so the others left READY a second time. With FD_SOCK2's connect
    * timeout at 200 ms the four others fell into single-node views every time.
    */
   @Test
