@@ -1,5 +1,7 @@
 package dev.cloister.impl.transport;
 
+import io.vertx.core.internal.logging.Logger;
+import io.vertx.core.internal.logging.LoggerFactory;
 import org.jgroups.Address;
 import org.jgroups.Event;
 import org.jgroups.Header;
@@ -15,15 +17,16 @@ import org.jgroups.util.MessageBatch;
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
-import java.util.function.Supplier;
-
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * A JGroups protocol, right above the transport, that remembers when this node last heard from
@@ -49,9 +52,9 @@ import java.util.concurrent.TimeUnit;
  * the newest views it showed are in step with this node's: a view this node installed itself
  * (the same view, or one it has left behind: members install views at their own pace, and under
  * 400 ms round trips a member's last message showed a view two behind; the views a merge view
- * joined count as left behind), or a view one ahead whose predecessor is this node's view. Two views that both follow one common view are the two sides
- * of a split: their members do not count for each other. A member that has sent no such
- * heartbeat yet is judged by hearing alone.
+ * joined count as left behind), or a view one ahead whose predecessor is this node's view. Two
+ * views that both follow one common view are the two sides of a split: their members do not count
+ * for each other. A member that has sent no such heartbeat yet is judged by hearing alone.
  *
  * <p>Thread-safe: written by JGroups' threads, read by anyone.
  */
@@ -82,8 +85,7 @@ public final class LivenessWatch extends Protocol {
   /** How many of this node's own views it remembers to tell a member behind it from a split. */
   static final int LINEAGE = 16;
 
-  private static final io.vertx.core.internal.logging.Logger LOG =
-    io.vertx.core.internal.logging.LoggerFactory.getLogger(LivenessWatch.class);
+  private static final Logger LOG = LoggerFactory.getLogger(ClusterTransport.LOG_CATEGORY);
 
   private final short heartbeats = ClassConfigurator.getProtocolId(FD_ALL3.class);
   private final Map<Address, Long> lastHeard = new ConcurrentHashMap<>();
@@ -189,7 +191,7 @@ public final class LivenessWatch extends Protocol {
    * @return the ids, newest first
    */
   static List<ViewId> lineageAfter(View v, List<ViewId> before) {
-    List<ViewId> mine = new java.util.ArrayList<>(LINEAGE);
+    List<ViewId> mine = new ArrayList<>(LINEAGE);
     mine.add(v.getViewId());
     if (v instanceof MergeView merge) {
       for (View side : merge.getSubgroups()) {
@@ -259,7 +261,7 @@ public final class LivenessWatch extends Protocol {
 
   /** Logs the members whose views are out of step with this node's, each time that set changes. */
   private void reportOutOfStep(View v, List<ViewId> mine) {
-    Map<String, Installed> out = new java.util.TreeMap<>();
+    Map<String, Installed> out = new TreeMap<>();
     for (Address a : v.getMembers()) {
       Installed theirs = announced.get(a);
       if (!a.equals(local_addr) && !inStep(theirs, mine)) {
