@@ -156,7 +156,7 @@ final class Invariants {
     for (History.Op op : ops) {
       if (op.kind().equals("view")) {
         nodeOf.put(op.data().getString("self"), op.node());
-        String key = op.data().getInteger("id") + " " + sorted(op.data().getJsonArray("members"));
+        String key = viewKey(op);
         firstSeen.putIfAbsent(key, op);
         installedBy.add(key + " " + op.node());
       }
@@ -169,8 +169,7 @@ final class Invariants {
       int size = view.data().getJsonArray("members").size();
       for (Object address : view.data().getJsonArray("members")) {
         String n = nodeOf.get(String.valueOf(address));
-        if (n == null || !installedBy.contains(view.data().getInteger("id") + " "
-          + sorted(view.data().getJsonArray("members")) + " " + n)) {
+        if (n == null || !installedBy.contains(viewKey(view) + " " + n)) {
           continue;
         }
         long deadline = view.at() + graceMs;
@@ -209,6 +208,11 @@ final class Invariants {
       }
     }
     return violations;
+  }
+
+  /** A view as its number and sorted members: the two sides of a cut number their views alike. */
+  private static String viewKey(History.Op view) {
+    return view.data().getInteger("id") + " " + sorted(view.data().getJsonArray("members"));
   }
 
   private static List<String> sorted(JsonArray members) {

@@ -101,12 +101,12 @@ public final class RigWorkersMain implements NodeMain.Extension {
     }
     if (line.startsWith("payloads ")) {
       String[] a = line.substring(9).trim().split("\\s+");
-      EmbeddedCacheManager manager = (EmbeddedCacheManager) ((InfinispanClusterManager) ((VertxInternal) vertx)
-        .clusterManager()).getCacheContainer();
+      EmbeddedCacheManager manager = cacheManager(vertx);
+      JsonObject expected = new JsonObject().put("v", Integer.parseInt(a[1]));
       JsonObject wrong = new JsonObject();
       for (int i = 0; i < Integer.parseInt(a[0]); i++) {
         String stored = local(manager, "__cloister.workers.rig").get("k" + i);
-        if (stored == null || !new JsonObject().put("v", Integer.parseInt(a[1])).equals(new JsonObject(stored))) {
+        if (stored == null || !expected.equals(new JsonObject(stored))) {
           wrong.put("k" + i, stored);
         }
       }
@@ -127,8 +127,7 @@ public final class RigWorkersMain implements NodeMain.Extension {
   }
 
   private void diagnose(Vertx vertx, String[] keys) {
-    EmbeddedCacheManager manager = (EmbeddedCacheManager) ((InfinispanClusterManager) ((VertxInternal) vertx)
-      .clusterManager()).getCacheContainer();
+    EmbeddedCacheManager manager = cacheManager(vertx);
     JsonObject out = new JsonObject().put("event", "wdiag").put("self", String.valueOf(manager.getAddress()))
       .put("view", String.valueOf(manager.getMembers()));
     JsonObject perKey = new JsonObject();
@@ -150,6 +149,11 @@ public final class RigWorkersMain implements NodeMain.Extension {
     out.put("keys", perKey).put("nodes", new JsonObject(new java.util.TreeMap<String, Object>(
       local(manager, "__cloister.workers.rig.nodes"))));
     NodeMain.printEvent(out);
+  }
+
+  private static EmbeddedCacheManager cacheManager(Vertx vertx) {
+    return (EmbeddedCacheManager) ((InfinispanClusterManager) ((VertxInternal) vertx).clusterManager())
+      .getCacheContainer();
   }
 
   private static org.infinispan.AdvancedCache<String, String> local(EmbeddedCacheManager manager, String cache) {
