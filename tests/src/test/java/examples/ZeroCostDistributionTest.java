@@ -79,6 +79,32 @@ class ZeroCostDistributionTest {
     return done.size() + " of " + sent.size() + " processed; missing " + detail;
   }
 
+  /** For a failure: what each node's replica still stores, and who processed those messages. */
+  private String waiting() {
+    Map<Integer, List<String>> stored = new HashMap<>();
+    for (int i : List.of(0, 2, 3)) {
+      List<String> here = new ArrayList<>();
+      for (String id : sent) {
+        if (await(processors.get(i).isStored(id))) {
+          here.add(id);
+        }
+      }
+      stored.put(i, here);
+    }
+    List<String> detail = new ArrayList<>();
+    for (String id : stored.get(0).stream().limit(5).toList()) {
+      List<Integer> by = new ArrayList<>();
+      processors.forEach((i, p) -> {
+        if (p.processedIds().contains(id)) {
+          by.add(i);
+        }
+      });
+      detail.add(id + " processed by node(s) " + by);
+    }
+    return await(processors.get(0).pending()) + " waiting; stored per node's replica " + stored.entrySet().stream()
+      .map(e -> "node" + e.getKey() + "=" + e.getValue().size()).toList() + "; " + detail;
+  }
+
   private Set<String> processedIds() {
     Set<String> all = new HashSet<>();
     processors.values().forEach(p -> all.addAll(p.processedIds()));
@@ -104,8 +130,7 @@ class ZeroCostDistributionTest {
     eventually("every message processed", () -> processedIds().containsAll(sent), this::unprocessed);
     // And none left waiting: each processed message was removed (a halt that came while its key was
     // being handed off used to be dropped, which left processed messages stored).
-    eventually("none waiting", () -> await(processors.get(0).pending()) == 0L,
-      () -> await(processors.get(0).pending()) + " waiting");
+    eventually("none waiting", () -> await(processors.get(0).pending()) == 0L, this::waiting);
     assertTrue(beforeLeave > 0, "node1 processed its share before it left");
     for (int i : List.of(0, 2, 3)) {
       assertTrue(processors.get(i).processedHere() > 0, "node" + i + " processed its share");

@@ -97,8 +97,19 @@ class WorkersChaosTest {
     eventually("each key runs exactly once, on " + nodes, () -> {
       sync();
       return history.eachRunsOnce(keys) && history.perNode().keySet().equals(nodes);
-    }, history::perNode);
+    }, this::observed);
     assertEquals(List.of(), history.overlaps(), "no key ran on two nodes at once");
+  }
+
+  /** For a failure: the keys running per node, and what each node JVM logged last besides its events. */
+  private synchronized String observed() {
+    StringBuilder out = new StringBuilder(String.valueOf(history.perNode()));
+    for (NodeJvm j : jvms) {
+      List<String> logged = j.process.lines().stream().filter(l -> !l.startsWith(WorkersNodeMain.PREFIX)).toList();
+      out.append("\n").append(j.name).append(" logged last:");
+      logged.subList(Math.max(0, logged.size() - 25), logged.size()).forEach(l -> out.append("\n  ").append(l));
+    }
+    return out.toString();
   }
 
   /** {@code kill -9}: the keys it ran stop at the moment of the kill, as far as the history goes. */

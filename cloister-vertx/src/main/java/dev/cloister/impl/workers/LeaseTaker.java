@@ -42,14 +42,20 @@ final class LeaseTaker {
     this.keys = keys;
   }
 
-  /** Queues a key this node owns to take its lease, unless it runs or waits already. */
-  void want(String key) {
+  /**
+   * Queues a key this node owns to take its lease, unless it runs or waits already.
+   *
+   * @param key the key
+   * @return whether it was queued now
+   */
+  boolean want(String key) {
     if (set.runners.containsKey(key) || pending.containsKey(key)) {
-      return;
+      return false;
     }
     Pending p = new Pending();
     pending.put(key, p);
     enqueue(key, p);
+    return true;
   }
 
   private void enqueue(String key, Pending p) {

@@ -176,10 +176,28 @@ final class Rebalancer {
     });
   }
 
+  /**
+   * Re-reads the local replica for keys this node owns that neither run nor wait here, and running
+   * keys it no longer owns: what a ring change, a key's event or a lease's event should have
+   * brought, but did not (a write of the store that failed, such as a halted key's removal while a
+   * node left; an event lost in a topology change). Skipped while not quorate, during a hold and while
+   * a rebalance or another sweep is under way; a rebalance that begins meanwhile supersedes it.
+   */
+  void sweep() {
+    if (set.closing || !set.quorate || set.holdingSince >= 0 || set.ring == null || set.scans > 0) {
+      return;
+    }
+    scan(set.generation, true);
+  }
+
   /** Finds the keys this node owns now (on a worker) and the running keys it no longer owns. */
   private void rebalance() {
-    int gen = ++set.generation;
+    scan(++set.generation, false);
+  }
+
+  private void scan(int gen, boolean sweep) {
     long began = System.nanoTime();
+    set.scans++;
     set.context.executeBlocking(() -> {
       List<Map.Entry<String, String>> owned = new ArrayList<>();
       for (Map.Entry<String, String> e : set.store.scan()) {
@@ -190,24 +208,35 @@ final class Rebalancer {
       return owned;
     }, false).onComplete((owned, err) -> {
       if (err != null) {
+        set.scans--;
         log.warn("Worker set '" + set.name + "' could not scan its keys: " + err.getMessage());
         return;
       }
       if (gen != set.generation || !set.quorate || set.closing) {
+        set.scans--;
         return;
       }
       List<Future<Void>> leaving = new ArrayList<>();
+      int[] found = new int[2];
       set.chunked(owned, e -> {
-        if (gen == set.generation && set.quorate && !set.closing) {
-          leases.want(e.getKey());
+        if (gen == set.generation && set.quorate && !set.closing && leases.want(e.getKey())) {
+          found[0]++;
         }
       }).compose(v -> set.chunked(new ArrayList<>(set.runners.values()), r -> {
         if (gen == set.generation && set.quorate && !set.closing && r.phase != KeyRunner.Phase.LEAVING
           && r.phase != KeyRunner.Phase.STOPPED && !set.mine(r.key)) {
+          found[1]++;
           leaving.add(keys.leave(r, "moved"));
         }
-      })).compose(v -> Future.join(leaving)).onComplete(x -> {
-        if (gen == set.generation) {
+      })).onComplete(x -> {
+        set.scans--;
+        if (sweep && gen == set.generation && found[0] + found[1] > 0) {
+          log.info("Worker set '" + set.name + "' on " + set.self() + ": the sweep found " + found[0]
+            + " keys this node owns that neither ran nor waited here, and " + found[1]
+            + " running keys it no longer owns; it takes and hands them off");
+        }
+      }).compose(v -> Future.join(leaving)).onComplete(x -> {
+        if (!sweep && gen == set.generation) {
           set.metrics.rebalanced(System.nanoTime() - began);
         }
       });

@@ -37,6 +37,8 @@ final class SetState {
 
   /** Key-store writes a set has in flight at most (hand-offs, releases, stored outcomes). */
   static final int WRITES_IN_FLIGHT = 256;
+  /** The least time between two reports of failed writes, ms. */
+  static final long WRITE_FAILURE_LOG_MS = 5_000;
 
   private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
 
@@ -66,6 +68,10 @@ final class SetState {
   boolean announced;
   /** Bumped by every rebalance, quorum loss and close; older rebalances stop when it moved on. */
   int generation;
+  /** Scans of the replica (rebalances, sweeps) under way. Context only. */
+  int scans;
+  /** The timer of the periodic sweep, or -1. Context only. */
+  long sweepTimer = -1;
   /**
    * When this node began to hold its keys through a wait for returning members' records
    * ({@link System#nanoTime()}), or -1. Context only.
@@ -79,6 +85,10 @@ final class SetState {
   private final ArrayDeque<Runnable> writesWaiting = new ArrayDeque<>();
   /** Who waits for the writes to be done. Context only. */
   private final List<Promise<Void>> drained = new ArrayList<>();
+  /** Failed writes not reported yet, and when the last report went out (ms). Context only. */
+  private int writeFailures;
+  private Throwable lastWriteFailure;
+  private long writeFailureLoggedAt = Long.MIN_VALUE / 2;
 
   SetState(VertxInternal vertx, String name, WorkersOptions options, long fence, Worker worker,
            CloisterImpl cloister) {
@@ -167,12 +177,40 @@ final class SetState {
         .compose(stage -> Future.fromCompletionStage(stage, context))
         .onComplete(ar -> {
           writesInFlight--;
+          if (ar.failed()) {
+            writeFailed(ar.cause());
+          }
           out.handle(ar);
           nextWrites();
         });
     });
     nextWrites();
     return out.future();
+  }
+
+  /**
+   * Logs a failed write of the key store: the first at once, the ones after it counted and logged
+   * together at most every {@link #WRITE_FAILURE_LOG_MS} (a node leaving can fail thousands).
+   * Nothing else is done here: a key whose write failed is taken up again by the sweep. Context only.
+   */
+  private void writeFailed(Throwable cause) {
+    writeFailures++;
+    lastWriteFailure = cause;
+    long wait = writeFailureLoggedAt + WRITE_FAILURE_LOG_MS - now();
+    if (wait <= 0) {
+      reportWriteFailures();
+    } else if (writeFailures == 1) {
+      context.setTimer(wait, id -> reportWriteFailures());
+    }
+  }
+
+  private void reportWriteFailures() {
+    if (writeFailures > 0) {
+      log.warn("Worker set '" + name + "' on " + self() + ": " + writeFailures + " write(s) of its key store failed,"
+        + " the last with " + lastWriteFailure + "; keys it leaves without a worker are taken up by the next sweep");
+      writeFailures = 0;
+      writeFailureLoggedAt = now();
+    }
   }
 
   private void nextWrites() {

@@ -49,6 +49,12 @@ public final class WorkerSet implements ShardedWorkers {
   static final int LEASE_BATCH = 256;
   /** Pause before a caller asks again for a key that is not running yet, ms. */
   static final long RETRY_MS = 50;
+  /**
+   * How often a quorate node re-reads its replica for keys it owns that run nowhere here, ms: the
+   * repair of a lost event or a failed write, at the cost of one scan of the replica on a worker
+   * thread.
+   */
+  static final long SWEEP_MS = 10_000;
 
   private final SetState set;
   private final RunningKeys keys;
@@ -134,6 +140,7 @@ public final class WorkerSet implements ShardedWorkers {
         states = set.cloister.stateStream();
         states.handler(change -> set.context.runOnContext(y -> rebalancer.onState(set.cloister.state())));
         rebalancer.onState(set.cloister.state());
+        set.sweepTimer = set.context.setPeriodic(SWEEP_MS, id -> rebalancer.sweep());
         result.complete(this);
       }));
     return result.future();
@@ -238,6 +245,10 @@ public final class WorkerSet implements ShardedWorkers {
 
   private Future<Void> closeHere() {
     set.closing = true;
+    if (set.sweepTimer >= 0) {
+      set.vertx.cancelTimer(set.sweepTimer);
+      set.sweepTimer = -1;
+    }
     set.generation++;
     leases.clear();
     String me = set.self();
