@@ -8,6 +8,8 @@ import io.vertx.core.internal.logging.LoggerFactory;
 import org.infinispan.AdvancedCache;
 import org.infinispan.configuration.cache.ConfigurationBuilder;
 import org.infinispan.context.Flag;
+import org.infinispan.distribution.DistributionManager;
+import org.infinispan.distribution.LocalizedCacheTopology;
 import org.infinispan.manager.EmbeddedCacheManager;
 import org.infinispan.notifications.Listener;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
@@ -119,6 +121,31 @@ public final class MembersCache {
       return liveness.viewId();
     }
     return manager.getTransport() == null ? -1 : manager.getTransport().getViewId();
+  }
+
+  /** @return whether the cache manager's last view merged split views */
+  public boolean afterMerge() {
+    return viewWatcher.merged;
+  }
+
+  /**
+   * The nodes a write of a record reaches in the cache's current topology. Not the cluster view:
+   * after a merge the view has everyone at once, while the cache's topology takes in the other
+   * side's nodes only later (after its own merge and conflict resolution); a write in between
+   * reaches this side only.
+   *
+   * @param name the record's key
+   * @return their node ids; the view's when the cache has no topology yet
+   */
+  public Set<String> writeOwners(String name) {
+    DistributionManager dm = cache.getDistributionManager();
+    LocalizedCacheTopology topology = dm == null ? null : dm.getCacheTopology();
+    if (topology == null) {
+      return view();
+    }
+    Set<String> out = new HashSet<>();
+    topology.getWriteOwners(name).forEach(a -> out.add(a.toString()));
+    return out;
   }
 
   /**
@@ -325,6 +352,8 @@ public final class MembersCache {
   @Listener(sync = false)
   public static final class ViewWatcher {
     private final Runnable onChange;
+    /** Whether the last view was a merge of split views. */
+    private volatile boolean merged;
 
     ViewWatcher(Runnable onChange) {
       this.onChange = onChange;
@@ -333,12 +362,14 @@ public final class MembersCache {
     /** @param e a new view */
     @ViewChanged
     public void viewChanged(ViewChangedEvent e) {
+      merged = e.isMergeView();
       onChange.run();
     }
 
     /** @param e a merged view */
     @Merged
     public void merged(MergeEvent e) {
+      merged = true;
       onChange.run();
     }
   }

@@ -73,6 +73,8 @@ public final class MembershipReconciler {
   private Future<Void> lastWrite = Future.succeededFuture();
   /** The id of the view in which this node's record was last written, {@code -2} before any. */
   private long writtenInView = -2;
+  /** The nodes the last completed write of this node's record was issued to (its write owners then). */
+  private Set<String> writtenTo = Set.of();
   /** What this node's record should say, as last reported. */
   private MemberRecord desired;
   private boolean confirming;
@@ -235,10 +237,12 @@ public final class MembershipReconciler {
       long startedAt = System.nanoTime();
       MemberRecord record = desired;
       long viewId = members.viewId();
+      Set<String> owners = members.writeOwners(record.name());
       offLoop(() -> members.write(record)).onComplete((v, err) -> {
         confirming = false;
         if (err == null && suspicion.clear(end, startedAt)) {
           writtenInView = viewId;
+          writtenTo = owners;
           log.info(label.get() + " confirmed its membership after the standstill");
         } else if (err != null) {
           log.warn(label.get() + " could not confirm its membership after the standstill: " + describe(err));
@@ -321,15 +325,30 @@ public final class MembershipReconciler {
    *
    * <p>It is also written once in every new view, even when the local replica shows it as it
    * should be: after a merge the replicas may disagree (a side that purged this node keeps a value
-   * without it), and only a write in the merged view makes them agree again.
+   * without it), and only a write in the merged view makes them agree again. After a merge it is
+   * written once more when the cache's topology takes in nodes the last write did not reach: the
+   * cache merges after the view, so a write made right after the merge may reach this side only,
+   * and when Infinispan's conflict resolution fails, the other side's replicas lack the record for
+   * good (seen on the real-network rig: a node waiting over 60 s for a returning member's record).
    *
    * @param desired what the record should say
    * @param snap the read the report follows
    */
   public void report(MemberRecord desired, MembersCache.Snapshot snap) {
     this.desired = desired;
-    if (closed || writing || (desired.equals(snap.records().get(desired.name())) && snap.viewId() == writtenInView)) {
+    if (closed || writing) {
       return;
+    }
+    Set<String> owners = members.writeOwners(desired.name());
+    boolean stored = desired.equals(snap.records().get(desired.name())) && snap.viewId() == writtenInView;
+    // Only after a merge: a joiner's cache takes in every record by state transfer.
+    if (stored && (!members.afterMerge() || writtenTo.containsAll(owners))) {
+      return;
+    }
+    if (stored) {
+      Set<String> added = new HashSet<>(owners);
+      added.removeAll(writtenTo);
+      log.info(label.get() + " writes its member record again for the nodes its last write did not reach: " + added);
     }
     writing = true;
     Promise<Void> written = Promise.promise();
@@ -340,6 +359,7 @@ public final class MembershipReconciler {
       written.complete();
       if (err == null) {
         writtenInView = viewId;
+        writtenTo = owners;
       }
       if (err != null) {
         log.warn(label.get() + " cannot write its member record: " + describe(err));
