@@ -68,7 +68,7 @@ class WorkersSweepTest {
   }
 
   /** Whether the ring spreads keys over both nodes (it has both members). */
-  private static boolean spread(List<ShardedWorkers> sets) {
+  static boolean spread(List<ShardedWorkers> sets) {
     try {
       Set<String> owners = new HashSet<>();
       for (int i = 0; i < 50; i++) {

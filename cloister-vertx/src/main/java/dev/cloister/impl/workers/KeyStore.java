@@ -9,9 +9,11 @@ import org.infinispan.notifications.Listener;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryModified;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryRemoved;
+import org.infinispan.notifications.cachelistener.annotation.TopologyChanged;
 import org.infinispan.notifications.cachelistener.event.CacheEntryCreatedEvent;
 import org.infinispan.notifications.cachelistener.event.CacheEntryModifiedEvent;
 import org.infinispan.notifications.cachelistener.event.CacheEntryRemovedEvent;
+import org.infinispan.notifications.cachelistener.event.TopologyChangedEvent;
 import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
 import org.infinispan.notifications.cachemanagerlistener.annotation.ViewChanged;
 import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
@@ -36,6 +38,10 @@ final class KeyStore {
 
   /** The prefix of the keys cache's name; the leases cache adds {@code .leases}. */
   static final String PREFIX = "__cloister.workers.";
+  /** The value a removal writes for a moment to reach every replica: no JSON object, so no payload. */
+  static final String REMOVED = "\u0000removed";
+  /** How long after a topology change of the keys cache a write counts as overlapping it, ms. */
+  static final long OVERLAP_MS = 2_000;
 
   private final EmbeddedCacheManager manager;
   private final AdvancedCache<String, String> keys;
@@ -45,6 +51,7 @@ final class KeyStore {
   private final EntryWatcher nodeWatcher;
   private final EntryWatcher leaseWatcher;
   private final ViewWatcher viewWatcher;
+  private final TopologyWatcher topologyWatcher = new TopologyWatcher();
 
   private KeyStore(EmbeddedCacheManager manager, List<AdvancedCache<String, String>> caches,
                    BiConsumer<String, String> onKey, BiConsumer<String, String> onLease,
@@ -85,6 +92,7 @@ final class KeyStore {
     KeyStore store = new KeyStore(manager, caches, onKey, onLease, onNode, onView);
     // The view first: a node that leaves between the two must still be seen leaving.
     manager.addListener(store.viewWatcher);
+    store.keys.addListener(store.topologyWatcher);
     store.keys.addListener(store.keyWatcher);
     store.leases.addListener(store.leaseWatcher);
     store.nodes.addListener(store.nodeWatcher);
@@ -140,7 +148,7 @@ final class KeyStore {
   List<Map.Entry<String, String>> scan() {
     List<Map.Entry<String, String>> out = new ArrayList<>();
     for (Map.Entry<String, String> e : local(keys).entrySet()) {
-      if (e.getKey() != null && e.getValue() != null) {
+      if (e.getKey() != null && visible(e.getValue()) != null) {
         out.add(Map.entry(e.getKey(), e.getValue()));
       }
     }
@@ -154,7 +162,7 @@ final class KeyStore {
    * @return its payload, or {@code null}
    */
   String payload(String key) {
-    return local(keys).get(key);
+    return visible(local(keys).get(key));
   }
 
   /**
@@ -168,24 +176,111 @@ final class KeyStore {
   }
 
   CompletableFuture<String> putPayload(String key, String payload) {
-    return keys.putAsync(key, payload);
+    long issued = System.nanoTime();
+    return keys.putAsync(key, payload).thenCompose(prev -> reassertIfOverlapped(issued, key, payload, prev));
   }
 
   CompletableFuture<String> putPayloadIfAbsent(String key, String payload) {
-    return keys.putIfAbsentAsync(key, payload);
+    long issued = System.nanoTime();
+    return keys.putIfAbsentAsync(key, payload).thenCompose(prev -> {
+      if (REMOVED.equals(prev)) {
+        // A removal's marker, there for a moment (or left by a node that died in between): no payload.
+        return keys.replaceAsync(key, REMOVED, payload).thenApply(took -> took ? null : payload);
+      }
+      return prev != null ? CompletableFuture.completedFuture(prev) : reassertIfOverlapped(issued, key, payload, null);
+    });
   }
 
   /** Writes a payload only where the key still exists: a hand-off never brings a deleted key back. */
   CompletableFuture<String> replacePayload(String key, String payload) {
-    return keys.replaceAsync(key, payload);
+    long issued = System.nanoTime();
+    return keys.replaceAsync(key, payload).thenCompose(prev -> {
+      if (REMOVED.equals(prev)) {
+        // The key was being removed: it stays removed.
+        return removeEverywhere(key, payload).thenApply(x -> null);
+      }
+      return prev == null ? CompletableFuture.completedFuture(null) : reassertIfOverlapped(issued, key, payload, prev);
+    });
   }
 
+  /**
+   * Removes a key from every replica. Infinispan's writes to a cache without transactions can land
+   * on some replicas only when the cache's topology changes under them (a write retried on a new
+   * primary copy that already has its outcome reaches no backup); measured here: processed
+   * messages left stored in one or two replicas after a node left, run again on every sweep and
+   * never removed, because a removal the primary copy finds nothing to do for reaches no backup
+   * either. So when the removal overlapped a topology change, or the primary copy held nothing
+   * while this replica held the key, the key is written once more as a marker that every replica
+   * takes (no listener hears it) and removed again: both reach every replica.
+   *
+   * @param key the key
+   * @return the payload the primary copy held, or {@code null}
+   */
   CompletableFuture<String> removePayload(String key) {
-    return keys.removeAsync(key);
+    long issued = System.nanoTime();
+    boolean heldHere = local(keys).containsKey(key);
+    return keys.removeAsync(key).thenApply(KeyStore::visible).thenCompose(prev -> {
+      boolean disagree = prev == null && heldHere;
+      if (!disagree && !overlapped(issued)) {
+        return CompletableFuture.completedFuture(prev);
+      }
+      return removeEverywhere(key, null).thenApply(x -> prev);
+    });
+  }
+
+  /**
+   * Has every replica agree with the primary copy on a key this replica holds with {@code value}:
+   * where the primary copy holds the same, it is written again as it is (every replica takes it, and
+   * its owner hears of it); where the primary copy holds nothing, the key is removed from every
+   * replica as {@link #removePayload} does. A primary copy holding another value is left alone.
+   *
+   * @param key the key
+   * @param value the payload this replica holds
+   * @return whether the primary copy held the same
+   */
+  CompletableFuture<Boolean> settle(String key, String value) {
+    return keys.replaceAsync(key, value, value).thenCompose(same -> same ? CompletableFuture.completedFuture(true)
+      : removeEverywhere(key, null).thenApply(x -> false));
+  }
+
+  /**
+   * Where the primary copy holds no payload for the key ({@code expected} null) or holds
+   * {@code expected}, writes the removal marker (every replica takes it, no listener hears it) and
+   * removes it again (every replica takes that too). Another payload put meanwhile stays.
+   */
+  private CompletableFuture<Void> removeEverywhere(String key, String expected) {
+    CompletableFuture<Boolean> marked = expected == null
+      ? keys.withFlags(Flag.SKIP_LISTENER_NOTIFICATION).putIfAbsentAsync(key, REMOVED).thenApply(there -> there == null)
+      : keys.withFlags(Flag.SKIP_LISTENER_NOTIFICATION).replaceAsync(key, expected, REMOVED);
+    return marked.thenCompose(ok -> ok ? keys.removeAsync(key, REMOVED).thenApply(x -> null)
+      : CompletableFuture.completedFuture(null));
+  }
+
+  /**
+   * After a write that overlapped a topology change, writes the same value again where the primary
+   * copy holds it: a conditional replace the primary decides and every replica takes (see
+   * {@link #removePayload}).
+   */
+  private CompletableFuture<String> reassertIfOverlapped(long issued, String key, String payload, String result) {
+    if (!overlapped(issued)) {
+      return CompletableFuture.completedFuture(result);
+    }
+    return keys.replaceAsync(key, payload, payload).thenApply(x -> result);
+  }
+
+  /** Whether the keys cache's topology changed less than {@link #OVERLAP_MS} before {@code issued}, or since. */
+  private boolean overlapped(long issued) {
+    long changed = topologyWatcher.changedAt;
+    return changed != 0 && changed - issued > -OVERLAP_MS * 1_000_000L;
   }
 
   CompletableFuture<String> getPayload(String key) {
-    return local(keys).getAsync(key);
+    return local(keys).getAsync(key).thenApply(KeyStore::visible);
+  }
+
+  /** A payload as readers see it: the removal marker is no payload. */
+  private static String visible(String payload) {
+    return REMOVED.equals(payload) ? null : payload;
   }
 
   CompletableFuture<Long> size() {
@@ -210,6 +305,7 @@ final class KeyStore {
   /** Stops watching; the caches stay (other nodes of the set use them). */
   void close() {
     keys.removeListener(keyWatcher);
+    keys.removeListener(topologyWatcher);
     leases.removeListener(leaseWatcher);
     nodes.removeListener(nodeWatcher);
     manager.removeListener(viewWatcher);
@@ -232,7 +328,7 @@ final class KeyStore {
     @CacheEntryCreated
     public void created(CacheEntryCreatedEvent<String, String> e) {
       if (!e.isPre()) {
-        onChange.accept(e.getKey(), e.getValue());
+        onChange.accept(e.getKey(), visible(e.getValue()));
       }
     }
 
@@ -240,7 +336,7 @@ final class KeyStore {
     @CacheEntryModified
     public void modified(CacheEntryModifiedEvent<String, String> e) {
       if (!e.isPre()) {
-        onChange.accept(e.getKey(), e.getNewValue());
+        onChange.accept(e.getKey(), visible(e.getNewValue()));
       }
     }
 
@@ -250,6 +346,18 @@ final class KeyStore {
       if (!e.isPre()) {
         onChange.accept(e.getKey(), null);
       }
+    }
+  }
+
+  /** Notes when the keys cache's topology last began or finished changing. */
+  @Listener(sync = false)
+  public static final class TopologyWatcher {
+    private volatile long changedAt;
+
+    /** @param e a topology change, before and after */
+    @TopologyChanged
+    public void changed(TopologyChangedEvent<String, String> e) {
+      changedAt = System.nanoTime();
     }
   }
 

@@ -28,6 +28,11 @@ final class Rebalancer {
 
   private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
 
+  /** Bound on the other owners' unleased keys one sweep remembers. */
+  static final int UNLEASED_MAX = 10_000;
+  /** Bound on the keys one sweep has settled by their primary copy. */
+  static final int SETTLE_MAX = 256;
+
   private final SetState set;
   private final LeaseTaker leases;
   private final RunningKeys keys;
@@ -180,8 +185,9 @@ final class Rebalancer {
    * Re-reads the local replica for keys this node owns that neither run nor wait here, and running
    * keys it no longer owns: what a ring change, a key's event or a lease's event should have
    * brought, but did not (a write of the store that failed, such as a halted key's removal while a
-   * node left; an event lost in a topology change). Skipped while not quorate, during a hold and while
-   * a rebalance or another sweep is under way; a rebalance that begins meanwhile supersedes it.
+   * node left; an event lost in a topology change); and has replicas that disagree on a key settle
+   * ({@link #settle}). Skipped while not quorate, during a hold and while a rebalance or another
+   * sweep is under way; a rebalance that begins meanwhile supersedes it.
    */
   void sweep() {
     if (set.closing || !set.quorate || set.holdingSince >= 0 || set.ring == null || set.scans > 0) {
@@ -195,18 +201,25 @@ final class Rebalancer {
     scan(++set.generation, false);
   }
 
+  /** What a scan of the replica found: the keys this node owns, and (sweeps only) other owners' keys with no lease. */
+  private record Found(List<Map.Entry<String, String>> owned, Map<String, String> unleased) {
+  }
+
   private void scan(int gen, boolean sweep) {
     long began = System.nanoTime();
     set.scans++;
     set.context.executeBlocking(() -> {
       List<Map.Entry<String, String>> owned = new ArrayList<>();
+      Map<String, String> unleased = new HashMap<>();
       for (Map.Entry<String, String> e : set.store.scan()) {
         if (set.mine(e.getKey())) {
           owned.add(e);
+        } else if (sweep && unleased.size() < UNLEASED_MAX && set.store.lease(e.getKey()) == null) {
+          unleased.put(e.getKey(), e.getValue());
         }
       }
-      return owned;
-    }, false).onComplete((owned, err) -> {
+      return new Found(owned, unleased);
+    }, false).onComplete((found, err) -> {
       if (err != null) {
         set.scans--;
         log.warn("Worker set '" + set.name + "' could not scan its keys: " + err.getMessage());
@@ -217,23 +230,27 @@ final class Rebalancer {
         return;
       }
       List<Future<Void>> leaving = new ArrayList<>();
-      int[] found = new int[2];
-      set.chunked(owned, e -> {
+      int[] counts = new int[3];
+      if (sweep) {
+        counts[2] = settle(found.unleased());
+      }
+      set.chunked(found.owned(), e -> {
         if (gen == set.generation && set.quorate && !set.closing && leases.want(e.getKey())) {
-          found[0]++;
+          counts[0]++;
         }
       }).compose(v -> set.chunked(new ArrayList<>(set.runners.values()), r -> {
         if (gen == set.generation && set.quorate && !set.closing && r.phase != KeyRunner.Phase.LEAVING
           && r.phase != KeyRunner.Phase.STOPPED && !set.mine(r.key)) {
-          found[1]++;
+          counts[1]++;
           leaving.add(keys.leave(r, "moved"));
         }
       })).onComplete(x -> {
         set.scans--;
-        if (sweep && gen == set.generation && found[0] + found[1] > 0) {
-          log.info("Worker set '" + set.name + "' on " + set.self() + ": the sweep found " + found[0]
-            + " keys this node owns that neither ran nor waited here, and " + found[1]
-            + " running keys it no longer owns; it takes and hands them off");
+        if (sweep && gen == set.generation && counts[0] + counts[1] + counts[2] > 0) {
+          log.info("Worker set '" + set.name + "' on " + set.self() + ": the sweep found " + counts[0]
+            + " keys this node owns that neither ran nor waited here, " + counts[1]
+            + " running keys it no longer owns, and " + counts[2] + " keys of other owners with no lease in two"
+            + " sweeps; it takes and hands off the first two kinds, and has the replicas settle the last");
         }
       }).compose(v -> Future.join(leaving)).onComplete(x -> {
         if (!sweep && gen == set.generation) {
@@ -241,6 +258,32 @@ final class Rebalancer {
         }
       });
     });
+  }
+
+  /**
+   * Other owners' keys that this replica holds without a lease in two sweeps in a row: either
+   * their owner's replica lacks them (nobody runs them) or this replica kept a key removed
+   * elsewhere. Either way the replicas disagree; each such key is settled by its primary copy (see
+   * {@link KeyStore#settle}), at most {@link #SETTLE_MAX} per sweep. Context only.
+   *
+   * @return how many were settled
+   */
+  private int settle(Map<String, String> unleased) {
+    Set<String> before = set.unleasedBefore;
+    set.unleasedBefore = unleased.keySet();
+    int n = 0;
+    for (Map.Entry<String, String> e : unleased.entrySet()) {
+      if (n == SETTLE_MAX) {
+        break;
+      }
+      if (before.contains(e.getKey())) {
+        n++;
+        String key = e.getKey();
+        String value = e.getValue();
+        set.write(() -> set.store.settle(key, value));
+      }
+    }
+    return n;
   }
 
   /** A key's payload was written or removed. */

@@ -72,6 +72,8 @@ final class SetState {
   int scans;
   /** The timer of the periodic sweep, or -1. Context only. */
   long sweepTimer = -1;
+  /** Other owners' keys the last sweep found without a lease in this replica. Context only. */
+  Set<String> unleasedBefore = Set.of();
   /**
    * When this node began to hold its keys through a wait for returning members' records
    * ({@link System#nanoTime()}), or -1. Context only.
