@@ -13,11 +13,13 @@ import org.jgroups.conf.ClassConfigurator;
 import org.jgroups.protocols.FD_ALL3;
 import org.jgroups.stack.Protocol;
 import org.jgroups.util.MessageBatch;
+import org.jgroups.util.Util;
 
 import java.io.DataInput;
 import java.io.DataOutput;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -52,7 +54,8 @@ import java.util.function.Supplier;
  * the newest views it showed are in step with this node's: a view this node installed itself
  * (the same view, or one it has left behind: members install views at their own pace, and under
  * 400 ms round trips a member's last message showed a view two behind; the views a merge view
- * joined count as left behind), or a view one ahead whose predecessor is this node's view. Two
+ * joined count as left behind), or a view one ahead whose predecessor is this node's view and
+ * which kept this node (the header also names the members the sender's view left out). Two
  * views that both follow one common view are the two sides of a split: their members do not count
  * for each other. A member that has sent no such heartbeat yet is judged by hearing alone.
  *
@@ -73,13 +76,17 @@ public final class LivenessWatch extends Protocol {
   }
 
   /**
-   * The views a node showed (or this node's own, for the header it sends): the one installed last
-   * and the one before.
+   * The views a node showed (or this node's own, for the header it sends): the one installed last,
+   * the one before, and the members of the one before that the last one left out.
    *
    * @param current the installed view's id
    * @param previous the id of the view installed before it, or {@code null}
+   * @param left the members of the previous view not in the installed one
    */
-  record Installed(ViewId current, ViewId previous) {
+  record Installed(ViewId current, ViewId previous, Set<Address> left) {
+    Installed(ViewId current, ViewId previous) {
+      this(current, previous, Set.of());
+    }
   }
 
   /** How many of this node's own views it remembers to tell a member behind it from a split. */
@@ -121,7 +128,7 @@ public final class LivenessWatch extends Protocol {
     // this node sent a message to all. A message sent again (a retransmission) keeps its header.
     if (mine != null && (msg.getDest() == null || heartbeats > 0 && msg.getHeader(heartbeats) != null)
       && msg.getHeader(PROTOCOL_ID) == null) {
-      msg.putHeader(PROTOCOL_ID, new ViewsHeader(mine.current(), mine.previous()));
+      msg.putHeader(PROTOCOL_ID, new ViewsHeader(mine.current(), mine.previous(), mine.left()));
     }
     return down_prot.down(msg);
   }
@@ -130,7 +137,7 @@ public final class LivenessWatch extends Protocol {
   private void announcement(Message msg) {
     ViewsHeader h = msg.getHeader(PROTOCOL_ID);
     if (h != null && h.current != null && msg.getSrc() != null) {
-      announced.merge(msg.getSrc(), new Installed(h.current, h.previous),
+      announced.merge(msg.getSrc(), new Installed(h.current, h.previous, h.left),
         (was, now) -> now.current().getId() >= was.current().getId() ? now : was);
     }
   }
@@ -172,7 +179,12 @@ public final class LivenessWatch extends Protocol {
     Set<Address> members = Set.copyOf(v.getMembers());
     lastHeard.keySet().retainAll(members);
     announced.keySet().retainAll(members);
-    installed = new Installed(v.getViewId(), old == null ? null : old.getViewId());
+    Set<Address> left = new HashSet<>();
+    if (old != null) {
+      left.addAll(old.getMembers());
+      left.removeAll(members);
+    }
+    installed = new Installed(v.getViewId(), old == null ? null : old.getViewId(), Set.copyOf(left));
     lineage = lineageAfter(v, lineage);
     view = v;
     for (Runnable l : viewListeners) {
@@ -264,7 +276,7 @@ public final class LivenessWatch extends Protocol {
     Map<String, Installed> out = new TreeMap<>();
     for (Address a : v.getMembers()) {
       Installed theirs = announced.get(a);
-      if (!a.equals(local_addr) && !inStep(theirs, mine)) {
+      if (!a.equals(local_addr) && !inStep(theirs, mine, local_addr)) {
         out.put(a.toString(), theirs);
       }
     }
@@ -296,7 +308,7 @@ public final class LivenessWatch extends Protocol {
     Set<String> out = new HashSet<>();
     for (Address a : members) {
       Long at = lastHeard.get(a);
-      if (a.equals(self) || at != null && now - at <= windowNanos && inStep(announced.get(a), mine)) {
+      if (a.equals(self) || at != null && now - at <= windowNanos && inStep(announced.get(a), mine, self)) {
         out.add(a.toString());
       }
     }
@@ -306,18 +318,22 @@ public final class LivenessWatch extends Protocol {
   /**
    * Whether a member's views are in step with this node's: its view is one this node installed
    * (the same, or one this node has left behind and the member has not yet), or it is one view
-   * ahead, after this node's view. Anything else, a view that follows an older view of this node
-   * (two views after one common view: the sides of a split) above all, does not count.
+   * ahead, after this node's view, and that view did not leave this node out. Anything else, a
+   * view that follows an older view of this node (two views after one common view: the sides of a
+   * split) above all, does not count; nor does the view ahead that a cut made without this node
+   * (measured on the rig: n2 still on the view of all five counted n4, whose next view was n1, n3
+   * and n4, and served a second quorate ring for 5.2 s).
    *
    * @param theirs the views the member showed last, or {@code null} when it showed none
    * @param mine the ids of the views this node installed, newest first; empty before its first
+   * @param self this node
    * @return whether the member may count
    */
-  static boolean inStep(Installed theirs, List<ViewId> mine) {
+  static boolean inStep(Installed theirs, List<ViewId> mine, Address self) {
     if (theirs == null || mine.isEmpty()) {
       return true;
     }
-    return mine.contains(theirs.current()) || mine.get(0).equals(theirs.previous());
+    return mine.contains(theirs.current()) || mine.get(0).equals(theirs.previous()) && !theirs.left().contains(self);
   }
 
   /**
@@ -327,14 +343,16 @@ public final class LivenessWatch extends Protocol {
   public static final class ViewsHeader extends Header {
     private ViewId current;
     private ViewId previous;
+    private Set<Address> left = Set.of();
 
     /** For JGroups' deserialization. */
     public ViewsHeader() {
     }
 
-    ViewsHeader(ViewId current, ViewId previous) {
+    ViewsHeader(ViewId current, ViewId previous, Set<Address> left) {
       this.current = current;
       this.previous = previous;
+      this.left = left;
     }
 
     @Override
@@ -349,19 +367,22 @@ public final class LivenessWatch extends Protocol {
 
     @Override
     public int serializedSize() {
-      return size(current) + size(previous);
+      return size(current) + size(previous) + (int) Util.size(left);
     }
 
     @Override
     public void writeTo(DataOutput out) throws IOException {
       write(current, out);
       write(previous, out);
+      Util.writeAddresses(left, out);
     }
 
     @Override
     public void readFrom(DataInput in) throws IOException, ClassNotFoundException {
       current = read(in);
       previous = read(in);
+      Collection<Address> read = Util.readAddresses(in, ArrayList::new);
+      left = read == null ? Set.of() : Set.copyOf(read);
     }
 
     private static int size(ViewId id) {
@@ -394,9 +415,14 @@ public final class LivenessWatch extends Protocol {
       return previous;
     }
 
+    /** @return the members of the previous view that the sender's view left out */
+    Set<Address> left() {
+      return left;
+    }
+
     @Override
     public String toString() {
-      return "views " + current + " after " + previous;
+      return "views " + current + " after " + previous + (left.isEmpty() ? "" : " without " + left);
     }
   }
 }

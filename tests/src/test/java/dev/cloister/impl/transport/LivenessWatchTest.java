@@ -80,6 +80,17 @@ class LivenessWatchTest {
   }
 
   @Test
+  void aMemberOneViewAheadCountsOnlyWhenThatViewKeptThisNode() {
+    // A cut: the member's next view after this node's v2 left this node out; this node, still on
+    // v2, must not count it (on the rig: a second quorate ring for 5.2 s).
+    List<ViewId> mine = List.of(v2, v1);
+    assertEquals(Set.of(self.toString()), countedWith(new LivenessWatch.Installed(v3, v2, Set.of(self, b)), mine),
+      "its view left this node out");
+    assertEquals(Set.of(self.toString(), a.toString()), countedWith(new LivenessWatch.Installed(v3, v2, Set.of(b)), mine),
+      "its view left another member out");
+  }
+
+  @Test
   void aMemberStillShowingTheOtherSidesViewCountsOnceThisNodeInstalledTheMergeView() {
     // The sides of a split: this node's v2 after v1, the member's otherSide after v1; then a merge.
     View mySide = View.create(a, 2, self, a);
@@ -105,8 +116,9 @@ class LivenessWatchTest {
   }
 
   @Test
-  void theHeaderCarriesBothViewsAndTheFirstViewWithoutAPredecessor() throws Exception {
-    for (LivenessWatch.ViewsHeader h : List.of(new LivenessWatch.ViewsHeader(v2, v1), new LivenessWatch.ViewsHeader(v1, null))) {
+  void theHeaderCarriesBothViewsTheMembersLeftOutAndTheFirstViewWithoutAPredecessor() throws Exception {
+    for (LivenessWatch.ViewsHeader h : List.of(new LivenessWatch.ViewsHeader(v2, v1, Set.of(b, self)),
+      new LivenessWatch.ViewsHeader(v1, null, Set.of()))) {
       ByteArrayDataOutputStream out = new ByteArrayDataOutputStream(h.serializedSize());
       h.writeTo(out);
       assertEquals(h.serializedSize(), out.position());
@@ -114,6 +126,7 @@ class LivenessWatchTest {
       back.readFrom(new ByteArrayDataInputStream(out.buffer(), 0, out.position()));
       assertEquals(h.current(), back.current());
       assertEquals(h.previous(), back.previous());
+      assertEquals(h.left(), back.left());
     }
   }
 }
