@@ -263,8 +263,9 @@ final class Rebalancer {
   /**
    * Other owners' keys that this replica holds without a lease in two sweeps in a row: either
    * their owner's replica lacks them (nobody runs them) or this replica kept a key removed
-   * elsewhere. Either way the replicas disagree; each such key is settled by its primary copy (see
-   * {@link KeyStore#settle}), at most {@link #SETTLE_MAX} per sweep. Context only.
+   * elsewhere (a quorate owner takes a free lease at once). Each such key is settled by its primary
+   * copy (see {@link KeyStore#settle}; a key the replicas agree on is only written again as it is),
+   * at most {@link #SETTLE_MAX} per sweep. Context only.
    *
    * @return how many were settled
    */
