@@ -128,7 +128,7 @@ public final class LivenessWatch extends Protocol {
     // this node sent a message to all. A message sent again (a retransmission) keeps its header.
     if (mine != null && (msg.getDest() == null || heartbeats > 0 && msg.getHeader(heartbeats) != null)
       && msg.getHeader(PROTOCOL_ID) == null) {
-      msg.putHeader(PROTOCOL_ID, new ViewsHeader(mine.current(), mine.previous(), mine.left()));
+      msg.putHeader(PROTOCOL_ID, new ViewsHeader(mine));
     }
     return down_prot.down(msg);
   }
@@ -136,8 +136,8 @@ public final class LivenessWatch extends Protocol {
   /** Notes the views a member shows, never going back to an older one (a retransmission's). */
   private void announcement(Message msg) {
     ViewsHeader h = msg.getHeader(PROTOCOL_ID);
-    if (h != null && h.current != null && msg.getSrc() != null) {
-      announced.merge(msg.getSrc(), new Installed(h.current, h.previous, h.left),
+    if (h != null && h.views != null && msg.getSrc() != null) {
+      announced.merge(msg.getSrc(), h.views,
         (was, now) -> now.current().getId() >= was.current().getId() ? now : was);
     }
   }
@@ -337,22 +337,18 @@ public final class LivenessWatch extends Protocol {
   }
 
   /**
-   * The header a heartbeat carries: the id of the view its sender installed last, and of the one
-   * before (absent for the first).
+   * The header a heartbeat carries: its sender's {@link Installed} views (the one installed last,
+   * the one before, absent for the first, and the members of that one the last left out).
    */
   public static final class ViewsHeader extends Header {
-    private ViewId current;
-    private ViewId previous;
-    private Set<Address> left = Set.of();
+    private Installed views;
 
     /** For JGroups' deserialization. */
     public ViewsHeader() {
     }
 
-    ViewsHeader(ViewId current, ViewId previous, Set<Address> left) {
-      this.current = current;
-      this.previous = previous;
-      this.left = left;
+    ViewsHeader(Installed views) {
+      this.views = views;
     }
 
     @Override
@@ -367,22 +363,22 @@ public final class LivenessWatch extends Protocol {
 
     @Override
     public int serializedSize() {
-      return size(current) + size(previous) + (int) Util.size(left);
+      return size(views.current()) + size(views.previous()) + (int) Util.size(views.left());
     }
 
     @Override
     public void writeTo(DataOutput out) throws IOException {
-      write(current, out);
-      write(previous, out);
-      Util.writeAddresses(left, out);
+      write(views.current(), out);
+      write(views.previous(), out);
+      Util.writeAddresses(views.left(), out);
     }
 
     @Override
     public void readFrom(DataInput in) throws IOException, ClassNotFoundException {
-      current = read(in);
-      previous = read(in);
-      Collection<Address> read = Util.readAddresses(in, ArrayList::new);
-      left = read == null ? Set.of() : Set.copyOf(read);
+      ViewId current = read(in);
+      ViewId previous = read(in);
+      Collection<Address> left = Util.readAddresses(in, ArrayList::new);
+      views = new Installed(current, previous, left == null ? Set.of() : Set.copyOf(left));
     }
 
     private static int size(ViewId id) {
@@ -405,24 +401,15 @@ public final class LivenessWatch extends Protocol {
       return id;
     }
 
-    /** @return the sender's installed view */
-    ViewId current() {
-      return current;
-    }
-
-    /** @return the view its sender installed before, or {@code null} */
-    ViewId previous() {
-      return previous;
-    }
-
-    /** @return the members of the previous view that the sender's view left out */
-    Set<Address> left() {
-      return left;
+    /** @return the sender's views */
+    Installed views() {
+      return views;
     }
 
     @Override
     public String toString() {
-      return "views " + current + " after " + previous + (left.isEmpty() ? "" : " without " + left);
+      return "views " + views.current() + " after " + views.previous()
+        + (views.left().isEmpty() ? "" : " without " + views.left());
     }
   }
 }

@@ -117,16 +117,15 @@ class LivenessWatchTest {
 
   @Test
   void theHeaderCarriesBothViewsTheMembersLeftOutAndTheFirstViewWithoutAPredecessor() throws Exception {
-    for (LivenessWatch.ViewsHeader h : List.of(new LivenessWatch.ViewsHeader(v2, v1, Set.of(b, self)),
-      new LivenessWatch.ViewsHeader(v1, null, Set.of()))) {
+    List<LivenessWatch.Installed> sent = List.of(new LivenessWatch.Installed(v2, v1, Set.of(b, self)),
+      new LivenessWatch.Installed(v1, null));
+    for (LivenessWatch.ViewsHeader h : sent.stream().map(LivenessWatch.ViewsHeader::new).toList()) {
       ByteArrayDataOutputStream out = new ByteArrayDataOutputStream(h.serializedSize());
       h.writeTo(out);
       assertEquals(h.serializedSize(), out.position());
       LivenessWatch.ViewsHeader back = new LivenessWatch.ViewsHeader();
       back.readFrom(new ByteArrayDataInputStream(out.buffer(), 0, out.position()));
-      assertEquals(h.current(), back.current());
-      assertEquals(h.previous(), back.previous());
-      assertEquals(h.left(), back.left());
+      assertEquals(h.views(), back.views());
     }
   }
 }
