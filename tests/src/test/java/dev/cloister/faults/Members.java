@@ -1,11 +1,9 @@
 package dev.cloister.faults;
 
 import dev.cloister.impl.transport.CacheManagers;
+import dev.cloister.testing.NodeCaches;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import org.infinispan.Cache;
-import org.infinispan.manager.EmbeddedCacheManager;
 
 /** Direct access to a node's replica of the members cache, to plant what a buggy or hostile peer could. */
 final class Members {
@@ -20,8 +18,7 @@ final class Members {
    * @return the cache
    */
   static Cache<Object, Object> cache(Vertx vertx) {
-    InfinispanClusterManager cm = (InfinispanClusterManager) ((VertxInternal) vertx).clusterManager();
-    return ((EmbeddedCacheManager) cm.getCacheContainer()).getCache(CacheManagers.MEMBERS_CACHE);
+    return NodeCaches.manager(vertx).getCache(CacheManagers.MEMBERS_CACHE);
   }
 
   /**

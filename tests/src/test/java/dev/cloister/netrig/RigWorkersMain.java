@@ -8,11 +8,10 @@ import dev.cloister.Worker;
 import dev.cloister.WorkersOptions;
 import dev.cloister.junit5.internal.FaultNodeMain;
 import dev.cloister.launcher.NodeMain;
+import dev.cloister.testing.NodeCaches;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import org.infinispan.context.Flag;
 import org.infinispan.manager.EmbeddedCacheManager;
 
@@ -101,7 +100,7 @@ public final class RigWorkersMain implements NodeMain.Extension {
     }
     if (line.startsWith("payloads ")) {
       String[] a = line.substring(9).trim().split("\\s+");
-      EmbeddedCacheManager manager = cacheManager(vertx);
+      EmbeddedCacheManager manager = NodeCaches.manager(vertx);
       JsonObject expected = new JsonObject().put("v", Integer.parseInt(a[1]));
       JsonObject wrong = new JsonObject();
       for (int i = 0; i < Integer.parseInt(a[0]); i++) {
@@ -127,7 +126,7 @@ public final class RigWorkersMain implements NodeMain.Extension {
   }
 
   private void diagnose(Vertx vertx, String[] keys) {
-    EmbeddedCacheManager manager = cacheManager(vertx);
+    EmbeddedCacheManager manager = NodeCaches.manager(vertx);
     JsonObject out = new JsonObject().put("event", "wdiag").put("self", String.valueOf(manager.getAddress()))
       .put("view", String.valueOf(manager.getMembers()));
     JsonObject perKey = new JsonObject();
@@ -149,11 +148,6 @@ public final class RigWorkersMain implements NodeMain.Extension {
     out.put("keys", perKey).put("nodes", new JsonObject(new java.util.TreeMap<String, Object>(
       local(manager, "__cloister.workers.rig.nodes"))));
     NodeMain.printEvent(out);
-  }
-
-  private static EmbeddedCacheManager cacheManager(Vertx vertx) {
-    return (EmbeddedCacheManager) ((InfinispanClusterManager) ((VertxInternal) vertx).clusterManager())
-      .getCacheContainer();
   }
 
   private static org.infinispan.AdvancedCache<String, String> local(EmbeddedCacheManager manager, String cache) {

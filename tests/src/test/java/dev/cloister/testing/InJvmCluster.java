@@ -8,9 +8,6 @@ import dev.cloister.CloisterStatus;
 import dev.cloister.CloisterVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
-import org.infinispan.manager.EmbeddedCacheManager;
 import org.infinispan.remoting.transport.jgroups.JGroupsTransport;
 import io.vertx.core.spi.cluster.ClusterManager;
 import io.vertx.core.VertxOptions;
@@ -196,9 +193,7 @@ public final class InJvmCluster implements AutoCloseable {
    * @param node the node
    */
   public void crash(Node node) {
-    InfinispanClusterManager cm = (InfinispanClusterManager) ((VertxInternal) node.vertx).clusterManager();
-    EmbeddedCacheManager manager = (EmbeddedCacheManager) cm.getCacheContainer();
-    ((JGroupsTransport) manager.getTransport()).getChannel().close();
+    ((JGroupsTransport) NodeCaches.manager(node.vertx).getTransport()).getChannel().close();
   }
 
   @Override

@@ -4,13 +4,11 @@ import dev.cloister.ShardedWorkers;
 import dev.cloister.WorkersOptions;
 import dev.cloister.testing.InJvmCluster;
 import dev.cloister.testing.InJvmCluster.Node;
+import dev.cloister.testing.NodeCaches;
 import dev.cloister.testing.WorkHistory;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.cluster.infinispan.InfinispanClusterManager;
 import org.infinispan.AdvancedCache;
 import org.infinispan.context.Flag;
-import org.infinispan.manager.EmbeddedCacheManager;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -77,9 +75,7 @@ class WorkersRepairTest {
   }
 
   private AdvancedCache<String, String> keysCache(Node n, String set) {
-    EmbeddedCacheManager manager = (EmbeddedCacheManager) ((InfinispanClusterManager) ((VertxInternal) n.vertx)
-      .clusterManager()).getCacheContainer();
-    return manager.<String, String>getCache("__cloister.workers." + set).getAdvancedCache();
+    return NodeCaches.manager(n.vertx).<String, String>getCache("__cloister.workers." + set).getAdvancedCache();
   }
 
   @Test
