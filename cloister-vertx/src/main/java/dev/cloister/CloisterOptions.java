@@ -32,7 +32,7 @@ public class CloisterOptions {
   /** Default silence after which a node is suspected, in ms. */
   public static final long DEFAULT_SUSPECT_TIMEOUT = 2000;
   /** Default time a suspicion is double-checked before the node is excluded, in ms. */
-  public static final long DEFAULT_VERIFY_SUSPECT_TIMEOUT = 500;
+  public static final long DEFAULT_VERIFY_SUSPECT_TIMEOUT = 1500;
   /** Default time a starting node looks for a cluster before forming one alone, in ms. */
   public static final long DEFAULT_JOIN_TIMEOUT = 500;
 

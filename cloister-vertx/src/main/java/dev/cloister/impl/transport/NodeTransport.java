@@ -116,7 +116,8 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
 
   /**
    * The failure-detection bound of the JGroups channel the cluster manager runs on, from its
-   * FD_ALL3 and VERIFY_SUSPECT2 timings ({@link FailureDetection#bound(long, long, long)}).
+   * FD_ALL3 timings and the timeout of its suspicion check ({@link SuspectCheck}, or VERIFY_SUSPECT2
+   * in a stack of the user's), see {@link FailureDetection#bound(long, long, long)}.
    *
    * @param cm a vertx-infinispan cluster manager
    * @return the bound, or {@link #UNKNOWN_FAILURE_DETECTION_BOUND}
@@ -128,8 +129,10 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
         JChannel channel = jgroups.getChannel();
         FD_ALL3 fd = channel.getProtocolStack().findProtocol(FD_ALL3.class);
         VERIFY_SUSPECT2 verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT2.class);
+        SuspectCheck check = channel.getProtocolStack().findProtocol(SuspectCheck.class);
+        long verifying = check != null ? check.timeout() : verify != null ? verify.getTimeout() : 0;
         if (fd != null) {
-          return FailureDetection.bound(fd.getInterval(), fd.getTimeout(), verify == null ? 0 : verify.getTimeout());
+          return FailureDetection.bound(fd.getInterval(), fd.getTimeout(), verifying);
         }
       }
     } catch (RuntimeException unreadable) {
