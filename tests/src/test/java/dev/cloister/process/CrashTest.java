@@ -120,8 +120,9 @@ class CrashTest {
 
   @Test
   void aKilledNodeIsExcludedWithoutWaitingOutTheSuspicionCheck() throws Exception {
-    // Ten minutes for a suspect to answer: only its refused ports can get the killed node out sooner.
-    startThree(2, Map.of("CLOISTER_VERIFY_SUSPECT_TIMEOUT", "600000"));
+    // Ten minutes of silence before heartbeats suspect anyone, and ten minutes for a suspect to
+    // answer: only the closed failure-detection socket and the refused port can get it out sooner.
+    startThree(2, Map.of("CLOISTER_SUSPECT_TIMEOUT", "600000", "CLOISTER_VERIFY_SUSPECT_TIMEOUT", "600000"));
     NodeProcess victim = nodes.get(1);
     List<NodeProcess> survivors = List.of(nodes.get(0), nodes.get(2));
     List<Integer> marks = survivors.stream().map(n -> n.events().size()).toList();

@@ -30,8 +30,8 @@ import java.util.List;
  *
  * <p>Timings (each measured, see README and docs/failure-modes.md): {@code tcp_nodelay} removes a
  * ~40 ms stall from every synchronous cluster call; a short {@link #SOCK_CONN_TIMEOUT} keeps an
- * unreachable peer from holding up the sending thread; FD_SOCK2 notices a closed socket (a crashed
- * process) and {@link SuspectCheck} confirms it (at once when the host refuses connections);
+ * unreachable peer from holding up the sending thread; FD_SOCK2 ({@link SocketWatch}) notices a
+ * closed socket (a crashed process) and {@link SuspectCheck} confirms it (at once when the host refuses connections);
  * FD_ALL3 heartbeats catch a hung or unreachable peer whose socket stays open; a short GMS join timeout lets the first node form a
  * cluster alone quickly. Those four timings are options ({@link FailureDetection}); their defaults
  * and trade-offs are documented with the options.
@@ -117,7 +117,7 @@ public final class JGroupsStack {
 
     MERGE3 merge = new MERGE3().setMinInterval(MERGE_MIN_INTERVAL).setMaxInterval(MERGE_MAX_INTERVAL);
 
-    FD_SOCK2 fdSock = new FD_SOCK2().setBindAddress(binding.host());
+    FD_SOCK2 fdSock = new SocketWatch().setBindAddress(binding.host());
     fdSock.setValue("connect_timeout", FD_SOCK_CONNECT_TIMEOUT);
 
     FD_ALL3 fdAll = new FD_ALL3();

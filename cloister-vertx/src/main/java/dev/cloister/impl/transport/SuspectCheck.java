@@ -213,8 +213,9 @@ public final class SuspectCheck extends Protocol {
       return;
     }
     if (h.type == CheckHeader.LISTENING) {
-      View v = view;
-      if (h.port > 0 && (v == null || v.containsMember(from))) {
+      // Kept even before this node installs a view with the sender (a joiner announces as soon
+      // as it installs its first view); each view change drops the senders it does not list.
+      if (h.port > 0) {
         listening.put(from, h.port);
       }
     } else if (h.type == CheckHeader.ARE_YOU_DEAD) {
