@@ -8,7 +8,8 @@ package dev.cloister.impl.config;
  * @param heartbeatInterval ms between two heartbeats of a node (JGroups FD_ALL3 {@code interval})
  * @param suspectTimeout ms of silence after which a node is suspected (FD_ALL3 {@code timeout})
  * @param verifySuspectTimeout ms a suspicion is double-checked before the node is excluded
- *     (VERIFY_SUSPECT2 {@code timeout})
+ *     (the deadline of Cloister's suspicion check; VERIFY_SUSPECT2 {@code timeout} in a stack of the
+ *     user's)
  * @param joinTimeout ms a starting node looks for a cluster before forming one alone (GMS
  *     {@code join_timeout})
  */
@@ -34,7 +35,7 @@ public record FailureDetection(long heartbeatInterval, long suspectTimeout, long
    *
    * @param heartbeatInterval FD_ALL3's interval, ms (0 when the stack has no FD_ALL3)
    * @param suspectTimeout FD_ALL3's timeout, ms
-   * @param verifySuspectTimeout VERIFY_SUSPECT2's timeout, ms (0 when the stack has none)
+   * @param verifySuspectTimeout the suspicion check's timeout, ms (0 when the stack has none)
    * @return the bound, ms
    */
   public static long bound(long heartbeatInterval, long suspectTimeout, long verifySuspectTimeout) {
