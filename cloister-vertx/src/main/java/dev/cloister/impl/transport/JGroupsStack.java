@@ -31,10 +31,11 @@ import java.util.List;
  * <p>Timings (each measured, see README and docs/failure-modes.md): {@code tcp_nodelay} removes a
  * ~40 ms stall from every synchronous cluster call; a short {@link #SOCK_CONN_TIMEOUT} keeps an
  * unreachable peer from holding up the sending thread; FD_SOCK2 ({@link SocketWatch}) notices a
- * closed socket (a crashed process) and {@link SuspectCheck} confirms it (at once when the host refuses connections);
- * FD_ALL3 heartbeats catch a hung or unreachable peer whose socket stays open; a short GMS join timeout lets the first node form a
- * cluster alone quickly. Those four timings are options ({@link FailureDetection}); their defaults
- * and trade-offs are documented with the options.
+ * closed socket (a crashed process) and {@link SuspectCheck} confirms it (at once when the host
+ * refuses connections); FD_ALL3 heartbeats catch a hung or unreachable peer whose socket stays
+ * open; a short GMS join timeout lets the first node form a cluster alone quickly. Those four
+ * timings are options ({@link FailureDetection}); their defaults and trade-offs are documented
+ * with the options.
  *
  * <p>With a cluster key, SYM_ENCRYPT (AES/CBC, below NAKACK2 as JGroups recommends) encrypts every
  * message above it, which is all cluster data: Infinispan's replication, member records, event-bus
@@ -63,7 +64,7 @@ public final class JGroupsStack {
    * FD_SOCK2's connect timeout, ms: how long a connect to a neighbour's ping socket may take before
    * the neighbour is suspected. That connect costs two round trips (TCP's handshake, then FD_SOCK2's
    * own request and answer), and a lost packet adds a retransmission of a second or more. Measured
-   * under 200 ms ± 50 ms one-way delay and 5 % loss: connects took 770 to 815 ms when nothing was
+   * under 200 ms ± 50 ms one-way delay and 5 % loss: connects took 0.7 to 0.9 s when nothing was
    * lost; with 1000 ms some failed, and a node that failed them in turn suspected every other member
    * (a timeout per port tried, so 4 s each) and broke the cluster up. With 200 ms it broke up on
    * every view change. A crashed process is not waited for: its host refuses the connect at once.
