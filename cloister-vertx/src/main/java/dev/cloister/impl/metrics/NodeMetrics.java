@@ -6,6 +6,8 @@ import dev.cloister.CloisterStatus;
 import dev.cloister.impl.calls.CallCounter;
 import io.vertx.core.Vertx;
 
+import java.util.Map;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -40,14 +42,17 @@ public interface NodeMetrics extends CloisterListener, CallCounter {
    * @param vertx the node's Vert.x
    * @param state the node's current state, read (never changed) when a gauge is read
    * @param label the node's label for logs
+   * @param suspicions the transport's suspicion counts by outcome ({@code answered},
+   *     {@code refused}, {@code unanswered}), empty when it keeps none
    * @return the metrics
    */
-  static NodeMetrics of(Vertx vertx, Supplier<CloisterState> state, String label) {
+  static NodeMetrics of(Vertx vertx, Supplier<CloisterState> state, String label,
+                        Map<String, LongSupplier> suspicions) {
     if (!MetricsRegistries.micrometerPresent()) {
       return NONE;
     }
     // Only reached with Micrometer on the class path: the class below links against it.
-    NodeMetrics m = MicrometerNodeMetrics.attach(vertx, state, label);
+    NodeMetrics m = MicrometerNodeMetrics.attach(vertx, state, label, suspicions);
     return m == null ? NONE : m;
   }
 }

@@ -88,6 +88,26 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
   }
 
   /**
+   * The suspicion check of a clustered Vert.x, when it runs on Cloister's JGroups stack.
+   *
+   * @param vertx a clustered Vert.x
+   * @return the check, or {@code null} for another transport (a hand-configured stack)
+   */
+  public static SuspectCheck suspectCheck(Vertx vertx) {
+    ClusterManager cm = ((VertxInternal) vertx).clusterManager();
+    if (!(cm instanceof InfinispanClusterManager icm)) {
+      return null;
+    }
+    try {
+      Transport transport = ((EmbeddedCacheManager) icm.getCacheContainer()).getTransport();
+      return transport instanceof JGroupsTransport jgroups
+        ? jgroups.getChannel().getProtocolStack().findProtocol(SuspectCheck.class) : null;
+    } catch (RuntimeException unreadable) {
+      return null;
+    }
+  }
+
+  /**
    * The liveness evidence of a clustered Vert.x, when it runs on Cloister's JGroups stack.
    *
    * @param vertx a clustered Vert.x

@@ -81,6 +81,7 @@ public final class SuspectCheck extends Protocol {
   private final Map<Address, Long> suspects = new ConcurrentHashMap<>();
   private final AtomicLong confirmedByRefusal = new AtomicLong();
   private final AtomicLong answered = new AtomicLong();
+  private final AtomicLong unanswered = new AtomicLong();
   private volatile View view;
   /** The port each member's failure detector (FD_SOCK2) listens on, as the member announced it. */
   private final Map<Address, Integer> listening = new ConcurrentHashMap<>();
@@ -107,6 +108,11 @@ public final class SuspectCheck extends Protocol {
   /** @return how many suspects answered in time and were cleared */
   public long answered() {
     return answered.get();
+  }
+
+  /** @return how many suspects were handed up as dead at their deadline, unanswered */
+  public long unanswered() {
+    return unanswered.get();
   }
 
   @Override
@@ -254,6 +260,7 @@ public final class SuspectCheck extends Protocol {
   /** Hands the member up as dead if it is still suspected under this same check. */
   private void expire(Address member, long deadline) {
     if (suspects.remove(member, deadline)) {
+      unanswered.incrementAndGet();
       log.debug("%s: %s did not answer within %d ms", local_addr, member, timeout);
       up_prot.up(new Event(Event.SUSPECT, List.of(member)));
     }
