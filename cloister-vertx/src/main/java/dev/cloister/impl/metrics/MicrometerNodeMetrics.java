@@ -81,7 +81,8 @@ final class MicrometerNodeMetrics implements NodeMetrics {
       .register(registry));
     // Micrometer holds a function counter's object weakly: this node's meters hold the suppliers.
     this.suspicions = Map.copyOf(suspicions);
-    this.suspicions.forEach((outcome, count) -> keep(FunctionCounter.builder(SUSPICIONS, count, LongSupplier::getAsLong)
+    this.suspicions.forEach((outcome, count) -> keep(FunctionCounter
+      .builder(SUSPICIONS, count, LongSupplier::getAsLong)
       .description("Suspicions of other members this node's failure detection checked, by outcome: answered"
         + " (alive), refused (its host refused a connection: crashed), unanswered (excluded at the deadline)")
       .tag("outcome", outcome).register(registry)));

@@ -94,17 +94,8 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
    * @return the check, or {@code null} for another transport (a hand-configured stack)
    */
   public static SuspectCheck suspectCheck(Vertx vertx) {
-    ClusterManager cm = ((VertxInternal) vertx).clusterManager();
-    if (!(cm instanceof InfinispanClusterManager icm)) {
-      return null;
-    }
-    try {
-      Transport transport = ((EmbeddedCacheManager) icm.getCacheContainer()).getTransport();
-      return transport instanceof JGroupsTransport jgroups
-        ? jgroups.getChannel().getProtocolStack().findProtocol(SuspectCheck.class) : null;
-    } catch (RuntimeException unreadable) {
-      return null;
-    }
+    JChannel channel = channel(vertx);
+    return channel == null ? null : channel.getProtocolStack().findProtocol(SuspectCheck.class);
   }
 
   /**
@@ -114,24 +105,27 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
    * @return the evidence, or {@code null} for a transport without it (a hand-configured stack)
    */
   public static Liveness liveness(Vertx vertx) {
+    JChannel channel = channel(vertx);
+    if (channel == null) {
+      return null;
+    }
+    LivenessWatch watch = channel.getProtocolStack().findProtocol(LivenessWatch.class);
+    FD_ALL3 fd = channel.getProtocolStack().findProtocol(FD_ALL3.class);
+    return watch != null && fd != null ? new Liveness(watch, fd.getTimeout()) : null;
+  }
+
+  /** The JGroups channel a clustered Vert.x runs on, or {@code null} (not started, not JGroups). */
+  private static JChannel channel(Vertx vertx) {
     ClusterManager cm = ((VertxInternal) vertx).clusterManager();
     if (!(cm instanceof InfinispanClusterManager icm)) {
       return null;
     }
     try {
       Transport transport = ((EmbeddedCacheManager) icm.getCacheContainer()).getTransport();
-      if (transport instanceof JGroupsTransport jgroups) {
-        JChannel channel = jgroups.getChannel();
-        LivenessWatch watch = channel.getProtocolStack().findProtocol(LivenessWatch.class);
-        FD_ALL3 fd = channel.getProtocolStack().findProtocol(FD_ALL3.class);
-        if (watch != null && fd != null) {
-          return new Liveness(watch, fd.getTimeout());
-        }
-      }
+      return transport instanceof JGroupsTransport jgroups ? jgroups.getChannel() : null;
     } catch (RuntimeException unreadable) {
-      // not started or not JGroups: no evidence beyond the view
+      return null;
     }
-    return null;
   }
 
   /**
