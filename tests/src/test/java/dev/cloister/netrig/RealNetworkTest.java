@@ -148,9 +148,10 @@ class RealNetworkTest {
    * other had a node serve a ring of four 3 s after it installed a view of three. Before that it
    * failed when a node, after a merge, waited for the records of members back in its view (not
    * quorate meanwhile, instead of serving a ring without them) longer than 3 s, their rewrites
-   * waiting for Infinispan's topology (members now write their records again once it merges). Before the quorum on fresh evidence a minority
-   * node served a quorate ring of three with a member of the other side for five seconds; before
-   * the view was read from JGroups, a node's state lagged its view by 8 s.
+   * waiting for Infinispan's topology (members now write their records again once it merges).
+   * Before the quorum on fresh evidence a minority node served a quorate ring of three with a
+   * member of the other side for five seconds; before the view was read from JGroups, a node's
+   * state lagged its view by 8 s.
    */
   @Test
   @Order(3)
