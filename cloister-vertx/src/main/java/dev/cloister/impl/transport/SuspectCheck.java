@@ -19,7 +19,6 @@ import java.io.IOException;
 import java.net.ConnectException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
@@ -74,8 +73,6 @@ public final class SuspectCheck extends Protocol {
     ClassConfigurator.addIfAbsent(HEADER_MAGIC, CheckHeader.class);
   }
 
-  /** Suspects whose deadlines fall this close after one that expires go up with it, ms. */
-  static final long TOGETHER_MS = 250;
   /** ms before each knock at a suspect's ports while a process still accepts: about 1.5 s in all. */
   static final long[] KNOCK_DELAYS = {0, 100, 200, 400, 800};
 
@@ -260,28 +257,12 @@ public final class SuspectCheck extends Protocol {
     }
   }
 
-  /**
-   * Hands the member up as dead if it is still suspected under this same check, together with
-   * every other suspect whose deadline falls within {@link #TOGETHER_MS}: members suspected
-   * together (a partition silences several at once) go up in one event, so that GMS excludes
-   * them in one view instead of one view each, every one of which waits for the acknowledgements
-   * of the unreachable members still in it.
-   */
+  /** Hands the member up as dead if it is still suspected under this same check. */
   private void expire(Address member, long deadline) {
-    if (!Long.valueOf(deadline).equals(suspects.get(member))) {
-      return;
-    }
-    long until = deadline + TimeUnit.MILLISECONDS.toNanos(TOGETHER_MS);
-    List<Address> due = new ArrayList<>();
-    for (Map.Entry<Address, Long> e : suspects.entrySet()) {
-      if (e.getValue() - until <= 0 && suspects.remove(e.getKey(), e.getValue())) {
-        due.add(e.getKey());
-      }
-    }
-    if (!due.isEmpty()) {
-      unanswered.addAndGet(due.size());
-      log.debug("%s: %s did not answer within %d ms", local_addr, due, timeout);
-      up_prot.up(new Event(Event.SUSPECT, due));
+    if (suspects.remove(member, deadline)) {
+      unanswered.incrementAndGet();
+      log.debug("%s: %s did not answer within %d ms", local_addr, member, timeout);
+      up_prot.up(new Event(Event.SUSPECT, List.of(member)));
     }
   }
 
