@@ -286,7 +286,7 @@ public final class CloisterImpl implements Cloister, Shareable {
 
   /** The suspicion check's counts by outcome, for the meters; empty on a transport without it. */
   private static Map<String, LongSupplier> suspicionCounts(Vertx vertx) {
-    SuspectCheck check = vertx.isClustered() ? NodeTransport.suspectCheck(vertx) : null;
+    SuspectCheck check = NodeTransport.suspectCheck(vertx);
     return check == null ? Map.of() : Map.of("answered", check::answered, "refused", check::confirmedByRefusal,
       "unanswered", check::unanswered);
   }

@@ -117,11 +117,13 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
   /** The JGroups channel a clustered Vert.x runs on, or {@code null} (not started, not JGroups). */
   private static JChannel channel(Vertx vertx) {
     ClusterManager cm = ((VertxInternal) vertx).clusterManager();
-    if (!(cm instanceof InfinispanClusterManager icm)) {
-      return null;
-    }
+    return cm instanceof InfinispanClusterManager icm ? channel(icm) : null;
+  }
+
+  /** The JGroups channel a cluster manager runs on, or {@code null} (not started, not JGroups). */
+  private static JChannel channel(InfinispanClusterManager cm) {
     try {
-      Transport transport = ((EmbeddedCacheManager) icm.getCacheContainer()).getTransport();
+      Transport transport = ((EmbeddedCacheManager) cm.getCacheContainer()).getTransport();
       return transport instanceof JGroupsTransport jgroups ? jgroups.getChannel() : null;
     } catch (RuntimeException unreadable) {
       return null;
@@ -137,21 +139,15 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
    * @return the bound, or {@link #UNKNOWN_FAILURE_DETECTION_BOUND}
    */
   static long readBound(InfinispanClusterManager cm) {
-    try {
-      Transport transport = ((EmbeddedCacheManager) cm.getCacheContainer()).getTransport();
-      if (transport instanceof JGroupsTransport jgroups) {
-        JChannel channel = jgroups.getChannel();
-        FD_ALL3 fd = channel.getProtocolStack().findProtocol(FD_ALL3.class);
-        VERIFY_SUSPECT2 verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT2.class);
-        SuspectCheck check = channel.getProtocolStack().findProtocol(SuspectCheck.class);
-        long verifying = check != null ? check.timeout() : verify != null ? verify.getTimeout() : 0;
-        if (fd != null) {
-          return FailureDetection.bound(fd.getInterval(), fd.getTimeout(), verifying);
-        }
-      }
-    } catch (RuntimeException unreadable) {
-      // not started or not JGroups: fall back to the documented bound
+    JChannel channel = channel(cm);
+    FD_ALL3 fd = channel == null ? null : channel.getProtocolStack().findProtocol(FD_ALL3.class);
+    if (fd == null) {
+      // not started, not JGroups or no heartbeats: fall back to the documented bound
+      return UNKNOWN_FAILURE_DETECTION_BOUND;
     }
-    return UNKNOWN_FAILURE_DETECTION_BOUND;
+    VERIFY_SUSPECT2 verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT2.class);
+    SuspectCheck check = channel.getProtocolStack().findProtocol(SuspectCheck.class);
+    long verifying = check != null ? check.timeout() : verify != null ? verify.getTimeout() : 0;
+    return FailureDetection.bound(fd.getInterval(), fd.getTimeout(), verifying);
   }
 }
