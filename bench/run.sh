@@ -42,7 +42,7 @@ commands:
          the same faults on a real network (as root: each node JVM in its own network
          namespace, bridges, DNS by service name; see docs/failure-modes.md): time from a
          2 | 3 cut to the minority not quorate and the majority READY on 3, from the heal to
-         one converged ring, and from a 3 s and a 6 s SIGSTOP / SIGCONT to the others' ring of 4 and back
+         one converged ring, and from a 3 s SIGSTOP / SIGCONT to the others' ring of 4 and back
          to one ring; beside the in-JVM figures of the partition command (default 3 runs)
   peers [--rounds N] [--only SYSTEM,...] [--logs DIR]
          Cloister beside Hazelcast 5.7 (defaults; tuned failure detection), Pekko Cluster 1.7

@@ -31,8 +31,8 @@ public class CloisterOptions {
   public static final long DEFAULT_HEARTBEAT_INTERVAL = 500;
   /** Default silence after which a node is suspected, in ms. */
   public static final long DEFAULT_SUSPECT_TIMEOUT = 2000;
-  /** Default time a suspected node has to answer before it is excluded, in ms. */
-  public static final long DEFAULT_VERIFY_SUSPECT_TIMEOUT = 1500;
+  /** Default time a suspicion is double-checked before the node is excluded, in ms. */
+  public static final long DEFAULT_VERIFY_SUSPECT_TIMEOUT = 500;
   /** Default time a starting node looks for a cluster before forming one alone, in ms. */
   public static final long DEFAULT_JOIN_TIMEOUT = 500;
 
@@ -414,9 +414,8 @@ public class CloisterOptions {
   }
 
   /**
-   * @return ms a suspected node has to answer (it is asked directly) before it is excluded; longer
-   *     spares a slow or briefly paused node, shorter excludes a hung or cut-off one sooner (a
-   *     crashed process is excluded at once: its host refuses connections to its failure detector)
+   * @return ms a suspicion is double-checked (the suspect is asked directly) before the node is
+   *     excluded; longer spares a slow node, shorter excludes a dead one sooner
    */
   public long getVerifySuspectTimeout() {
     return verifySuspectTimeout;

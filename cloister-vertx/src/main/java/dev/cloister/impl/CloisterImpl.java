@@ -15,7 +15,6 @@ import dev.cloister.impl.membership.MembershipReconciler;
 import dev.cloister.impl.membership.SelfSuspicion;
 import dev.cloister.impl.transport.Standstills;
 import dev.cloister.impl.transport.NodeTransport;
-import dev.cloister.impl.transport.SuspectCheck;
 import dev.cloister.impl.metrics.NodeMetrics;
 import dev.cloister.impl.ring.Rings;
 import io.vertx.core.Future;
@@ -37,7 +36,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -91,7 +89,7 @@ public final class CloisterImpl implements Cloister, Shareable {
     }
     // The journal and the meters listen like any listener: through the publisher's announcements.
     publisher.addListener(journal);
-    this.metrics = NodeMetrics.of(vertx, () -> publisher.current().state(), config.app(), suspicionCounts(v));
+    this.metrics = NodeMetrics.of(vertx, () -> publisher.current().state(), config.app());
     if (metrics != NodeMetrics.NONE) {
       publisher.addListener(metrics);
     }
@@ -282,13 +280,6 @@ public final class CloisterImpl implements Cloister, Shareable {
   JsonObject whoisReply(String group, Object key) {
     metrics.whois();
     return ownership().reply(group, key);
-  }
-
-  /** The suspicion check's counts by outcome, for the meters; empty on a transport without it. */
-  private static Map<String, LongSupplier> suspicionCounts(Vertx vertx) {
-    SuspectCheck check = NodeTransport.suspectCheck(vertx);
-    return check == null ? Map.of() : Map.of("answered", check::answered, "refused", check::confirmedByRefusal,
-      "unanswered", check::unanswered);
   }
 
   /**

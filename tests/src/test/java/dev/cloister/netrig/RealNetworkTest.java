@@ -144,20 +144,18 @@ class RealNetworkTest {
 
   /*
    * Pending (-Dnetrig.pending=true): each node's state follows every JGroups view it installs
-   * within 3 s, and no two quorate rings answer during a cut. Passed in 9 of the last 10 runs; the
-   * other had a node serve a ring of four 3 s after it installed a view of three. Before that it
-   * failed when a node, after a merge, waited for the records of members back in its view (not
-   * quorate meanwhile, instead of serving a ring without them) longer than 3 s, their rewrites
-   * waiting for Infinispan's topology (members now write their records again once it merges).
-   * Before the quorum on fresh evidence a minority node served a quorate ring of three with a
-   * member of the other side for five seconds; before the view was read from JGroups, a node's
-   * state lagged its view by 8 s.
+   * within 3 s, and no two quorate rings answer during a cut. Passed in 14 of the last 17 runs. What
+   * still fails: after a merge a node waits for the records of members back in its view (not
+   * quorate meanwhile, instead of serving a ring without them), which takes longer than 3 s when
+   * their rewrites wait for Infinispan's topology. Before the quorum on fresh evidence a minority
+   * node served a quorate ring of three with a member of the other side for five seconds; before
+   * the view was read from JGroups, a node's state lagged its view by 8 s.
    */
   @Test
   @Order(3)
   void stateFollowsEveryViewChangePromptlySoNoTwoRingsServeDuringACut() throws Exception {
     assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "9 of the last 10 runs passed, too few to count on it; -Dnetrig.pending=true runs it");
+      "slow record rewrites after a merge still break the 3 s bound; -Dnetrig.pending=true runs it");
     List<String> violations = new ArrayList<>();
     for (Set<String> minority : List.of(Set.of("n1", "n2"), Set.of("n4", "n5"))) {
       long start = System.currentTimeMillis();
@@ -186,13 +184,13 @@ class RealNetworkTest {
    * whose view had left this node out (counted no more since). In 3 of 9 runs a replica lacked a
    * member's record for the whole minute after the last heal (purged during the cut, conflict
    * resolution failed at the merge); members now write their records again once the cache merges.
-   * Passed in the 7 runs since both fixes: too few to count on it yet.
+   * Passed in the 4 runs since both fixes: too few to count on it yet.
    */
   @Test
   @Order(4)
   void healsAfterShortAndShiftingCutsEndInOneConvergedRing() throws Exception {
     assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "its last two failure modes were fixed 7 runs ago, too few runs to count on it; -Dnetrig.pending=true runs it");
+      "its last two failure modes were fixed 4 runs ago, too few runs to count on it; -Dnetrig.pending=true runs it");
     long start = System.currentTimeMillis();
     List<String> violations = new ArrayList<>();
     // A cut healed before detection completes, then a different cut while the merge may be under way.
@@ -221,20 +219,16 @@ class RealNetworkTest {
 
   /*
    * Pending (-Dnetrig.pending=true), in the transport: a minute of 200 ms ± 50 ms one-way delay and
-   * 5 % loss on every link, with a graceful leave in it. Failed in 8 of 30 runs while JGroups' own
-   * checks ran (a live node excluded or the four split: FD_SOCK2's connect, two round trips, failed
-   * at 1 s, and VERIFY_SUSPECT2 gave a suspect at most 500 ms to answer); passed in 12 of 13 runs
-   * since Cloister's suspicion check gives each suspect 1.5 s and FD_SOCK2 3 s to connect. The
-   * failure since excluded nobody: a member silent for 2 s (TCP retransmissions under the loss)
-   * stopped counting as live, twice, so every node left READY twice besides the leave. With
-   * FD_SOCK2's connect timeout at 200 ms the four others fell into single-node views every time.
+   * 5 % loss on every link, with a graceful leave in it. Passed in 11 of the last 17 runs; in most
+   * of the others JGroups itself excluded a live node or split the four (false suspicions under a
+   * 400 ms round trip), so the others left READY a second time. With FD_SOCK2's connect
+   * timeout at 200 ms the four others fell into single-node views every time.
    */
   @Test
   @Order(5)
   void aMinuteOfLatencyJitterAndLossLeavesEveryNodeReadyAndAgreeing() throws Exception {
     assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "a member silent for the 2 s suspect timeout under TCP retransmissions still stops counting now"
-        + " and then (1 of the last 13 runs); -Dnetrig.pending=true runs it");
+      "a false suspicion under a 400 ms round trip still excludes a live node now and then; -Dnetrig.pending=true runs it");
     long start = System.currentTimeMillis();
     int seconds = 60;
     Set<String> four = new TreeSet<>(FIVE);
@@ -341,19 +335,7 @@ class RealNetworkTest {
     if (ring != null) {
       violations.add("no converged ring of five after the pause: " + ring);
     } else {
-      // Back from a standstill, a node answers no ownership until its self-suspicion's hold is
-      // over (its state sample can predate the resume): ask until every node answers, alike.
-      List<String> owners = new ArrayList<>();
-      long deadline = System.currentTimeMillis() + CONVERGE_MS;
-      while (true) {
-        owners.clear();
-        sameOwners(owners, "after the pause: ");
-        if (owners.isEmpty() || System.currentTimeMillis() > deadline) {
-          break;
-        }
-        Rig.pause(500);
-      }
-      violations.addAll(owners);
+      sameOwners(violations, "after the pause: ");
     }
     assertEquals(List.of(), violations);
   }

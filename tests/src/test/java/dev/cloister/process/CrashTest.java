@@ -9,7 +9,6 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -29,22 +28,16 @@ class CrashTest {
   }
 
   private List<String> startThree(int consensus) throws Exception {
-    return startThree(consensus, Map.of());
-  }
-
-  private List<String> startThree(int consensus, Map<String, String> more) throws Exception {
     List<Integer> ports = TestPorts.block(3);
     List<String> sentry = new ArrayList<>();
     ports.forEach(p -> sentry.add("127.0.0.1:" + p));
     for (int i = 0; i < 3; i++) {
       // One configuration for all three: each binds the first free port the sentry names.
-      Map<String, String> env = new HashMap<>(more);
-      env.putAll(Map.of(
+      nodes.add(NodeProcess.launch("n" + i, Map.of(
         "CLOISTER_APP", "crash",
         "CLOISTER_SENTRY", String.join(",", sentry),
         "CLOISTER_CONSENSUS", String.valueOf(consensus),
-        "CLOISTER_LOOPBACK", "true"));
-      nodes.add(NodeProcess.launch("n" + i, env));
+        "CLOISTER_LOOPBACK", "true")));
     }
     for (NodeProcess n : nodes) {
       n.awaitTransitionTo("READY", 0);
@@ -99,14 +92,10 @@ class CrashTest {
     victim.kill9();
     for (int i = 0; i < survivors.size(); i++) {
       NodeProcess s = survivors.get(i);
-      // The first transition leaves READY: for the view without the victim, or before it, for the
-      // silence of a member that no longer counts towards quorum.
-      assertEquals("READY", s.awaitTransitionTo("REHASHING", marks.get(i)).getString("from"));
       JsonObject e = s.await("REHASHING with two members", marks.get(i), ev -> "REHASHING".equals(ev.getString("to"))
         && ev.getJsonObject("state").getJsonArray("members").size() == 2);
       assertFalse(e.getJsonObject("state").getBoolean("quorate"));
-      assertTrue(s.events().subList(marks.get(i), s.events().indexOf(e)).stream()
-        .noneMatch(ev -> "READY".equals(ev.getString("to"))), "never READY again without consensus");
+      assertEquals("READY", e.getString("from"));
     }
     // Graceful leave of one more: the last node hears of it and stays below consensus.
     NodeProcess last = survivors.get(1);
@@ -116,22 +105,6 @@ class CrashTest {
       && ev.getJsonObject("state").getJsonArray("members").size() == 1);
     assertEquals("REHASHING", alone.getString("from"));
     assertFalse(alone.getJsonObject("state").getBoolean("quorate"));
-  }
-
-  @Test
-  void aKilledNodeIsExcludedWithoutWaitingOutTheSuspicionCheck() throws Exception {
-    // Ten minutes of silence before heartbeats suspect anyone, and ten minutes for a suspect to
-    // answer: only the closed failure-detection socket and the refused port can get it out sooner.
-    startThree(2, Map.of("CLOISTER_SUSPECT_TIMEOUT", "600000", "CLOISTER_VERIFY_SUSPECT_TIMEOUT", "600000"));
-    NodeProcess victim = nodes.get(1);
-    List<NodeProcess> survivors = List.of(nodes.get(0), nodes.get(2));
-    List<Integer> marks = survivors.stream().map(n -> n.events().size()).toList();
-    victim.kill9();
-    for (int i = 0; i < survivors.size(); i++) {
-      JsonObject ready = survivors.get(i).await("READY on two members", marks.get(i), e -> "READY".equals(e.getString("to"))
-        && e.getJsonObject("state").getJsonArray("members").size() == 2);
-      assertFalse(names(ready.getJsonObject("state")).contains(victim.lastState().getString("node")));
-    }
   }
 
   private static String victimAddress(String nodeName) {

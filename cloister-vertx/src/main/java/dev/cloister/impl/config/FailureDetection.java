@@ -8,8 +8,7 @@ package dev.cloister.impl.config;
  * @param heartbeatInterval ms between two heartbeats of a node (JGroups FD_ALL3 {@code interval})
  * @param suspectTimeout ms of silence after which a node is suspected (FD_ALL3 {@code timeout})
  * @param verifySuspectTimeout ms a suspicion is double-checked before the node is excluded
- *     (the deadline of Cloister's suspicion check; VERIFY_SUSPECT2 {@code timeout} in a stack of the
- *     user's)
+ *     (VERIFY_SUSPECT2 {@code timeout})
  * @param joinTimeout ms a starting node looks for a cluster before forming one alone (GMS
  *     {@code join_timeout})
  */
@@ -35,7 +34,7 @@ public record FailureDetection(long heartbeatInterval, long suspectTimeout, long
    *
    * @param heartbeatInterval FD_ALL3's interval, ms (0 when the stack has no FD_ALL3)
    * @param suspectTimeout FD_ALL3's timeout, ms
-   * @param verifySuspectTimeout the suspicion check's timeout, ms (0 when the stack has none)
+   * @param verifySuspectTimeout VERIFY_SUSPECT2's timeout, ms (0 when the stack has none)
    * @return the bound, ms
    */
   public static long bound(long heartbeatInterval, long suspectTimeout, long verifySuspectTimeout) {

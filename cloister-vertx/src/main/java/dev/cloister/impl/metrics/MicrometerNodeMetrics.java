@@ -3,7 +3,6 @@ package dev.cloister.impl.metrics;
 import dev.cloister.CloisterState;
 import dev.cloister.CloisterStatus;
 import io.micrometer.core.instrument.Counter;
-import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -20,15 +19,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
  * The node's meters on the Micrometer registry its Vert.x reports into. Names are Micrometer's
  * dotted form; the Prometheus registry writes them as {@code cloister_members},
  * {@code cloister_quorate}, {@code cloister_state}, {@code cloister_transitions_total},
- * {@code cloister_rehash_seconds}, {@code cloister_whois_total}, {@code cloister_calls_total} and
- * {@code cloister_suspicions_total}.
+ * {@code cloister_rehash_seconds}, {@code cloister_whois_total} and {@code cloister_calls_total}.
  * Tags are group names, statuses, call operations and outcomes: never a key or a node name.
  *
  * <p>One registry per Vert.x instance, as vertx-micrometer-metrics keeps its own meters: several
@@ -48,7 +45,6 @@ final class MicrometerNodeMetrics implements NodeMetrics {
   static final String REHASH = "cloister.rehash";
   static final String WHOIS = "cloister.whois";
   static final String CALLS = "cloister.calls";
-  static final String SUSPICIONS = "cloister.suspicions";
 
   private final MeterRegistry registry;
   private final Supplier<CloisterState> state;
@@ -57,13 +53,11 @@ final class MicrometerNodeMetrics implements NodeMetrics {
   private final Map<String, Counter> calls = new ConcurrentHashMap<>();
   private final Counter whois;
   private final Timer rehash;
-  private final Map<String, LongSupplier> suspicions;
   /** When the node entered REHASHING, in nanos; 0 when it is not rehashing. Node context only. */
   private long rehashStarted;
   private volatile boolean stopped;
 
-  private MicrometerNodeMetrics(MeterRegistry registry, Supplier<CloisterState> state,
-                                Map<String, LongSupplier> suspicions) {
+  private MicrometerNodeMetrics(MeterRegistry registry, Supplier<CloisterState> state) {
     this.registry = registry;
     this.state = state;
     keep(Gauge.builder(QUORATE, state, s -> s.get().isQuorate() ? 1 : 0)
@@ -79,13 +73,6 @@ final class MicrometerNodeMetrics implements NodeMetrics {
       .publishPercentileHistogram()
       .minimumExpectedValue(Duration.ofMillis(1)).maximumExpectedValue(Duration.ofMinutes(5))
       .register(registry));
-    // Micrometer holds a function counter's object weakly: this node's meters hold the suppliers.
-    this.suspicions = Map.copyOf(suspicions);
-    this.suspicions.forEach((outcome, count) -> keep(FunctionCounter
-      .builder(SUSPICIONS, count, LongSupplier::getAsLong)
-      .description("Suspicions of other members this node's failure detection checked, by outcome: answered"
-        + " (alive), refused (its host refused a connection: crashed), unanswered (excluded at the deadline)")
-      .tag("outcome", outcome).register(registry)));
     memberGauges();
   }
 
@@ -93,8 +80,7 @@ final class MicrometerNodeMetrics implements NodeMetrics {
    * Meters on the registry of {@code vertx}, or {@code null} when it reports no Micrometer
    * metrics, or when another node already reports into that registry.
    */
-  static NodeMetrics attach(Vertx vertx, Supplier<CloisterState> state, String label,
-                            Map<String, LongSupplier> suspicions) {
+  static NodeMetrics attach(Vertx vertx, Supplier<CloisterState> state, String label) {
     MeterRegistry registry = registryOf(vertx);
     if (registry == null) {
       return null;
@@ -104,7 +90,7 @@ final class MicrometerNodeMetrics implements NodeMetrics {
         + " registers no meters. Give each Vert.x instance its own MicrometerMetricsOptions.registryName.");
       return null;
     }
-    return new MicrometerNodeMetrics(registry, state, suspicions);
+    return new MicrometerNodeMetrics(registry, state);
   }
 
   /**

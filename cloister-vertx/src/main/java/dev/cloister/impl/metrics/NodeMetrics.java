@@ -6,8 +6,6 @@ import dev.cloister.CloisterStatus;
 import dev.cloister.impl.calls.CallCounter;
 import io.vertx.core.Vertx;
 
-import java.util.Map;
-import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -42,17 +40,14 @@ public interface NodeMetrics extends CloisterListener, CallCounter {
    * @param vertx the node's Vert.x
    * @param state the node's current state, read (never changed) when a gauge is read
    * @param label the node's label for logs
-   * @param suspicions the transport's suspicion counts by outcome ({@code answered},
-   *     {@code refused}, {@code unanswered}), empty when it keeps none
    * @return the metrics
    */
-  static NodeMetrics of(Vertx vertx, Supplier<CloisterState> state, String label,
-                        Map<String, LongSupplier> suspicions) {
+  static NodeMetrics of(Vertx vertx, Supplier<CloisterState> state, String label) {
     if (!MetricsRegistries.micrometerPresent()) {
       return NONE;
     }
     // Only reached with Micrometer on the class path: the class below links against it.
-    NodeMetrics m = MicrometerNodeMetrics.attach(vertx, state, label, suspicions);
+    NodeMetrics m = MicrometerNodeMetrics.attach(vertx, state, label);
     return m == null ? NONE : m;
   }
 }

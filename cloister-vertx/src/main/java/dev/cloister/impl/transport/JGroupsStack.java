@@ -13,6 +13,7 @@ import org.jgroups.protocols.TCP;
 import org.jgroups.protocols.TCPPING;
 import org.jgroups.protocols.UFC;
 import org.jgroups.protocols.UNICAST3;
+import org.jgroups.protocols.VERIFY_SUSPECT2;
 import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
@@ -30,12 +31,11 @@ import java.util.List;
  *
  * <p>Timings (each measured, see README and docs/failure-modes.md): {@code tcp_nodelay} removes a
  * ~40 ms stall from every synchronous cluster call; a short {@link #SOCK_CONN_TIMEOUT} keeps an
- * unreachable peer from holding up the sending thread; FD_SOCK2 ({@link SocketWatch}) notices a
- * closed socket (a crashed process) and {@link SuspectCheck} confirms it (at once when the host
- * refuses connections); FD_ALL3 heartbeats catch a hung or unreachable peer whose socket stays
- * open; a short GMS join timeout lets the first node form a cluster alone quickly. Those four
- * timings are options ({@link FailureDetection}); their defaults and trade-offs are documented
- * with the options.
+ * unreachable peer from holding up the sending thread; FD_SOCK2 notices a closed socket (a crashed
+ * process) and VERIFY_SUSPECT2's check confirms it; FD_ALL3 heartbeats catch a hung or
+ * unreachable peer whose socket stays open; a short GMS join timeout lets the first node form a
+ * cluster alone quickly. Those four timings are options ({@link FailureDetection}); their defaults
+ * and trade-offs are documented with the options.
  *
  * <p>With a cluster key, SYM_ENCRYPT (AES/CBC, below NAKACK2 as JGroups recommends) encrypts every
  * message above it, which is all cluster data: Infinispan's replication, member records, event-bus
@@ -62,15 +62,12 @@ public final class JGroupsStack {
   public static final String BUNDLER = "per-destination";
   /**
    * FD_SOCK2's connect timeout, ms: how long a connect to a neighbour's ping socket may take before
-   * the neighbour is suspected. That connect costs two round trips (TCP's handshake, then FD_SOCK2's
-   * own request and answer), and a lost packet adds a retransmission of a second or more. Measured
-   * under 200 ms ± 50 ms one-way delay and 5 % loss: connects took 0.7 to 0.9 s when nothing was
-   * lost; with 1000 ms some failed, and a node that failed them in turn suspected every other member
-   * (a timeout per port tried, so 4 s each) and broke the cluster up. With 200 ms it broke up on
-   * every view change. A crashed process is not waited for: its host refuses the connect at once.
-   * A host that vanished is found by FD_ALL3 anyway.
+   * the neighbour is suspected. It must stay above the network's round trip: with 200 ms, a view
+   * change under 200 ms ± 50 ms one-way delay (a 400 ms round trip) made every failure detector
+   * fail its new connect and suspect its neighbour, and the cluster broke into single nodes. The
+   * price: a crashed process is noticed about a second later than with 200 ms.
    */
-  public static final int FD_SOCK_CONNECT_TIMEOUT = 3000;
+  public static final int FD_SOCK_CONNECT_TIMEOUT = 1000;
   /** MERGE3's shortest interval between two announcements of a member's view, ms. */
   public static final long MERGE_MIN_INTERVAL = 1000;
   /**
@@ -118,14 +115,14 @@ public final class JGroupsStack {
 
     MERGE3 merge = new MERGE3().setMinInterval(MERGE_MIN_INTERVAL).setMaxInterval(MERGE_MAX_INTERVAL);
 
-    FD_SOCK2 fdSock = new SocketWatch().setBindAddress(binding.host());
+    FD_SOCK2 fdSock = new FD_SOCK2().setBindAddress(binding.host());
     fdSock.setValue("connect_timeout", FD_SOCK_CONNECT_TIMEOUT);
 
     FD_ALL3 fdAll = new FD_ALL3();
     fdAll.setInterval(timings.heartbeatInterval());
     fdAll.setTimeout(timings.suspectTimeout());
 
-    SuspectCheck verify = new SuspectCheck(timings.verifySuspectTimeout());
+    VERIFY_SUSPECT2 verify = new VERIFY_SUSPECT2().setTimeout(timings.verifySuspectTimeout());
 
     NAKACK2 nakack = new NAKACK2();
     nakack.setValue("use_mcast_xmit", false);

@@ -88,66 +88,53 @@ public record NodeTransport(boolean ownsDiscovery, long failureDetectionBound) {
   }
 
   /**
-   * The suspicion check of a clustered Vert.x, when it runs on Cloister's JGroups stack.
-   *
-   * @param vertx a clustered Vert.x
-   * @return the check, or {@code null} for another transport (a hand-configured stack)
-   */
-  public static SuspectCheck suspectCheck(Vertx vertx) {
-    JChannel channel = channel(vertx);
-    return channel == null ? null : channel.getProtocolStack().findProtocol(SuspectCheck.class);
-  }
-
-  /**
    * The liveness evidence of a clustered Vert.x, when it runs on Cloister's JGroups stack.
    *
    * @param vertx a clustered Vert.x
    * @return the evidence, or {@code null} for a transport without it (a hand-configured stack)
    */
   public static Liveness liveness(Vertx vertx) {
-    JChannel channel = channel(vertx);
-    if (channel == null) {
-      return null;
-    }
-    LivenessWatch watch = channel.getProtocolStack().findProtocol(LivenessWatch.class);
-    FD_ALL3 fd = channel.getProtocolStack().findProtocol(FD_ALL3.class);
-    return watch != null && fd != null ? new Liveness(watch, fd.getTimeout()) : null;
-  }
-
-  /** The JGroups channel a clustered Vert.x runs on, or {@code null} (not started, not JGroups). */
-  private static JChannel channel(Vertx vertx) {
     ClusterManager cm = ((VertxInternal) vertx).clusterManager();
-    return cm instanceof InfinispanClusterManager icm ? channel(icm) : null;
-  }
-
-  /** The JGroups channel a cluster manager runs on, or {@code null} (not started, not JGroups). */
-  private static JChannel channel(InfinispanClusterManager cm) {
-    try {
-      Transport transport = ((EmbeddedCacheManager) cm.getCacheContainer()).getTransport();
-      return transport instanceof JGroupsTransport jgroups ? jgroups.getChannel() : null;
-    } catch (RuntimeException unreadable) {
+    if (!(cm instanceof InfinispanClusterManager icm)) {
       return null;
     }
+    try {
+      Transport transport = ((EmbeddedCacheManager) icm.getCacheContainer()).getTransport();
+      if (transport instanceof JGroupsTransport jgroups) {
+        JChannel channel = jgroups.getChannel();
+        LivenessWatch watch = channel.getProtocolStack().findProtocol(LivenessWatch.class);
+        FD_ALL3 fd = channel.getProtocolStack().findProtocol(FD_ALL3.class);
+        if (watch != null && fd != null) {
+          return new Liveness(watch, fd.getTimeout());
+        }
+      }
+    } catch (RuntimeException unreadable) {
+      // not started or not JGroups: no evidence beyond the view
+    }
+    return null;
   }
 
   /**
    * The failure-detection bound of the JGroups channel the cluster manager runs on, from its
-   * FD_ALL3 timings and the timeout of its suspicion check ({@link SuspectCheck}, or VERIFY_SUSPECT2
-   * in a stack of the user's), see {@link FailureDetection#bound(long, long, long)}.
+   * FD_ALL3 and VERIFY_SUSPECT2 timings ({@link FailureDetection#bound(long, long, long)}).
    *
    * @param cm a vertx-infinispan cluster manager
    * @return the bound, or {@link #UNKNOWN_FAILURE_DETECTION_BOUND}
    */
   static long readBound(InfinispanClusterManager cm) {
-    JChannel channel = channel(cm);
-    FD_ALL3 fd = channel == null ? null : channel.getProtocolStack().findProtocol(FD_ALL3.class);
-    if (fd == null) {
-      // not started, not JGroups or no heartbeats: fall back to the documented bound
-      return UNKNOWN_FAILURE_DETECTION_BOUND;
+    try {
+      Transport transport = ((EmbeddedCacheManager) cm.getCacheContainer()).getTransport();
+      if (transport instanceof JGroupsTransport jgroups) {
+        JChannel channel = jgroups.getChannel();
+        FD_ALL3 fd = channel.getProtocolStack().findProtocol(FD_ALL3.class);
+        VERIFY_SUSPECT2 verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT2.class);
+        if (fd != null) {
+          return FailureDetection.bound(fd.getInterval(), fd.getTimeout(), verify == null ? 0 : verify.getTimeout());
+        }
+      }
+    } catch (RuntimeException unreadable) {
+      // not started or not JGroups: fall back to the documented bound
     }
-    VERIFY_SUSPECT2 verify = channel.getProtocolStack().findProtocol(VERIFY_SUSPECT2.class);
-    SuspectCheck check = channel.getProtocolStack().findProtocol(SuspectCheck.class);
-    long verifying = check != null ? check.timeout() : verify != null ? verify.getTimeout() : 0;
-    return FailureDetection.bound(fd.getInterval(), fd.getTimeout(), verifying);
+    return UNKNOWN_FAILURE_DETECTION_BOUND;
   }
 }
