@@ -115,7 +115,7 @@ public final class JGroupsStack {
 
     MERGE3 merge = new MERGE3().setMinInterval(MERGE_MIN_INTERVAL).setMaxInterval(MERGE_MAX_INTERVAL);
 
-    FD_SOCK2 fdSock = new FD_SOCK2().setBindAddress(binding.host());
+    FD_SOCK2 fdSock = new FdSockOffSelector().setBindAddress(binding.host());
     fdSock.setValue("connect_timeout", FD_SOCK_CONNECT_TIMEOUT);
 
     FD_ALL3 fdAll = new FD_ALL3();
