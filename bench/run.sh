@@ -51,6 +51,13 @@ commands:
          and graceful leave -> survivors exclude the node, idle RSS per node; prints each
          system's settings (systems: cloister, hazelcast, hazelcast-tuned, pekko, pekko-tuned,
          infinispan; DIR keeps every node's output)
+  peers --scenario sharding [--rounds N] [--only SYSTEM,...] [--entities E] [--logs DIR]
+         scenario (e), sharded entities: Cloister's sharded workers (defaults, tick 0) beside
+         Pekko Cluster Sharding 1.7 with remember-entities (defaults; newer rebalance limits), 3
+         node JVMs each, interleaved, N rounds (default 2): E entities (default 100000) created
+         from node 0 -> all running, graceful leave of node 2 -> the survivors run all E again,
+         entities started on the survivors meanwhile; prints each system's settings (systems:
+         cloister-workers, pekko-sharding, pekko-sharding-tuned)
 
 Extra arguments replace the default JMH options of the command, e.g.
   bench/run.sh ring -f 1 -wi 2 -i 3 -w 1s -r 1s

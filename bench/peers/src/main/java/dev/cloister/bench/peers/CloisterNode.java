@@ -4,6 +4,7 @@ import dev.cloister.CloisterClusterManager;
 import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterStatus;
 import dev.cloister.CloisterVerticle;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 
 import java.util.LinkedHashMap;
@@ -44,11 +45,33 @@ public final class CloisterNode {
     NodeOutput.quietLogging();
     NodeArgs a = NodeArgs.parse(args);
     CloisterOptions options = new CloisterOptions().applyEnvironment(a.expand(settings(a.tuned())));
-    NodeOutput.self(options.getNodeName());
-    Vertx vertx = Vertx.builder().withClusterManager(new CloisterClusterManager(options)).buildClustered()
-      .await(120, TimeUnit.SECONDS);
+    Vertx vertx = cluster(options);
     NodeOutput.commands(() -> vertx.close().onComplete(NodeOutput::exitAfterLeave));
-    vertx.deployVerticle(new CloisterVerticle(options, (from, to, state) -> {
+    deploy(vertx, options);
+  }
+
+  /**
+   * Prints this node's id and starts its clustered Vert.x.
+   *
+   * @param options the Cloister's options
+   * @return the clustered Vert.x
+   * @throws Exception when it does not start within 120 s
+   */
+  static Vertx cluster(CloisterOptions options) throws Exception {
+    NodeOutput.self(options.getNodeName());
+    return Vertx.builder().withClusterManager(new CloisterClusterManager(options)).buildClustered()
+      .await(120, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Deploys the Cloister, which prints the members of each {@code READY} state.
+   *
+   * @param vertx the clustered Vert.x
+   * @param options the Cloister's options
+   * @return the deployment
+   */
+  static Future<String> deploy(Vertx vertx, CloisterOptions options) {
+    return vertx.deployVerticle(new CloisterVerticle(options, (from, to, state) -> {
       if (to == CloisterStatus.READY) {
         NodeOutput.members(state.memberNames());
       }

@@ -1,5 +1,7 @@
 package dev.cloister.bench.peers;
 
+import dev.cloister.launcher.FreePorts;
+
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +29,7 @@ final class NodeJvm {
    * One event line of a node (see {@link NodeOutput}).
    *
    * @param at the node's epoch ms
-   * @param type self, members or left
+   * @param type self, members, left, entities, loading or failed
    * @param fields what follows the type
    */
   record Event(long at, String type, List<String> fields) {
@@ -40,6 +42,14 @@ final class NodeJvm {
     /** @return the member ids of a members event */
     List<String> ids() {
       return fields.size() < 2 ? List.of() : Arrays.asList(fields.get(1).split(","));
+    }
+
+    /**
+     * @param field 0 for the entities running, 1 for those started, of an entities event
+     * @return that number
+     */
+    long number(int field) {
+      return Long.parseLong(fields.get(field));
     }
   }
 
@@ -84,6 +94,43 @@ final class NodeJvm {
     return new NodeJvm(name, new ProcessBuilder(cmd).start(), at, log);
   }
 
+  /**
+   * Spawns the three node JVMs of a cluster on free ports, node 0 first.
+   *
+   * @param peer the system
+   * @param logDir where to keep the nodes' output, or {@code null}
+   * @param running where each node is added once spawned, for the driver's shutdown hook
+   * @return the nodes, in index order
+   * @throws IOException when one cannot start
+   */
+  static List<NodeJvm> spawnThree(Peer peer, Path logDir, List<NodeJvm> running) throws IOException {
+    List<Integer> ports = FreePorts.block(3, 20000, 60);
+    List<NodeJvm> nodes = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      NodeJvm n = spawn(peer, new NodeArgs(i, ports, peer.tuned), logDir);
+      nodes.add(n);
+      running.add(n);
+    }
+    return nodes;
+  }
+
+  /**
+   * Waits until every node sees three members.
+   *
+   * @param nodes the nodes
+   * @param timeoutMs how long to wait for each
+   * @return the epoch ms at which the last of them saw three
+   * @throws TimeoutException naming the node that did not
+   */
+  static long awaitThreeMembers(List<NodeJvm> nodes, long timeoutMs) throws TimeoutException {
+    long seen = 0;
+    for (NodeJvm n : nodes) {
+      seen = Math.max(seen, n.await("3 members", 0, e -> e.type().equals("members") && e.count() == 3,
+        timeoutMs).at());
+    }
+    return seen;
+  }
+
   private void read(InputStream stream, boolean events, PrintWriter log) {
     Thread t = new Thread(() -> {
       try (BufferedReader in = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
@@ -109,6 +156,16 @@ final class NodeJvm {
   /** @return the epoch ms just before the JVM was spawned */
   long spawnedAt() {
     return spawnedAt;
+  }
+
+  /** @return the node's name in messages and log files: system and port */
+  String name() {
+    return name;
+  }
+
+  /** @return the events so far, oldest first */
+  List<Event> events() {
+    return List.copyOf(events);
   }
 
   /** @return the index of the next event, to await only events after now */

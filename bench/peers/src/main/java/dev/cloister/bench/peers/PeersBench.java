@@ -1,15 +1,11 @@
 package dev.cloister.bench.peers;
 
-import dev.cloister.launcher.FreePorts;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.EnumMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
@@ -27,7 +23,8 @@ import java.util.concurrent.TimeoutException;
  *   <li>(d) each node's VmRSS after {@value #IDLE_MS} ms idle once the three formed.</li>
  * </ul>
  * Each round forms two clusters per system, one ended by (b), one by (c): two samples of (a) and
- * six of (d) per round.
+ * six of (d) per round. With {@code --scenario sharding} it runs {@link ShardingBench}, scenario (e),
+ * instead.
  */
 public final class PeersBench {
 
@@ -60,33 +57,43 @@ public final class PeersBench {
   /**
    * Runs the rounds and prints the tables.
    *
-   * @param args {@code [--rounds N] [--only cloister,hazelcast,...] [--logs DIR]}
+   * @param args {@code [--scenario membership|sharding] [--rounds N] [--only cloister,hazelcast,...]
+   *     [--entities N] [--logs DIR]}
    * @throws Exception on a broken driver
    */
   public static void main(String[] args) throws Exception {
     int rounds = 2;
-    List<Peer> peers = new ArrayList<>(List.of(Peer.values()));
+    boolean sharding = false;
+    String only = null;
+    int entities = ShardingBench.DEFAULT_ENTITIES;
     Path logs = null;
     for (int i = 0; i < args.length; i++) {
       String value = i + 1 < args.length ? args[i + 1] : null;
       switch (args[i]) {
+        case "--scenario" -> sharding = switch (require(args[i], value)) {
+          case "membership" -> false;
+          case "sharding" -> true;
+          default -> throw new IllegalArgumentException("--scenario: membership or sharding, got " + value);
+        };
         case "--rounds" -> rounds = Integer.parseInt(require(args[i], value));
-        case "--only" -> {
-          peers.clear();
-          for (String key : require(args[i], value).split(",")) {
-            peers.add(Arrays.stream(Peer.values()).filter(p -> p.key().equals(key)).findFirst()
-              .orElseThrow(() -> new IllegalArgumentException("--only: unknown system " + key + ", known: "
-                + Arrays.stream(Peer.values()).map(Peer::key).toList())));
-          }
-        }
+        case "--only" -> only = require(args[i], value);
+        case "--entities" -> entities = Integer.parseInt(require(args[i], value).replace("_", ""));
         case "--logs" -> logs = Path.of(require(args[i], value));
         default -> throw new IllegalArgumentException("unknown argument " + args[i]
-          + "; usage: [--rounds N] [--only SYSTEM,...] [--logs DIR]");
+          + "; usage: [--scenario membership|sharding] [--rounds N] [--only SYSTEM,...] [--entities N] [--logs DIR]");
       }
       i++;
     }
     if (rounds < 1) {
       throw new IllegalArgumentException("--rounds must be at least 1, got " + rounds);
+    }
+    if (entities < 1) {
+      throw new IllegalArgumentException("--entities must be at least 1, got " + entities);
+    }
+    List<Peer> peers = systems(sharding, only);
+    if (sharding) {
+      ShardingBench.main(peers, rounds, entities, logs);
+      return;
     }
     PeersBench bench = new PeersBench(peers, logs);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> bench.running.forEach(NodeJvm::destroy)));
@@ -102,6 +109,25 @@ public final class PeersBench {
     System.exit(0);
   }
 
+  /**
+   * @param sharding whether scenario (e) runs
+   * @param only the {@code --only} list, or {@code null} for every system of the scenario
+   * @return the systems to run, in order
+   */
+  private static List<Peer> systems(boolean sharding, String only) {
+    List<Peer> known = Arrays.stream(Peer.values()).filter(p -> p.sharding == sharding).toList();
+    if (only == null) {
+      return known;
+    }
+    List<Peer> peers = new ArrayList<>();
+    for (String key : only.split(",")) {
+      peers.add(known.stream().filter(p -> p.key().equals(key)).findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("--only: unknown system " + key + " for this scenario, known: "
+          + known.stream().map(Peer::key).toList())));
+    }
+    return peers;
+  }
+
   private static String require(String flag, String value) {
     if (value == null) {
       throw new IllegalArgumentException(flag + " needs a value");
@@ -112,18 +138,8 @@ public final class PeersBench {
   // ---- scenarios ----
 
   private List<NodeJvm> form(Peer p) throws IOException, TimeoutException {
-    List<Integer> ports = FreePorts.block(3, 20000, 60);
-    List<NodeJvm> nodes = new ArrayList<>();
-    for (int i = 0; i < 3; i++) {
-      NodeJvm n = NodeJvm.spawn(p, new NodeArgs(i, ports, p.tuned), logDir);
-      nodes.add(n);
-      running.add(n);
-    }
-    long seen = 0;
-    for (NodeJvm n : nodes) {
-      seen = Math.max(seen, n.await("3 members", 0, e -> e.type().equals("members") && e.count() == 3,
-        FORM_TIMEOUT_MS).at());
-    }
+    List<NodeJvm> nodes = NodeJvm.spawnThree(p, logDir, running);
+    long seen = NodeJvm.awaitThreeMembers(nodes, FORM_TIMEOUT_MS);
     sample(p, 0, seen - nodes.get(0).spawnedAt());
     NodeJvm.sleep(IDLE_MS);
     for (NodeJvm n : nodes) {
@@ -187,47 +203,11 @@ public final class PeersBench {
 
   // ---- tables ----
 
-  private static double median(List<Double> s) {
-    List<Double> sorted = new ArrayList<>(s);
-    Collections.sort(sorted);
-    int n = sorted.size();
-    return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-  }
-
-  private String cell(Peer p, int measure) {
-    List<Double> s = samples.get(p).get(measure);
-    if (s.isEmpty()) {
-      return "–";
-    }
-    String format = "%.0f";
-    String text = String.format(Locale.ROOT, format + " (" + format + "–" + format + ")", median(s),
-      Collections.min(s), Collections.max(s));
-    List<Double> base = samples.containsKey(Peer.CLOISTER) ? samples.get(Peer.CLOISTER).get(measure) : List.of();
-    if (!base.isEmpty() && median(base) > 0) {
-      text += String.format(Locale.ROOT, " ×%.2f", median(s) / median(base));
-    }
-    return text;
-  }
-
   private void print(int rounds, List<Peer> peers, long seconds) {
     System.out.printf("%nPeers: 3 node JVMs per cluster on 127.0.0.1, %d round(s), systems interleaved, %d cores, "
         + "%d s in all. Median (min–max) ×ratio of the medians to Cloister's.%n%n", rounds,
       Runtime.getRuntime().availableProcessors(), seconds);
-    StringBuilder head = new StringBuilder("| system |");
-    StringBuilder rule = new StringBuilder("|---|");
-    for (String m : MEASURES) {
-      head.append(' ').append(m).append(" |");
-      rule.append("---:|");
-    }
-    System.out.println(head);
-    System.out.println(rule);
-    for (Peer p : peers) {
-      StringBuilder row = new StringBuilder("| ").append(p.label).append(" |");
-      for (int m = 0; m < MEASURES.length; m++) {
-        row.append(' ').append(cell(p, m)).append(" |");
-      }
-      System.out.println(row);
-    }
+    Tables.measures(MEASURES, peers, samples, Peer.CLOISTER);
     System.out.printf("%nSamples per system and round: (a) 2, (b) 1, (c) 1, (d) 6 (two clusters of three nodes).%n");
     for (Peer p : peers) {
       for (String f : failures.get(p)) {
@@ -237,12 +217,6 @@ public final class PeersBench {
     System.out.printf("%nSettings. Every node: `java %s`, java.util.logging at WARNING. {port}: the node's own "
       + "free port; {index}: 0, 1, 2; {seeds:F}: F for each of the three ports, comma-separated.%n%n",
       String.join(" ", NodeJvm.JVM_FLAGS));
-    System.out.println("| system | members seen as | graceful leave | settings |");
-    System.out.println("|---|---|---|---|");
-    for (Peer p : peers) {
-      List<String> kv = new ArrayList<>();
-      p.settings().forEach((k, v) -> kv.add("`" + k + "=" + v + "`"));
-      System.out.printf("| %s | %s | %s | %s |%n", p.label, p.membership, p.leave, String.join(" ", kv));
-    }
+    Tables.settings(peers, "members seen as");
   }
 }

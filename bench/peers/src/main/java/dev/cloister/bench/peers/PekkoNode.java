@@ -74,13 +74,32 @@ public final class PekkoNode {
   public static void main(String[] args) {
     NodeOutput.quietLogging();
     NodeArgs a = NodeArgs.parse(args);
+    ActorSystem<?> system = system(a.expand(settings(a.tuned())));
+    NodeOutput.commands(() -> leave(system));
+  }
+
+  /**
+   * Starts the actor system, which joins the cluster and prints its members, and prints its id.
+   *
+   * @param settings expanded settings, over Pekko's reference configuration
+   * @return the actor system
+   */
+  static ActorSystem<?> system(Map<String, String> settings) {
     StringBuilder hocon = new StringBuilder();
-    a.expand(settings(a.tuned())).forEach((k, v) -> hocon.append(k).append(" = ").append(v).append('\n'));
+    settings.forEach((k, v) -> hocon.append(k).append(" = ").append(v).append('\n'));
     Config config = ConfigFactory.parseString(hocon.toString()).withFallback(ConfigFactory.load());
     ActorSystem<ClusterEvent.MemberEvent> system = ActorSystem.create(members(), SYSTEM, config);
     NodeOutput.self(Cluster.get(system).selfMember().address().toString());
+    return system;
+  }
+
+  /**
+   * Leaves gracefully, prints {@code left} and exits.
+   *
+   * @param system the node's actor system
+   */
+  static void leave(ActorSystem<?> system) {
     // Coordinated shutdown is Pekko's graceful leave: the node leaves, is removed, then stops.
-    NodeOutput.commands(() -> CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason())
-      .thenAccept(NodeOutput::exitAfterLeave));
+    CoordinatedShutdown.get(system).runAll(CoordinatedShutdown.unknownReason()).thenAccept(NodeOutput::exitAfterLeave);
   }
 }
