@@ -139,6 +139,9 @@ public final class JGroupsStack {
       encrypt.setValue("sym_iv_length", 16);
       stack.add(encrypt);
     }
+    // Right below NAKACK2: above VERIFY_SUSPECT2, whose wait it skips for a confirmed crash, and
+    // above the encryption, so that its confirmations are encrypted too.
+    stack.add(new CrashConfirm());
     stack.addAll(List.of(nakack, new UNICAST3(), new STABLE(), gms, new UFC(), new MFC(), new FRAG4()));
     return new JChannel(stack.toArray(new Protocol[0]));
   }

@@ -11,36 +11,37 @@ import org.junit.jupiter.api.Test;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
 import static dev.cloister.testing.Eventually.eventually;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * A crash seen through FD_SOCK2's sockets, on three real channels of Cloister's stack on loopback:
- * the neighbour that watched the crashed member finds its next neighbour and suspects the crashed
- * member alone.
+ * A crash seen through FD_SOCK2's sockets, on three real channels of Cloister's stack on loopback,
+ * with heartbeats that never suspect anyone and a suspicion check that would wait ten minutes for
+ * an answer: only the sockets can tell, and a crash must not wait for the check.
  */
 class FdSockOffSelectorTest {
 
-  /** Heartbeats that never suspect anyone within the test: only the sockets can tell. */
-  private static final FailureDetection SOCKETS_ONLY = new FailureDetection(1_000, 600_000, 500, 500);
+  private static final FailureDetection SOCKETS_ONLY = new FailureDetection(1_000, 600_000, 600_000, 500);
+  private static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
 
   @Test
-  void aCrashedMemberIsTheOnlyOneSuspected() throws Exception {
-    InetAddress loopback = InetAddress.getLoopbackAddress();
+  void aCrashedMemberIsExcludedWithoutWaitingOutTheCheckAndNoLiveMemberIsSuspected() throws Exception {
     List<Integer> ports = TestPorts.block(3);
-    List<InetSocketAddress> seeds = ports.stream().map(p -> new InetSocketAddress(loopback, p)).toList();
+    List<InetSocketAddress> seeds = ports.stream().map(p -> new InetSocketAddress(LOOPBACK, p)).toList();
     String cluster = "fd-sock-" + ports.get(0);
     List<JChannel> channels = new ArrayList<>();
     List<JChannel> crashedChannels = new ArrayList<>();
     try {
       for (int i = 0; i < ports.size(); i++) {
-        JChannel c = JGroupsStack.channel(new ClusterBinding(loopback, ports.get(i), 0), seeds, null, SOCKETS_ONLY);
+        JChannel c = JGroupsStack.channel(new ClusterBinding(LOOPBACK, ports.get(i), 0), seeds, null, SOCKETS_ONLY);
         c.name("m" + i);
         c.connect(cluster);
         channels.add(c);
@@ -48,9 +49,8 @@ class FdSockOffSelectorTest {
       eventually("all three in one view", () -> channels.stream().allMatch(c -> c.getView().size() == 3),
         () -> views(channels));
 
-      // The member the first one watches: its right neighbour in the view.
+      // The second member of the view, which the first one watches.
       View view = channels.get(0).getView();
-      Address watcher = view.getMembers().get(0);
       Address crashed = view.getMembers().get(1);
       JChannel victim = channels.stream().filter(c -> c.getAddress().equals(crashed)).findFirst().orElseThrow();
       // A crash: the sockets close, and no leave is sent.
@@ -64,7 +64,7 @@ class FdSockOffSelectorTest {
         FD_SOCK2 fd = c.getProtocolStack().findProtocol(FD_SOCK2.class);
         assertTrue(fd instanceof FdSockOffSelector, "Cloister's stack watches sockets off the selector thread");
         String history = fd.printSuspectHistory();
-        assertTrue(history.contains(crashed.toString()), c.getAddress() + " heard " + watcher
+        assertTrue(history.contains(crashed.toString()), c.getAddress() + " heard " + view.getMembers().get(0)
           + " suspect " + crashed + "; its history: " + history);
         for (JChannel other : channels) {
           assertFalse(history.contains(other.getAddress().toString()), c.getAddress() + " heard a live member, "
@@ -77,6 +77,28 @@ class FdSockOffSelectorTest {
         Util.close(c);
       }
     }
+  }
+
+  @Test
+  void aKnockTellsAListeningSocketFromARefusal() throws Exception {
+    InetSocketAddress address;
+    try (ServerSocket listening = new ServerSocket(0, 1, LOOPBACK)) {
+      address = new InetSocketAddress(LOOPBACK, listening.getLocalPort());
+      assertEquals(FdSockOffSelector.Knock.ANSWERED, FdSockOffSelector.knock(address, 1_000));
+    }
+    assertEquals(FdSockOffSelector.Knock.REFUSED, FdSockOffSelector.knock(address, 1_000), "nothing listens any more");
+  }
+
+  @Test
+  void onlyTheMemberThatCoordinatesOnceTheCrashedOneIsGoneActs() {
+    Address a = org.jgroups.util.UUID.randomUUID();
+    Address b = org.jgroups.util.UUID.randomUUID();
+    Address c = org.jgroups.util.UUID.randomUUID();
+    View v = View.create(a, 4, a, b, c);
+    assertTrue(CrashConfirm.coordinatorWithout(v, b, a), "the coordinator, when another member crashed");
+    assertFalse(CrashConfirm.coordinatorWithout(v, b, c));
+    assertTrue(CrashConfirm.coordinatorWithout(v, a, b), "the next in line, when the coordinator crashed");
+    assertFalse(CrashConfirm.coordinatorWithout(v, a, c));
   }
 
   private static Map<String, String> views(List<JChannel> channels) {
