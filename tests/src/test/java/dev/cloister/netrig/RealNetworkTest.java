@@ -44,6 +44,13 @@ class RealNetworkTest {
   private static final long DETECT_MS = 30_000;
   /** How soon the state must follow a JGroups view: a few failure-detection bounds. */
   private static final long FOLLOW_MS = 3_000;
+  /**
+   * How long the ring of five must have stood before a scenario starts, with no fault, no view and
+   * no transition anywhere: the failure-detection bound (3 s) and a second, so that a suspicion the
+   * scenario before raised (a short cut healed just before detection) has been settled either way
+   * and does not land in the next scenario's measurements.
+   */
+  private static final long SETTLE_MS = 4_000;
 
   private History history;
   private Rig rig;
@@ -69,11 +76,14 @@ class RealNetworkTest {
     }
   }
 
-  /** Each scenario starts from one converged ring of five; a scenario that broke it is not hidden. */
+  /**
+   * Each scenario starts from one converged ring of five that has settled; a scenario that broke it
+   * is not hidden.
+   */
   @BeforeEach
   void fiveConverged(TestInfo info) throws Exception {
     history.fault("scenario", info.getDisplayName());
-    if (rig.awaitRing(FIVE, 5_000) == null) {
+    if (awaitSettled(5_000 + SETTLE_MS) == null) {
       return;
     }
     for (String n : FIVE) {
@@ -83,7 +93,7 @@ class RealNetworkTest {
         rig.startNode(Integer.parseInt(n.substring(1)), false);
       }
     }
-    String ring = rig.awaitRing(FIVE, FORM_MS);
+    String ring = awaitSettled(FORM_MS);
     if (ring != null) {
       // A ring that never converges again: restart all, so the next scenarios still run.
       for (String n : FIVE) {
@@ -92,9 +102,38 @@ class RealNetworkTest {
       for (String n : FIVE) {
         rig.startNode(Integer.parseInt(n.substring(1)), false);
       }
-      ring = rig.awaitRing(FIVE, FORM_MS);
+      ring = awaitSettled(FORM_MS);
     }
     assertNull(ring, "no converged ring of five before the scenario");
+  }
+
+  /**
+   * Waits for one converged ring of five that has stood {@link #SETTLE_MS} since the last fault,
+   * view or transition.
+   *
+   * @param timeoutMs how long to wait
+   * @return {@code null} once settled, else what was last seen
+   */
+  private String awaitSettled(long timeoutMs) {
+    long deadline = System.currentTimeMillis() + timeoutMs;
+    String last = "nothing polled";
+    while (System.currentTimeMillis() < deadline) {
+      last = rig.awaitRing(FIVE, Math.max(1, deadline - System.currentTimeMillis()));
+      if (last != null) {
+        return last;
+      }
+      long change = history.ops().stream()
+        .filter(o -> o.kind().equals("view") || o.kind().equals("transition")
+          || o.kind().equals("fault") && !"scenario".equals(o.data().getString("fault")))
+        .mapToLong(History.Op::at).max().orElse(0);
+      long quiet = System.currentTimeMillis() - change;
+      if (quiet >= SETTLE_MS) {
+        return null;
+      }
+      last = "converged, but only " + quiet + " ms after the last fault, view or transition";
+      Rig.pause(Math.min(200, SETTLE_MS - quiet));
+    }
+    return last;
   }
 
   @Test
