@@ -209,14 +209,6 @@ public final class PeersBench {
       Runtime.getRuntime().availableProcessors(), seconds);
     Tables.measures(MEASURES, peers, samples, Peer.CLOISTER);
     System.out.printf("%nSamples per system and round: (a) 2, (b) 1, (c) 1, (d) 6 (two clusters of three nodes).%n");
-    for (Peer p : peers) {
-      for (String f : failures.get(p)) {
-        System.out.println("FAILED " + p.label + ": " + f);
-      }
-    }
-    System.out.printf("%nSettings. Every node: `java %s`, java.util.logging at WARNING. {port}: the node's own "
-      + "free port; {index}: 0, 1, 2; {seeds:F}: F for each of the three ports, comma-separated.%n%n",
-      String.join(" ", NodeJvm.JVM_FLAGS));
-    Tables.settings(peers, "members seen as");
+    Tables.failuresAndSettings(peers, failures, "members seen as");
   }
 }

@@ -246,14 +246,6 @@ final class ShardingBench {
     System.out.printf("%nSamples per system and round: 1 of each. (e3) counts every start on the survivors, "
       + "so a key that moves twice counts twice. (e4): each creation is tried at most %d times.%n",
       EntityLoad.ATTEMPTS);
-    for (Peer p : peers) {
-      for (String f : failures.get(p)) {
-        System.out.println("FAILED " + p.label + ": " + f);
-      }
-    }
-    System.out.printf("%nSettings. Every node: `java %s`, java.util.logging at WARNING. {port}: the node's own "
-      + "free port; {index}: 0, 1, 2; {seeds:F}: F for each of the three ports, comma-separated.%n%n",
-      String.join(" ", NodeJvm.JVM_FLAGS));
-    Tables.settings(peers, "entities counted as");
+    Tables.failuresAndSettings(peers, failures, "entities counted as");
   }
 }

@@ -40,6 +40,25 @@ final class Tables {
   }
 
   /**
+   * What ends each driver's output: the failures, if any, then the JVM flags and the settings table.
+   *
+   * @param peers the rows, in order
+   * @param failures each system's failures
+   * @param observed the head of the settings column telling what each system's nodes report
+   */
+  static void failuresAndSettings(List<Peer> peers, Map<Peer, List<String>> failures, String observed) {
+    for (Peer p : peers) {
+      for (String f : failures.get(p)) {
+        System.out.println("FAILED " + p.label + ": " + f);
+      }
+    }
+    System.out.printf("%nSettings. Every node: `java %s`, java.util.logging at WARNING. {port}: the node's own "
+      + "free port; {index}: 0, 1, 2; {seeds:F}: F for each of the three ports, comma-separated.%n%n",
+      String.join(" ", NodeJvm.JVM_FLAGS));
+    settings(peers, observed);
+  }
+
+  /**
    * The settings table.
    *
    * @param peers the rows, in order
