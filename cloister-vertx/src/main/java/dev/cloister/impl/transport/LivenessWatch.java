@@ -296,23 +296,12 @@ public final class LivenessWatch extends Protocol {
    * @return their names
    */
   public Set<String> heardWithin(long windowMs) {
-    return heardWithin(windowMs, clock.getAsLong());
-  }
-
-  /**
-   * {@link #heardWithin(long)} as of a given instant.
-   *
-   * @param windowMs how recent the last message must be, ms
-   * @param now the instant, on this watch's clock
-   * @return their names
-   */
-  Set<String> heardWithin(long windowMs, long now) {
     View v = view;
     if (v == null) {
       return Set.of();
     }
     List<ViewId> mine = lineage;
-    Set<String> out = counted(v.getMembers(), local_addr, lastHeard, announced, mine, now,
+    Set<String> out = counted(v.getMembers(), local_addr, lastHeard, announced, mine, clock.getAsLong(),
       TimeUnit.MILLISECONDS.toNanos(windowMs));
     reportOutOfStep(v, mine);
     return out;
