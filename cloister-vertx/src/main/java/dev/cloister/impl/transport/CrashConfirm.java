@@ -178,11 +178,6 @@ public final class CrashConfirm extends Protocol {
       crashed = Util.readAddress(in);
     }
 
-    /** @return the member that crashed */
-    Address crashed() {
-      return crashed;
-    }
-
     @Override
     public String toString() {
       return "crashed " + crashed;
