@@ -286,17 +286,19 @@ final class Rig implements AutoCloseable {
     Map<String, JsonObject> states = new LinkedHashMap<>();
     long deadline = System.currentTimeMillis() + 3_000;
     for (String n : names) {
+      // Each node's answer is looked for at least once, even after a slow one used up the time.
       JsonObject s = null;
-      while (s == null && System.currentTimeMillis() < deadline) {
+      while (true) {
         List<JsonObject> events = nodes.get(n).events();
         for (int i = marks.get(n); i < events.size() && s == null; i++) {
           if ("state".equals(events.get(i).getString("event"))) {
             s = events.get(i).getJsonObject("state");
           }
         }
-        if (s == null) {
-          pause(10);
+        if (s != null || System.currentTimeMillis() >= deadline) {
+          break;
         }
+        pause(10);
       }
       states.put(n, s);
     }
