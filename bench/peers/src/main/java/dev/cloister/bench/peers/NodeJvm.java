@@ -168,6 +168,18 @@ final class NodeJvm {
     return List.copyOf(events);
   }
 
+  /**
+   * @param nodes some nodes
+   * @return each one's {@link #mark()}, in the same order
+   */
+  static int[] marks(List<NodeJvm> nodes) {
+    int[] marks = new int[nodes.size()];
+    for (int i = 0; i < marks.length; i++) {
+      marks[i] = nodes.get(i).mark();
+    }
+    return marks;
+  }
+
   /** @return the index of the next event, to await only events after now */
   int mark() {
     return events.size();

@@ -4,9 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.EnumMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 
@@ -39,19 +37,11 @@ public final class PeersBench {
 
   private final List<NodeJvm> running = new CopyOnWriteArrayList<>();
   private final Path logDir;
-  private final Map<Peer, List<List<Double>>> samples = new EnumMap<>(Peer.class);
-  private final Map<Peer, List<String>> failures = new EnumMap<>(Peer.class);
+  private final Samples samples;
 
   private PeersBench(List<Peer> peers, Path logDir) {
     this.logDir = logDir;
-    for (Peer p : peers) {
-      List<List<Double>> m = new ArrayList<>();
-      for (int i = 0; i < MEASURES.length; i++) {
-        m.add(new ArrayList<>());
-      }
-      samples.put(p, m);
-      failures.put(p, new ArrayList<>());
-    }
+    this.samples = new Samples(peers, MEASURES);
   }
 
   /**
@@ -140,10 +130,10 @@ public final class PeersBench {
   private List<NodeJvm> form(Peer p) throws IOException, TimeoutException {
     List<NodeJvm> nodes = NodeJvm.spawnThree(p, logDir, running);
     long seen = NodeJvm.awaitThreeMembers(nodes, FORM_TIMEOUT_MS);
-    sample(p, 0, seen - nodes.get(0).spawnedAt());
+    samples.add(p, 0, seen - nodes.get(0).spawnedAt());
     NodeJvm.sleep(IDLE_MS);
     for (NodeJvm n : nodes) {
-      sample(p, 3, n.rssKib() / 1024.0);
+      samples.add(p, 3, n.rssKib() / 1024.0);
     }
     return nodes;
   }
@@ -152,10 +142,10 @@ public final class PeersBench {
   private void crash(Peer p) {
     run(p, "kill -9", nodes -> {
       String victim = nodes.get(2).selfId();
-      int[] marks = {nodes.get(0).mark(), nodes.get(1).mark()};
+      int[] marks = NodeJvm.marks(nodes.subList(0, 2));
       long t0 = System.currentTimeMillis();
       nodes.get(2).kill9();
-      sample(p, 1, excluded(nodes, marks, victim) - t0);
+      samples.add(p, 1, excluded(nodes, marks, victim) - t0);
     });
   }
 
@@ -163,10 +153,10 @@ public final class PeersBench {
   private void leave(Peer p) {
     run(p, "leave", nodes -> {
       String leaving = nodes.get(2).selfId();
-      int[] marks = {nodes.get(0).mark(), nodes.get(1).mark()};
+      int[] marks = NodeJvm.marks(nodes.subList(0, 2));
       long t0 = System.currentTimeMillis();
       nodes.get(2).send("leave");
-      sample(p, 2, excluded(nodes, marks, leaving) - t0);
+      samples.add(p, 2, excluded(nodes, marks, leaving) - t0);
     });
   }
 
@@ -189,16 +179,12 @@ public final class PeersBench {
       nodes = form(p);
       scenario.run(nodes);
     } catch (Exception e) {
-      failures.get(p).add(what + ": " + e.getMessage());
+      samples.failed(p, what + ": " + e.getMessage());
       System.err.println(p.label + ", " + what + ": " + e.getMessage());
     } finally {
       nodes.forEach(NodeJvm::destroy);
       running.removeAll(nodes);
     }
-  }
-
-  private void sample(Peer p, int measure, double value) {
-    samples.get(p).get(measure).add(value);
   }
 
   // ---- tables ----
@@ -207,8 +193,8 @@ public final class PeersBench {
     System.out.printf("%nPeers: 3 node JVMs per cluster on 127.0.0.1, %d round(s), systems interleaved, %d cores, "
         + "%d s in all. Median (min–max) ×ratio of the medians to Cloister's.%n%n", rounds,
       Runtime.getRuntime().availableProcessors(), seconds);
-    Tables.measures(MEASURES, peers, samples, Peer.CLOISTER);
+    samples.printTable(peers, Peer.CLOISTER);
     System.out.printf("%nSamples per system and round: (a) 2, (b) 1, (c) 1, (d) 6 (two clusters of three nodes).%n");
-    Tables.failuresAndSettings(peers, failures, "members seen as");
+    samples.printFooter(peers, "members seen as");
   }
 }

@@ -3,10 +3,8 @@ package dev.cloister.bench.peers;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
 
@@ -43,10 +41,8 @@ final class ShardingBench {
 
   private final int entities;
   private final Path logDir;
-  private final String[] measures;
   private final List<NodeJvm> running = new CopyOnWriteArrayList<>();
-  private final Map<Peer, List<List<Double>>> samples = new EnumMap<>(Peer.class);
-  private final Map<Peer, List<String>> failures = new EnumMap<>(Peer.class);
+  private final Samples samples;
 
   /**
    * The moment a set of nodes first ran the expected entities.
@@ -61,20 +57,13 @@ final class ShardingBench {
     this.entities = entities;
     this.logDir = logDir;
     String n = String.format(Locale.ROOT, "%,d", entities);
-    this.measures = new String[] {
+    String[] measures = {
       "(e1) first put or message → all " + n + " run, ms",
       "(e2) graceful leave of 1 → the 2 survivors run all " + n + ", ms",
       "(e3) entities started on the survivors by then",
       "(e4) creations sent again (failed, or Pekko's unanswered after " + PekkoShardingNode.ASK_TIMEOUT.toSeconds()
         + " s)"};
-    for (Peer p : peers) {
-      List<List<Double>> m = new ArrayList<>();
-      for (int i = 0; i < measures.length; i++) {
-        m.add(new ArrayList<>());
-      }
-      samples.put(p, m);
-      failures.put(p, new ArrayList<>());
-    }
+    this.samples = new Samples(peers, measures);
   }
 
   /**
@@ -109,39 +98,31 @@ final class ShardingBench {
         n.await("entity count (the node runs the entities' system)", 0, e -> e.type().equals("entities"),
           READY_TIMEOUT_MS);
       }
-      int[] marks = marks(nodes);
+      int[] marks = NodeJvm.marks(nodes);
       nodes.get(0).send("entities " + entities);
       long firstPut = nodes.get(0).await("loading (every node takes part)", marks[0],
         e -> e.type().equals("loading"), READY_TIMEOUT_MS).at();
       Reached placed = reach(nodes, marks, "initial placement", PLACE_TIMEOUT_MS);
-      sample(p, 0, placed.at() - firstPut);
-      sample(p, 3, nodes.get(0).await("loaded (every creation answered)", marks[0], e -> e.type().equals("loaded"),
+      samples.add(p, 0, placed.at() - firstPut);
+      samples.add(p, 3, nodes.get(0).await("loaded (every creation answered)", marks[0], e -> e.type().equals("loaded"),
         PLACE_TIMEOUT_MS).number(0));
       NodeJvm.sleep(SETTLE_MS);
 
       List<NodeJvm> survivors = nodes.subList(0, LEAVING);
-      int[] before = marks(survivors);
+      int[] before = NodeJvm.marks(survivors);
       long t0 = System.currentTimeMillis();
       nodes.get(LEAVING).send("leave");
       Reached restarted = reach(survivors, before, "after the leave of " + nodes.get(LEAVING).name(),
         LEAVE_TIMEOUT_MS);
-      sample(p, 1, restarted.at() - t0);
-      sample(p, 2, restarted.started());
+      samples.add(p, 1, restarted.at() - t0);
+      samples.add(p, 2, restarted.started());
     } catch (Exception e) {
-      failures.get(p).add(e.getMessage());
+      samples.failed(p, e.getMessage());
       System.err.println(p.label + ": " + e.getMessage());
     } finally {
       nodes.forEach(NodeJvm::destroy);
       running.removeAll(nodes);
     }
-  }
-
-  private static int[] marks(List<NodeJvm> nodes) {
-    int[] marks = new int[nodes.size()];
-    for (int i = 0; i < marks.length; i++) {
-      marks[i] = nodes.get(i).mark();
-    }
-    return marks;
   }
 
   /**
@@ -233,19 +214,15 @@ final class ShardingBench {
     return String.join("; ", out);
   }
 
-  private void sample(Peer p, int measure, double value) {
-    samples.get(p).get(measure).add(value);
-  }
-
   private void print(int rounds, List<Peer> peers, long seconds) {
     System.out.printf("%nSharding (e): %,d entities on 3 node JVMs per cluster on 127.0.0.1, created from node 0 "
         + "(at most %d unanswered), then node %d leaves gracefully; %d round(s), systems interleaved, %d cores, "
         + "%d s in all. Median (min–max) ×ratio of the medians to Cloister's.%n%n", entities, EntityLoad.IN_FLIGHT,
       LEAVING, rounds, Runtime.getRuntime().availableProcessors(), seconds);
-    Tables.measures(measures, peers, samples, Peer.CLOISTER_WORKERS);
+    samples.printTable(peers, Peer.CLOISTER_WORKERS);
     System.out.printf("%nSamples per system and round: 1 of each. (e3) counts every start on the survivors, "
       + "so a key that moves twice counts twice. (e4): each creation is tried at most %d times.%n",
       EntityLoad.ATTEMPTS);
-    Tables.failuresAndSettings(peers, failures, "entities counted as");
+    samples.printFooter(peers, "entities counted as");
   }
 }
