@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /** One node JVM as the driver sees it: spawned, its events read, sent commands, killed. */
@@ -166,6 +167,28 @@ final class NodeJvm {
   /** @return the events so far, oldest first */
   List<Event> events() {
     return List.copyOf(events);
+  }
+
+  /**
+   * Runs a driver's rounds, the systems interleaved in each; node JVMs still running when the
+   * driver is stopped are destroyed.
+   *
+   * @param peers the systems, in order
+   * @param rounds how many rounds
+   * @param running the driver's node JVMs that run now
+   * @param round one system's part of a round
+   * @return how long all rounds took, s
+   */
+  static long rounds(List<Peer> peers, int rounds, List<NodeJvm> running, Consumer<Peer> round) {
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> running.forEach(NodeJvm::destroy)));
+    long started = System.currentTimeMillis();
+    for (int r = 1; r <= rounds; r++) {
+      for (Peer p : peers) {
+        System.err.printf("round %d/%d: %s%n", r, rounds, p.label);
+        round.accept(p);
+      }
+    }
+    return (System.currentTimeMillis() - started) / 1000;
   }
 
   /**

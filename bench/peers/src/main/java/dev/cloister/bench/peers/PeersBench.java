@@ -86,16 +86,11 @@ public final class PeersBench {
       return;
     }
     PeersBench bench = new PeersBench(peers, logs);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> bench.running.forEach(NodeJvm::destroy)));
-    long started = System.currentTimeMillis();
-    for (int r = 1; r <= rounds; r++) {
-      for (Peer p : peers) {
-        System.err.printf("round %d/%d: %s%n", r, rounds, p.label);
-        bench.crash(p);
-        bench.leave(p);
-      }
-    }
-    bench.print(rounds, peers, (System.currentTimeMillis() - started) / 1000);
+    long seconds = NodeJvm.rounds(peers, rounds, bench.running, p -> {
+      bench.crash(p);
+      bench.leave(p);
+    });
+    bench.print(rounds, peers, seconds);
     System.exit(0);
   }
 

@@ -76,15 +76,8 @@ final class ShardingBench {
    */
   static void main(List<Peer> peers, int rounds, int entities, Path logDir) {
     ShardingBench bench = new ShardingBench(peers, entities, logDir);
-    Runtime.getRuntime().addShutdownHook(new Thread(() -> bench.running.forEach(NodeJvm::destroy)));
-    long started = System.currentTimeMillis();
-    for (int r = 1; r <= rounds; r++) {
-      for (Peer p : peers) {
-        System.err.printf("round %d/%d: %s%n", r, rounds, p.label);
-        bench.round(p);
-      }
-    }
-    bench.print(rounds, peers, (System.currentTimeMillis() - started) / 1000);
+    long seconds = NodeJvm.rounds(peers, rounds, bench.running, bench::round);
+    bench.print(rounds, peers, seconds);
     System.exit(0);
   }
 
