@@ -115,7 +115,7 @@ public final class JGroupsStack {
 
     MERGE3 merge = new MERGE3().setMinInterval(MERGE_MIN_INTERVAL).setMaxInterval(MERGE_MAX_INTERVAL);
 
-    FD_SOCK2 fdSock = new FdSockOffSelector().setBindAddress(binding.host());
+    FD_SOCK2 fdSock = new FD_SOCK2().setBindAddress(binding.host());
     fdSock.setValue("connect_timeout", FD_SOCK_CONNECT_TIMEOUT);
 
     FD_ALL3 fdAll = new FD_ALL3();
@@ -139,9 +139,6 @@ public final class JGroupsStack {
       encrypt.setValue("sym_iv_length", 16);
       stack.add(encrypt);
     }
-    // Right below NAKACK2: above VERIFY_SUSPECT2, whose wait it skips for a confirmed crash, and
-    // above the encryption, so that its confirmations are encrypted too.
-    stack.add(new CrashConfirm());
     stack.addAll(List.of(nakack, new UNICAST3(), new STABLE(), gms, new UFC(), new MFC(), new FRAG4()));
     return new JChannel(stack.toArray(new Protocol[0]));
   }
