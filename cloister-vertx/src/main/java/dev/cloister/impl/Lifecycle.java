@@ -213,7 +213,7 @@ final class Lifecycle {
       throw e;
     }
     MembershipReconciler r = new MembershipReconciler(vertx, context, mc, me, machine::apply, machine::inMembershipLoop,
-      log, machine::label, machine.suspicion(), liveness);
+      log, machine::label, machine.suspicion(), liveness, config.addressPrefix());
     return new Assembled(r, expectedSeeds(), mc.snapshot());
   }
 

@@ -96,6 +96,7 @@ class HostileInputTest {
       fuzzWhois(nodes, 3000);
       fuzzStateAddress(nodes, 1000);
       fuzzInbox(nodes, 2000);
+      fuzzRecordAddresses(nodes, ids, 500);
       int invalid = fuzzMembersCache(nodes, ids, 2000);
       // One warning per invalid entry and node at most, not one per read of the cache.
       assertTrue(cacheWarnings.get() <= 3 * invalid, cacheWarnings.get() + " warnings for " + invalid + " entries");
@@ -262,6 +263,44 @@ class HostileInputTest {
       for (dev.cloister.NodeReply r : replies) {
         assertTrue(r.isSucceeded() && "still here".equals(r.getBody()), "calls still served after the fuzz: " + r);
       }
+    }
+  }
+
+  // ---- where a node is asked to write its record again ----
+
+  /**
+   * Random bodies to each node's record address: a boolean reply (written again or not) or a
+   * failure reply with code 400, never a hang; every node stays READY.
+   */
+  private void fuzzRecordAddresses(List<CloisterNode> nodes, List<String> ids, int cases) {
+    Map<String, Integer> outcomes = new TreeMap<>();
+    for (int i = 0; i < cases; i++) {
+      CloisterNode from = nodes.get(random.nextInt(nodes.size()));
+      Object body = switch (random.nextInt(4)) {
+        case 0 -> randomWhoisBody();
+        case 1 -> Buffer.buffer(randomBytes(random.nextInt(2000)));
+        case 2 -> "x".repeat(8000 + random.nextInt(2000));
+        default -> randomString(random.nextInt(200));
+      };
+      try {
+        Object reply = from.vertx().eventBus().request("cloister.record." + ids.get(random.nextInt(ids.size())), body,
+          new DeliveryOptions().setSendTimeout(5000)).await(30, TimeUnit.SECONDS).body();
+        assertTrue(reply instanceof Boolean, "a boolean reply, got " + reply + " for " + abbreviate(body));
+        outcomes.merge("replied", 1, Integer::sum);
+      } catch (ReplyException e) {
+        assertEquals(ReplyFailure.RECIPIENT_FAILURE, e.failureType(), "record case: " + e.getMessage() + " for "
+          + abbreviate(body));
+        assertEquals(400, e.failureCode(), "record case: " + e.getMessage());
+        outcomes.merge("failed 400", 1, Integer::sum);
+      } catch (Exception e) {
+        fail("record case: " + e + " for " + abbreviate(body));
+      }
+    }
+    System.out.println("record address fuzz outcomes: " + outcomes);
+    assertTrue(outcomes.containsKey("replied") && outcomes.containsKey("failed 400"), "the fuzz reached each outcome: "
+      + outcomes);
+    for (CloisterNode n : nodes) {
+      assertEquals(CloisterStatus.READY, n.state().getStatus(), "record-address fuzz left " + n.name() + " READY");
     }
   }
 

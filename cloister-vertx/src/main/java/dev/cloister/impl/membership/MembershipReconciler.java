@@ -1,11 +1,15 @@
 package dev.cloister.impl.membership;
 
+import dev.cloister.CloisterException;
 import dev.cloister.impl.transport.NodeTransport;
 import dev.cloister.impl.transport.Standstills;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.eventbus.DeliveryOptions;
+import io.vertx.core.eventbus.Message;
+import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.logging.Logger;
 
 import java.util.HashMap;
@@ -37,6 +41,10 @@ public final class MembershipReconciler {
   static final long WRITE_TIMEOUT_MS = 5_000;
   /** How often one view may purge the same departed member's record. */
   private static final int MAX_PURGES_PER_VIEW = 3;
+  /** How often the cache is read again while some record disagrees with this node's checksum, ms. */
+  private static final long STALE_READ_EVERY_MS = 1_000;
+  /** The least time between two writes of this node's record asked for by other nodes, ms. */
+  private static final long ASKED_WRITE_EVERY_MS = 1_000;
 
   private final Vertx vertx;
   private final Context context;
@@ -79,6 +87,16 @@ public final class MembershipReconciler {
   private MemberRecord desired;
   private boolean confirming;
   private boolean closed;
+  /** The records that disagree with this node's checksum on its replica, and whom to ask about them. */
+  private final StaleRecords stale = new StaleRecords();
+  private final long staleTimer;
+  /** Where other nodes ask this node to write its record again. */
+  private final String rewriteAddress;
+  private final String addressPrefix;
+  private MessageConsumer<Object> rewrites;
+  /** Whether another node asked for a write of this node's record that has not started yet. */
+  private boolean rewriteAsked;
+  private long askedWriteAt = Long.MIN_VALUE;
 
   /**
    * Creates the reconciler of a node that holds its name.
@@ -94,10 +112,13 @@ public final class MembershipReconciler {
    * @param suspicion whether this node stood still long enough to suspect itself
    * @param liveness whom this node has heard from lately, or {@code null} when the transport cannot
    *     tell (then every member in the view counts)
+   * @param addressPrefix the event-bus address prefix, under which other nodes ask this node to write
+   *     its record again
    */
   public MembershipReconciler(Vertx vertx, Context context, MembersCache members, MemberRecord self,
                               Consumer<MembersCache.Snapshot> onSnapshot, BooleanSupplier active, Logger log,
-                              Supplier<String> label, SelfSuspicion suspicion, NodeTransport.Liveness liveness) {
+                              Supplier<String> label, SelfSuspicion suspicion, NodeTransport.Liveness liveness,
+                              String addressPrefix) {
     this.vertx = vertx;
     this.context = context;
     this.members = members;
@@ -109,6 +130,19 @@ public final class MembershipReconciler {
     this.suspicion = suspicion;
     this.liveness = liveness;
     this.desired = self;
+    this.addressPrefix = addressPrefix;
+    this.rewriteAddress = rewriteAddress(addressPrefix, self.nodeId());
+    context.runOnContext(v -> {
+      if (!closed) {
+        rewrites = vertx.eventBus().consumer(rewriteAddress, this::onRewriteAsked);
+      }
+    });
+    // A disagreement that no event ends (a stale replica, a missed event) is looked at again.
+    this.staleTimer = vertx.setPeriodic(STALE_READ_EVERY_MS, id -> context.runOnContext(v -> {
+      if (!closed && stale.pending()) {
+        refresh();
+      }
+    }));
     // Evidence goes stale without any event: look again a few times per window.
     this.freshnessTimer = liveness == null ? -1 : vertx.setPeriodic(Math.max(50, liveness.windowMs() / 4), id ->
       context.runOnContext(v -> {
@@ -336,16 +370,25 @@ public final class MembershipReconciler {
    */
   public void report(MemberRecord desired, MembersCache.Snapshot snap) {
     this.desired = desired;
-    if (closed || writing) {
+    if (closed) {
+      return;
+    }
+    askAboutStale(snap, desired);
+    if (writing) {
       return;
     }
     Set<String> owners = members.writeOwners(desired.name());
     boolean stored = desired.equals(snap.records().get(desired.name())) && snap.viewId() == writtenInView;
+    boolean asked = rewriteAsked;
+    rewriteAsked = false;
     // Only after a merge: a joiner's cache takes in every record by state transfer.
-    if (stored && (!members.afterMerge() || writtenTo.containsAll(owners))) {
+    if (stored && !asked && (!members.afterMerge() || writtenTo.containsAll(owners))) {
       return;
     }
-    if (stored) {
+    if (asked) {
+      askedWriteAt = System.nanoTime();
+      log.info(label.get() + " writes its member record again: another node's replica shows an older one");
+    } else if (stored) {
       Set<String> added = new HashSet<>(owners);
       added.removeAll(writtenTo);
       log.info(label.get() + " writes its member record again for the nodes its last write did not reach: " + added);
@@ -369,6 +412,51 @@ public final class MembershipReconciler {
         refresh();
       }
     });
+  }
+
+  /**
+   * Asks the nodes whose records have disagreed with this node's checksum for a while to write
+   * them again (see {@link StaleRecords}).
+   */
+  private void askAboutStale(MembersCache.Snapshot snap, MemberRecord desired) {
+    for (StaleRecords.Seen s : stale.update(snap, desired, System.nanoTime() / 1_000_000)) {
+      log.info(label.get() + " still sees " + s.name() + "'s record at checksum "
+        + snap.records().get(s.name()).checksum() + ", not " + desired.checksum() + ": asks it to write its record again");
+      vertx.eventBus().request(rewriteAddress(addressPrefix, s.nodeId()), s.value(),
+          new DeliveryOptions().setSendTimeout(WRITE_TIMEOUT_MS))
+        .onFailure(err -> log.debug(label.get() + " could not ask " + s.name() + " to write its record: " + err.getMessage()));
+    }
+  }
+
+  /**
+   * Another node asks for a write of this node's record, sending the value its replica shows: one
+   * is made unless that value is what this node would write anyway (then the asker's own view
+   * differs, and a write would change nothing), or one was made less than
+   * {@link #ASKED_WRITE_EVERY_MS} ago.
+   */
+  private void onRewriteAsked(Message<Object> msg) {
+    if (!(msg.body() instanceof String seen) || seen.length() > MemberRecord.MAX_LENGTH) {
+      msg.fail(CloisterException.BAD_REQUEST, "expected the record value seen, a string of at most "
+        + MemberRecord.MAX_LENGTH + " characters");
+      return;
+    }
+    boolean recent = askedWriteAt != Long.MIN_VALUE
+      && System.nanoTime() - askedWriteAt < ASKED_WRITE_EVERY_MS * 1_000_000L;
+    boolean write = !closed && active.getAsBoolean() && !seen.equals(desired.encode()) && !recent;
+    if (write && !rewriteAsked) {
+      rewriteAsked = true;
+      refresh();
+    }
+    msg.reply(write);
+  }
+
+  /**
+   * @param addressPrefix the event-bus address prefix
+   * @param nodeId a node id
+   * @return where that node is asked to write its record again
+   */
+  static String rewriteAddress(String addressPrefix, String nodeId) {
+    return addressPrefix + ".record." + nodeId;
   }
 
   /**
@@ -405,6 +493,11 @@ public final class MembershipReconciler {
     closed = true;
     stopWatchingStandstills.run();
     vertx.cancelTimer(freshnessTimer);
+    vertx.cancelTimer(staleTimer);
+    stale.clear();
+    if (rewrites != null) {
+      rewrites.unregister();
+    }
     Future<Void> last = lastWrite;
     return after.transform(x -> last).transform(w -> vertx.executeBlocking(() -> {
       try {
