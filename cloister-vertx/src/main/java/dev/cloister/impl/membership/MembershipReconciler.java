@@ -36,7 +36,10 @@ import java.util.function.Supplier;
  */
 public final class MembershipReconciler {
 
+  /** The pause after a failed write of this node's record, doubled with each failure in a row. */
   private static final long WRITE_RETRY_DELAY = 500;
+  /** The longest pause between two failed writes of this node's record, ms. */
+  private static final long MAX_WRITE_RETRY_DELAY = 4_000;
   /** How long a record write or purge may take before it is given up and tried again, ms. */
   static final long WRITE_TIMEOUT_MS = 5_000;
   /** How often one view may purge the same departed member's record. */
@@ -87,6 +90,10 @@ public final class MembershipReconciler {
   private MemberRecord desired;
   private boolean confirming;
   private boolean closed;
+  /** Failed writes of this node's record in a row (reports and confirmations alike). */
+  private int failedWrites;
+  /** No write of this node's record is issued before this time ({@link System#nanoTime()}). */
+  private long writeAgainAt = System.nanoTime();
   /** The records that disagree with this node's checksum on its replica, and whom to ask about them. */
   private final StaleRecords stale = new StaleRecords();
   private final long staleTimer;
@@ -264,7 +271,8 @@ public final class MembershipReconciler {
       return;
     }
     confirming = true;
-    vertx.setTimer(Math.max(1, suspicion.untilDue(end)), id -> {
+    long backoff = (writeAgainAt - System.nanoTime()) / 1_000_000;
+    vertx.setTimer(Math.max(1, Math.max(suspicion.untilDue(end), backoff)), id -> {
       if (closed) {
         return;
       }
@@ -274,6 +282,7 @@ public final class MembershipReconciler {
       Set<String> owners = members.writeOwners(record.name());
       offLoop(() -> members.write(record)).onComplete((v, err) -> {
         confirming = false;
+        written(err);
         if (err == null && suspicion.clear(end, startedAt)) {
           writtenInView = viewId;
           writtenTo = owners;
@@ -281,7 +290,7 @@ public final class MembershipReconciler {
         } else if (err != null) {
           log.warn(label.get() + " could not confirm its membership after the standstill: " + describe(err));
         }
-        // A failed or early confirmation is tried again from this read.
+        // An early confirmation is tried again from this read, a failed one after the pause.
         refresh();
       });
     });
@@ -374,7 +383,8 @@ public final class MembershipReconciler {
       return;
     }
     askAboutStale(snap, desired);
-    if (writing) {
+    // After a failed write, the timer it set reads and reports again once the pause is over.
+    if (writing || writeAgainAt - System.nanoTime() > 0) {
       return;
     }
     Set<String> owners = members.writeOwners(desired.name());
@@ -400,18 +410,37 @@ public final class MembershipReconciler {
     offLoop(() -> members.write(desired)).onComplete((v, err) -> {
       writing = false;
       written.complete();
+      long pause = written(err);
       if (err == null) {
         writtenInView = viewId;
         writtenTo = owners;
-      }
-      if (err != null) {
-        log.warn(label.get() + " cannot write its member record: " + describe(err));
-        // Retried from the next read; a pause keeps a broken cluster from being hammered.
-        vertx.setTimer(WRITE_RETRY_DELAY, id -> refresh());
-      } else {
         refresh();
+      } else {
+        log.warn(label.get() + " cannot write its member record: " + describe(err) + "; again in " + pause + " ms");
+        vertx.setTimer(pause, id -> refresh());
       }
     });
+  }
+
+  /**
+   * Counts a write of this node's record that ended. After a failure no other write of it is
+   * issued for a pause that doubles with each failure in a row, up to {@link #MAX_WRITE_RETRY_DELAY}:
+   * every read may report, and a node back from a standstill once retried at once on every read,
+   * hundreds of writes a second, filling Infinispan's queue ("Queue is full") so that its own and
+   * the others' writes failed for over a minute (real-network rig, 8 s pause).
+   *
+   * @param err the failure, or {@code null}
+   * @return the pause before the next write, ms; 0 after a success
+   */
+  private long written(Throwable err) {
+    if (err == null) {
+      failedWrites = 0;
+      return 0;
+    }
+    failedWrites++;
+    long pause = Math.min(MAX_WRITE_RETRY_DELAY, WRITE_RETRY_DELAY << Math.min(failedWrites - 1, 4));
+    writeAgainAt = System.nanoTime() + pause * 1_000_000L;
+    return pause;
   }
 
   /**
@@ -478,8 +507,8 @@ public final class MembershipReconciler {
   private static String describe(Throwable err) {
     Throwable e = err instanceof CompletionException && err.getCause() != null ? err.getCause() : err;
     return e instanceof TimeoutException
-      ? "no answer in " + WRITE_TIMEOUT_MS + " ms (a view the others left behind?), writing again"
-      : String.valueOf(e.getMessage());
+      ? "no answer in " + WRITE_TIMEOUT_MS + " ms (a view the others left behind?)"
+      : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
   }
 
   /**
