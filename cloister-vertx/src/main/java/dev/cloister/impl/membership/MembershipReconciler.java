@@ -448,6 +448,12 @@ public final class MembershipReconciler {
    * them again (see {@link StaleRecords}).
    */
   private void askAboutStale(MembersCache.Snapshot snap, MemberRecord desired) {
+    if (suspicion.pending() != Long.MIN_VALUE) {
+      // Back from a standstill this node's own replica is the likely stale one: it asks nobody
+      // until its own write confirmed it.
+      stale.clear();
+      return;
+    }
     for (StaleRecords.Seen s : stale.update(snap, desired, System.nanoTime() / 1_000_000)) {
       log.info(label.get() + " still sees " + s.name() + "'s record at checksum "
         + snap.records().get(s.name()).checksum() + ", not " + desired.checksum() + ": asks it to write its record again");
