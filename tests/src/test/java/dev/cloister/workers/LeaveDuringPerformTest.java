@@ -6,6 +6,7 @@ import dev.cloister.Worker;
 import dev.cloister.WorkersOptions;
 import dev.cloister.junit5.CloisterCluster;
 import dev.cloister.junit5.CloisterTest;
+import dev.cloister.testing.NodeCaches;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -16,8 +17,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -118,5 +121,52 @@ class LeaveDuringPerformTest {
     // The payload goes before the lease is released, and the next owner looks only after the release.
     assertNull(await(sets.get(next).get("k")), "the halted key is gone");
     assertTrue(workers.get(next).starts.isEmpty(), "node" + next + " started " + workers.get(next).starts);
+  }
+
+  /**
+   * The key was already moving (a ring change, with its perform held) when the set closed: the
+   * close waits for that hand-off as well, so the halt that ends the perform still removes the key.
+   * A close that ended at once left the halt to a closed store: the key stayed.
+   */
+  @Test
+  @CloisterTest(nodes = 2, consensus = 1)
+  void aCloseWhileTheKeyIsAlreadyMovingWaitsForItsHaltedPerform(CloisterCluster cluster) {
+    Map<String, Promise<WorkOutcome>> performing = new ConcurrentHashMap<>();
+    List<HeldWorker> workers = List.of(new HeldWorker("node0", performing), new HeldWorker("node1", performing));
+    String name = "move-then-close";
+    List<ShardedWorkers> sets = start(cluster, workers, name);
+    // A key node1 owns once both run the set; node0 owns it while node1's set is away.
+    cluster.eventually(() -> assertTrue(IntStream.range(0, 100).anyMatch(i -> "node1".equals(sets.get(0).ownerOf("k" + i))),
+      "node0's ring has both nodes"));
+    String key = IntStream.range(0, 100).mapToObj(i -> "k" + i).filter(k -> "node1".equals(sets.get(0).ownerOf(k)))
+      .findFirst().orElseThrow();
+    // And one node0 owns then: node1's ring gives it to node1 once node0's set withdrew.
+    String other = IntStream.range(0, 100).mapToObj(i -> "k" + i).filter(k -> "node0".equals(sets.get(0).ownerOf(k)))
+      .findFirst().orElseThrow();
+    await(sets.get(1).close());
+    cluster.eventually(() -> assertEquals("node0", sets.get(0).ownerOf(key), "node1's set is gone from node0's ring"));
+    await(sets.get(0).put(key, new JsonObject().put("v", "before")));
+    cluster.eventually(() -> assertTrue(performing.containsKey("node0"), "node0 performs " + key));
+
+    // node1's set is back: the key moves, and its hand-off waits behind the held perform.
+    ShardedWorkers back = await(ShardedWorkers.start(cluster.node(1).vertx(), name, new WorkersOptions().setTick(0),
+      workers.get(1)));
+    cluster.eventually(() -> assertEquals("node1", sets.get(0).ownerOf(key), "node0's ring gives the key to node1"));
+    cluster.eventually(() -> assertTrue(String.valueOf(NodeCaches.manager(cluster.node(0).vertx())
+      .getCache("__cloister.workers." + name + ".leases").get(key)).contains("\"moving\":true"),
+      "node0 marked the key's lease as handing off"));
+
+    List<String> order = new CopyOnWriteArrayList<>();
+    Future<Void> closing = sets.get(0).close().andThen(x -> order.add("closed"));
+    // The close withdraws first, then hands off: a close that does not wait for the hand-off
+    // under way ends about when its withdrawal is seen.
+    cluster.eventually(() -> assertEquals("node1", back.ownerOf(other), "node0's set withdrew"));
+    order.add("halted");
+    performing.get("node0").complete(WorkOutcome.halt());
+    await(closing);
+
+    assertEquals(List.of("halted", "closed"), order, "the close waited for the perform in flight");
+    assertNull(await(back.get(key)), "the halted key is gone");
+    assertFalse(workers.get(1).starts.stream().anyMatch(s -> s.startsWith(key + " ")), "node1 started " + workers.get(1).starts);
   }
 }

@@ -46,6 +46,8 @@ final class KeyRunner {
   boolean started;
   boolean performQueued;
   boolean abandonLogged;
+  /** While {@link Phase#LEAVING}: completes once the hand-off (or the stop that overtook it) is done. */
+  Future<Void> leaving;
   private boolean busy;
   private ArrayDeque<Action> queue;
 

@@ -130,9 +130,11 @@ final class RunningKeys {
         return Future.succeededFuture();
       }
       case HALT -> {
+        // The removal is queued before the stop: stopping cancels a hand-off waiting behind this
+        // perform, which lets a close go on, and a close waits only for the writes already queued.
+        Future<String> removed = set.write(() -> set.store.removePayload(r.key));
         finish(r, "halted");
-        return set.write(() -> set.store.removePayload(r.key))
-          .eventually(() -> release(r));
+        return removed.eventually(() -> release(r));
       }
       case RENAME -> {
         String newKey;
@@ -148,9 +150,9 @@ final class RunningKeys {
         }
         // The new key first: a crash between the two writes leaves both, never neither.
         return set.write(() -> set.store.putPayload(newKey, enc)).compose(x -> {
+          Future<String> removed = set.write(() -> set.store.removePayload(r.key));
           finish(r, "renamed");
-          return set.write(() -> set.store.removePayload(r.key))
-            .eventually(() -> release(r));
+          return removed.eventually(() -> release(r));
         });
       }
       default -> {
@@ -188,8 +190,13 @@ final class RunningKeys {
    * and stops, stores the carried payload, then releases the lease.
    */
   Future<Void> leave(KeyRunner r, String reason) {
-    if (r.phase == KeyRunner.Phase.STOPPED || r.phase == KeyRunner.Phase.LEAVING) {
+    if (r.phase == KeyRunner.Phase.STOPPED) {
       return Future.succeededFuture();
+    }
+    if (r.phase == KeyRunner.Phase.LEAVING) {
+      // Already moving (a ring change came first): a close must wait for that hand-off too, or it
+      // would end while a perform is still to land, and a halt or replace after it would be lost.
+      return r.leaving != null ? r.leaving : Future.succeededFuture();
     }
     r.phase = KeyRunner.Phase.LEAVING;
     if (r.timer >= 0) {
@@ -232,7 +239,8 @@ final class RunningKeys {
         done.tryComplete();
       }
     });
-    return done.future();
+    r.leaving = done.future();
+    return r.leaving;
   }
 
   /** Releases a key's lease with the value this node holds now (read here, on the context). */
