@@ -28,12 +28,13 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
 /**
  * A JGroups protocol, right above the transport, that remembers when this node last heard from
- * each peer (any message, failure-detection heartbeats included) and which view JGroups installed
- * last, at the moment GMS installs it.
+ * each peer, and which views it showed, and which view JGroups installed last, at the moment GMS
+ * installs it.
  *
  * <p>Why: a view says who the coordinator believes is there, not who can talk to this node now.
  * During a cut each side keeps the other side's members in its view until failure detection,
@@ -57,7 +58,16 @@ import java.util.function.Supplier;
  * joined count as left behind), or a view one ahead whose predecessor is this node's view and
  * which kept this node (the header also names the members the sender's view left out). Two
  * views that both follow one common view are the two sides of a split: their members do not count
- * for each other. A member that has sent no such heartbeat yet is judged by hearing alone.
+ * for each other.
+ *
+ * <p>Only a message that shows its sender's views counts as hearing from it. A member whose view
+ * left this node out sends it no heartbeat and no message to all any more, yet it still sends
+ * unicasts (MERGE3's, acknowledgements, retransmissions), which carry no views; counted by those,
+ * it went on counting on the last views it had shown, the ones from before it left. Seen in a run of
+ * the rig: after a heal n3 merged into {n1, n2, n3} while n4 and n5 still held {n3, n4, n5}, heard
+ * n3 and served a second quorate ring for 4.7 s, and keys of the sharded workers ran on two nodes.
+ * Now such a member stops counting one window after its last heartbeat here. A member new to this
+ * node's view counts from the moment the view arrives, for one window, until it shows its views.
  *
  * <p>Thread-safe: written by JGroups' threads, read by anyone.
  */
@@ -104,19 +114,38 @@ public final class LivenessWatch extends Protocol {
   /** The ids of the views this node installed, newest first, at most {@link #LINEAGE}. */
   private volatile List<ViewId> lineage = List.of();
   private volatile Set<String> lastOutOfStep = Set.of();
+  private final LongSupplier clock;
+
+  /** A watch on {@link System#nanoTime()}, as JGroups and the stack create it. */
+  public LivenessWatch() {
+    this(System::nanoTime);
+  }
+
+  /**
+   * A watch on a given clock.
+   *
+   * @param clock nanoseconds, as {@link System#nanoTime()} counts them
+   */
+  LivenessWatch(LongSupplier clock) {
+    this.clock = clock;
+  }
 
   @Override
   public Object up(Message msg) {
-    heard(msg.getSrc());
-    announcement(msg);
+    if (announcement(msg)) {
+      heard(msg.getSrc());
+    }
     return up_prot.up(msg);
   }
 
   @Override
   public void up(MessageBatch batch) {
-    heard(batch.sender());
+    boolean announced = false;
     for (Message m : batch) {
-      announcement(m);
+      announced |= announcement(m);
+    }
+    if (announced) {
+      heard(batch.sender());
     }
     up_prot.up(batch);
   }
@@ -133,13 +162,20 @@ public final class LivenessWatch extends Protocol {
     return down_prot.down(msg);
   }
 
-  /** Notes the views a member shows, never going back to an older one (a retransmission's). */
-  private void announcement(Message msg) {
+  /**
+   * Notes the views a member shows, never going back to an older one (a retransmission's).
+   *
+   * @param msg a message received
+   * @return whether it showed its sender's views: only such a message counts as hearing from it
+   */
+  private boolean announcement(Message msg) {
     ViewsHeader h = msg.getHeader(PROTOCOL_ID);
     if (h != null && h.views != null && msg.getSrc() != null) {
       announced.merge(msg.getSrc(), h.views,
         (was, now) -> now.current().getId() >= was.current().getId() ? now : was);
+      return true;
     }
+    return false;
   }
 
   @Override
@@ -160,7 +196,7 @@ public final class LivenessWatch extends Protocol {
 
   private void heard(Address from) {
     if (from != null) {
-      lastHeard.put(from, System.nanoTime());
+      lastHeard.put(from, clock.getAsLong());
     }
   }
 
@@ -169,7 +205,7 @@ public final class LivenessWatch extends Protocol {
     if (v == null || old != null && old.getViewId().equals(v.getViewId())) {
       return;
     }
-    long now = System.nanoTime();
+    long now = clock.getAsLong();
     // A member new to this node's view counts as heard when the view arrives: GMS just heard of it.
     for (Address a : v.getMembers()) {
       if (old == null || !old.containsMember(a)) {
@@ -265,7 +301,7 @@ public final class LivenessWatch extends Protocol {
       return Set.of();
     }
     List<ViewId> mine = lineage;
-    Set<String> out = counted(v.getMembers(), local_addr, lastHeard, announced, mine, System.nanoTime(),
+    Set<String> out = counted(v.getMembers(), local_addr, lastHeard, announced, mine, clock.getAsLong(),
       TimeUnit.MILLISECONDS.toNanos(windowMs));
     reportOutOfStep(v, mine);
     return out;
