@@ -283,8 +283,51 @@ final class KeyStore {
     return REMOVED.equals(payload) ? null : payload;
   }
 
-  CompletableFuture<Long> size() {
-    return local(keys).sizeAsync();
+  /**
+   * How many keys this replica holds, removal markers left out (a marker a removal could not take
+   * away again is no key); blocks: a scan of the replica.
+   *
+   * @return the count
+   */
+  long size() {
+    long n = 0;
+    for (String v : local(keys).values()) {
+      if (visible(v) != null) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /**
+   * The keys this replica holds as a removal marker only; blocks. A marker lives for the moment
+   * between the two writes of {@link #removeEverywhere}; one whose second write failed (a topology
+   * change under it) would stay for good.
+   *
+   * @param max the most to list
+   * @return their keys
+   */
+  List<String> markers(int max) {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, String> e : local(keys).entrySet()) {
+      if (out.size() >= max) {
+        break;
+      }
+      if (REMOVED.equals(e.getValue())) {
+        out.add(e.getKey());
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Removes a removal marker left behind, from every replica, unless a payload replaced it.
+   *
+   * @param key the key
+   * @return whether a marker was removed
+   */
+  CompletableFuture<Boolean> dropMarker(String key) {
+    return keys.withFlags(Flag.SKIP_LISTENER_NOTIFICATION).removeAsync(key, REMOVED);
   }
 
   /** Takes a free lease; completes with the value that was there (null: taken). */

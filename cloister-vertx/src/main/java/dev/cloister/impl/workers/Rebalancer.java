@@ -202,7 +202,7 @@ final class Rebalancer {
   }
 
   /** What a scan of the replica found: the keys this node owns, and (sweeps only) other owners' keys with no lease. */
-  private record Found(List<Map.Entry<String, String>> owned, Map<String, String> unleased) {
+  private record Found(List<Map.Entry<String, String>> owned, Map<String, String> unleased, List<String> markers) {
   }
 
   private void scan(int gen, boolean sweep) {
@@ -218,7 +218,7 @@ final class Rebalancer {
           unleased.put(e.getKey(), e.getValue());
         }
       }
-      return new Found(owned, unleased);
+      return new Found(owned, unleased, sweep ? set.store.markers(SETTLE_MAX) : List.of());
     }, false).onComplete((found, err) -> {
       if (err != null) {
         set.scans--;
@@ -233,6 +233,7 @@ final class Rebalancer {
       int[] counts = new int[3];
       if (sweep) {
         counts[2] = settle(found.unleased());
+        dropMarkers(found.markers());
       }
       set.chunked(found.owned(), e -> {
         if (gen == set.generation && set.quorate && !set.closing && leases.want(e.getKey())) {
@@ -285,6 +286,22 @@ final class Rebalancer {
       }
     }
     return n;
+  }
+
+  /**
+   * Removes the removal markers found in two sweeps in a row: a marker lives only between the two
+   * writes of a removal, so one seen 10 s apart was left behind by a removal whose second write
+   * failed. Left alone it would count as a key in {@code size()} on no node but in memory on every
+   * one. The removal is conditional: a payload put meanwhile stays. Context only.
+   */
+  private void dropMarkers(List<String> markers) {
+    Set<String> before = set.markersBefore;
+    set.markersBefore = Set.copyOf(markers);
+    for (String key : markers) {
+      if (before.contains(key)) {
+        set.write(() -> set.store.dropMarker(key));
+      }
+    }
   }
 
   /** A key's payload was written or removed. */

@@ -74,6 +74,8 @@ final class SetState {
   long sweepTimer = -1;
   /** Other owners' keys the last sweep found without a lease in this replica. Context only. */
   Set<String> unleasedBefore = Set.of();
+  /** The removal markers the last sweep found. */
+  Set<String> markersBefore = Set.of();
   /**
    * When this node began to hold its keys through a wait for returning members' records
    * ({@link System#nanoTime()}), or -1. Context only.

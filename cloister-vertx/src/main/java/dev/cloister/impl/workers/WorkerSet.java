@@ -228,7 +228,7 @@ public final class WorkerSet implements ShardedWorkers {
 
   @Override
   public Future<Long> size() {
-    return set.here(Future.fromCompletionStage(set.store.size()));
+    return set.context.executeBlocking(set.store::size, false);
   }
 
   @Override
