@@ -185,7 +185,10 @@ final class KeyStore {
     return keys.putIfAbsentAsync(key, payload).thenCompose(prev -> {
       if (REMOVED.equals(prev)) {
         // A removal's marker, there for a moment (or left by a node that died in between): no payload.
-        return keys.replaceAsync(key, REMOVED, payload).thenApply(took -> took ? null : payload);
+        // When it is gone before the replace (its removal's second write, or the sweep took it), the
+        // key is free: put once more rather than report a payload that is not there.
+        return keys.replaceAsync(key, REMOVED, payload).thenCompose(took -> took ? CompletableFuture.completedFuture(null)
+          : keys.putIfAbsentAsync(key, payload).thenApply(again -> REMOVED.equals(again) ? payload : again));
       }
       return prev != null ? CompletableFuture.completedFuture(prev) : reassertIfOverlapped(issued, key, payload, null);
     });
