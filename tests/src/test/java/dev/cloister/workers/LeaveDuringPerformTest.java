@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -80,6 +81,11 @@ class LeaveDuringPerformTest {
     cluster.eventually(() -> assertEquals("node" + nextIndex, next.ownerOf("k"), "the next owner's ring"));
   }
 
+  /** The first of the keys k0..k99 that {@code set}'s ring gives to {@code node}. */
+  private static Optional<String> keyOwnedBy(ShardedWorkers set, String node) {
+    return IntStream.range(0, 100).mapToObj(i -> "k" + i).filter(k -> node.equals(set.ownerOf(k))).findFirst();
+  }
+
   private static List<ShardedWorkers> start(CloisterCluster cluster, List<HeldWorker> workers, String name) {
     return List.of(0, 1).stream().map(i -> await(ShardedWorkers.start(cluster.node(i).vertx(), name,
       new WorkersOptions().setTick(0), workers.get(i)))).toList();
@@ -136,13 +142,10 @@ class LeaveDuringPerformTest {
     String name = "move-then-close";
     List<ShardedWorkers> sets = start(cluster, workers, name);
     // A key node1 owns once both run the set; node0 owns it while node1's set is away.
-    cluster.eventually(() -> assertTrue(IntStream.range(0, 100).anyMatch(i -> "node1".equals(sets.get(0).ownerOf("k" + i))),
-      "node0's ring has both nodes"));
-    String key = IntStream.range(0, 100).mapToObj(i -> "k" + i).filter(k -> "node1".equals(sets.get(0).ownerOf(k)))
-      .findFirst().orElseThrow();
+    cluster.eventually(() -> assertTrue(keyOwnedBy(sets.get(0), "node1").isPresent(), "node0's ring has both nodes"));
+    String key = keyOwnedBy(sets.get(0), "node1").orElseThrow();
     // And one node0 owns then: node1's ring gives it to node1 once node0's set withdrew.
-    String other = IntStream.range(0, 100).mapToObj(i -> "k" + i).filter(k -> "node0".equals(sets.get(0).ownerOf(k)))
-      .findFirst().orElseThrow();
+    String other = keyOwnedBy(sets.get(0), "node0").orElseThrow();
     await(sets.get(1).close());
     cluster.eventually(() -> assertEquals("node0", sets.get(0).ownerOf(key), "node1's set is gone from node0's ring"));
     await(sets.get(0).put(key, new JsonObject().put("v", "before")));

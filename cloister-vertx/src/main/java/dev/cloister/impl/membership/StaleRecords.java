@@ -1,6 +1,7 @@
 package dev.cloister.impl.membership;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,9 +56,9 @@ final class StaleRecords {
    */
   List<Seen> update(MembersCache.Snapshot snap, MemberRecord self, long nowMs) {
     Map<String, Seen> next = new HashMap<>();
-    for (MemberRecord r : snap.records().values()) {
-      if (!r.app().equals(self.app()) || r.name().equals(self.name()) || !snap.view().contains(r.nodeId())
-        || Objects.equals(r.checksum(), self.checksum())) {
+    // The live members, as convergence counts them.
+    for (MemberRecord r : Membership.of(self.app(), snap.records().values(), snap.view()).live()) {
+      if (r.name().equals(self.name()) || Objects.equals(r.checksum(), self.checksum())) {
         continue;
       }
       String value = snap.raw().get(r.name());
@@ -77,7 +78,7 @@ final class StaleRecords {
         ask.add(asked);
       }
     }
-    ask.sort((a, b) -> a.name().compareTo(b.name()));
+    ask.sort(Comparator.comparing(Seen::name));
     return ask;
   }
 

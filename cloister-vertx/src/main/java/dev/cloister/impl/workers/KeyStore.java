@@ -141,18 +141,35 @@ final class KeyStore {
   }
 
   /**
-   * Every key of the local replica with its payload. Blocks.
+   * What a scan of the local replica found.
    *
-   * @return the entries
+   * @param payloads every key with its payload
+   * @param markers keys held as a removal marker only (see {@link #dropMarker})
    */
-  List<Map.Entry<String, String>> scan() {
+  record Scanned(List<Map.Entry<String, String>> payloads, List<String> markers) {
+  }
+
+  /**
+   * Every key of the local replica with its payload, and, in the same pass, up to
+   * {@code maxMarkers} keys held as a removal marker only. Blocks.
+   *
+   * @param maxMarkers the most markers to list
+   * @return what it found
+   */
+  Scanned scan(int maxMarkers) {
     List<Map.Entry<String, String>> out = new ArrayList<>();
+    List<String> markers = new ArrayList<>();
     for (Map.Entry<String, String> e : local(keys).entrySet()) {
-      if (e.getKey() != null && visible(e.getValue()) != null) {
+      if (e.getKey() == null) {
+        continue;
+      }
+      if (visible(e.getValue()) != null) {
         out.add(Map.entry(e.getKey(), e.getValue()));
+      } else if (markers.size() < maxMarkers) {
+        markers.add(e.getKey());
       }
     }
-    return out;
+    return new Scanned(out, markers);
   }
 
   /**
@@ -303,28 +320,9 @@ final class KeyStore {
   }
 
   /**
-   * The keys this replica holds as a removal marker only; blocks. A marker lives for the moment
-   * between the two writes of {@link #removeEverywhere}; one whose second write failed (a topology
-   * change under it) would stay for good.
-   *
-   * @param max the most to list
-   * @return their keys
-   */
-  List<String> markers(int max) {
-    List<String> out = new ArrayList<>();
-    for (Map.Entry<String, String> e : local(keys).entrySet()) {
-      if (out.size() >= max) {
-        break;
-      }
-      if (REMOVED.equals(e.getValue())) {
-        out.add(e.getKey());
-      }
-    }
-    return out;
-  }
-
-  /**
-   * Removes a removal marker left behind, from every replica, unless a payload replaced it.
+   * Removes a removal marker left behind, from every replica, unless a payload replaced it. A
+   * marker lives for the moment between the two writes of {@link #removeEverywhere}; one whose
+   * second write failed (a topology change under it) would stay for good.
    *
    * @param key the key
    * @return whether a marker was removed

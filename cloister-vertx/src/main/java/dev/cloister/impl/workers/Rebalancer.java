@@ -211,14 +211,15 @@ final class Rebalancer {
     set.context.executeBlocking(() -> {
       List<Map.Entry<String, String>> owned = new ArrayList<>();
       Map<String, String> unleased = new HashMap<>();
-      for (Map.Entry<String, String> e : set.store.scan()) {
+      KeyStore.Scanned scanned = set.store.scan(sweep ? SETTLE_MAX : 0);
+      for (Map.Entry<String, String> e : scanned.payloads()) {
         if (set.mine(e.getKey())) {
           owned.add(e);
         } else if (sweep && unleased.size() < UNLEASED_MAX && set.store.lease(e.getKey()) == null) {
           unleased.put(e.getKey(), e.getValue());
         }
       }
-      return new Found(owned, unleased, sweep ? set.store.markers(SETTLE_MAX) : List.of());
+      return new Found(owned, unleased, scanned.markers());
     }, false).onComplete((found, err) -> {
       if (err != null) {
         set.scans--;
