@@ -9,9 +9,12 @@ import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * One node JVM ({@link NodeMain}) running inside its own network namespace. Its event lines (stdout)
@@ -19,6 +22,9 @@ import java.util.concurrent.TimeUnit;
  * the node never rides the data network that the faults act on.
  */
 final class RigNode {
+
+  /** Vert.x's blocked-thread warning; group 1 is the thread. */
+  private static final Pattern BLOCKED = Pattern.compile("Thread (\\S+) has been blocked for");
 
   private final String name;
   private final String address;
@@ -28,6 +34,8 @@ final class RigNode {
   private final List<String> stderr = new CopyOnWriteArrayList<>();
   /** When its output ended (the JVM exited), wall-clock micros; 0 while it runs. */
   private volatile long exitedAtMicros;
+  /** When the last thread dump was taken, ms. */
+  private volatile long lastDumpAt;
 
   RigNode(String name, String address, Process process, History history) {
     this.name = name;
@@ -54,6 +62,7 @@ final class RigNode {
         } else if (!events) {
           stderr.add(line);
           history.add(System.currentTimeMillis(), name, "stderr", new JsonObject().put("line", line));
+          dumpIfBlocked(line);
         }
       }
     } catch (IOException | RuntimeException ignored) {
@@ -63,6 +72,39 @@ final class RigNode {
       exitedAtMicros = RigWorkersMain.micros();
       history.add(System.currentTimeMillis(), name, "exit", new JsonObject());
     }
+  }
+
+  /**
+   * On Vert.x's blocked-thread warning, records the blocked thread's stack (from {@code jcmd
+   * Thread.print}) in the history, once per warning streak: the warning alone names no cause until
+   * the thread has been blocked for five seconds.
+   */
+  private void dumpIfBlocked(String line) {
+    Matcher m = BLOCKED.matcher(line);
+    long now = System.currentTimeMillis();
+    if (!m.find() || now - lastDumpAt < 3_000) {
+      return;
+    }
+    lastDumpAt = now;
+    String thread = m.group(1);
+    Thread dumper = new Thread(() -> {
+      try {
+        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+        String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        jcmd.waitFor(20, TimeUnit.SECONDS);
+        int at = dump.indexOf("\"" + thread + "\"");
+        String stack = at < 0 ? dump : dump.substring(at, Math.max(at, dump.indexOf("\n\n", at)));
+        history.add(System.currentTimeMillis(), name, "threaddump", new JsonObject().put("thread", thread)
+          .put("stack", stack));
+      } catch (IOException e) {
+        history.add(System.currentTimeMillis(), name, "threaddump", new JsonObject().put("failed", e.getMessage()));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "netrig-dump-" + name);
+    dumper.setDaemon(true);
+    dumper.start();
   }
 
   /** @return the node name */
