@@ -25,6 +25,7 @@ import org.infinispan.notifications.cachemanagerlistener.annotation.ViewChanged;
 import org.infinispan.notifications.cachemanagerlistener.event.MergeEvent;
 import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
 import org.infinispan.remoting.transport.Address;
+import org.infinispan.util.concurrent.TimeoutException;
 
 import java.util.HashMap;
 import java.util.HashSet;
@@ -198,9 +199,27 @@ public final class MembersCache {
     String value = self.encode();
     long deadline = System.nanoTime() + graceMs * 1_000_000L;
     boolean waited = false;
+    boolean timedOut = false;
     for (int lost = 0; lost < 10; ) {
-      // Untyped: a buggy or hostile peer may have stored anything under the name.
-      Object existing = untyped().putIfAbsent(self.name(), value);
+      Object existing;
+      try {
+        // Untyped: a buggy or hostile peer may have stored anything under the name.
+        existing = untyped().putIfAbsent(self.name(), value);
+      } catch (TimeoutException e) {
+        // A replica that stopped answering (a paused or crashed node still in the view) bounds the
+        // write by the members cache's remote timeout: try again while the grace lasts.
+        if (System.nanoTime() - deadline > 0) {
+          throw new CloisterException(CloisterException.TIMEOUT, "Could not write node name '" + self.name()
+            + "' to the members cache within " + graceMs + " ms: " + e.getMessage());
+        }
+        if (!timedOut) {
+          timedOut = true;
+          log.info("Writing node name '" + self.name() + "' timed out (" + e.getMessage() + "): trying again for up to "
+            + graceMs + " ms");
+        }
+        pause();
+        continue;
+      }
       if (existing == null) {
         return;
       }
