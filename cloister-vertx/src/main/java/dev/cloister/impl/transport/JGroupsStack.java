@@ -31,8 +31,8 @@ import java.util.List;
  *
  * <p>Timings (each measured, see README and docs/failure-modes.md): {@code tcp_nodelay} removes a
  * ~40 ms stall from every synchronous cluster call; a short {@link #SOCK_CONN_TIMEOUT} keeps an
- * unreachable peer from holding up the sending thread; FD_SOCK2 notices a closed socket (a crashed
- * process) and VERIFY_SUSPECT2's check confirms it; FD_ALL3 heartbeats catch a hung or
+ * unreachable peer from holding up the sending thread; FD_SOCK2 ({@link FdSockOffSelector}) suspects
+ * a neighbour whose socket closed (a crashed process) at once and VERIFY_SUSPECT2's check confirms it; FD_ALL3 heartbeats catch a hung or
  * unreachable peer whose socket stays open; a short GMS join timeout lets the first node form a
  * cluster alone quickly. Those four timings are options ({@link FailureDetection}); their defaults
  * and trade-offs are documented with the options.
@@ -64,8 +64,8 @@ public final class JGroupsStack {
    * FD_SOCK2's connect timeout, ms: how long a connect to a neighbour's ping socket may take before
    * the neighbour is suspected. It must stay above the network's round trip: with 200 ms, a view
    * change under 200 ms ± 50 ms one-way delay (a 400 ms round trip) made every failure detector
-   * fail its new connect and suspect its neighbour, and the cluster broke into single nodes. The
-   * price: a crashed process is noticed about a second later than with 200 ms.
+   * fail its new connect and suspect its neighbour, and the cluster broke into single nodes. It
+   * does not delay crash detection: a closed socket is suspected before any connect.
    */
   public static final int FD_SOCK_CONNECT_TIMEOUT = 1000;
   /** MERGE3's shortest interval between two announcements of a member's view, ms. */
@@ -115,7 +115,7 @@ public final class JGroupsStack {
 
     MERGE3 merge = new MERGE3().setMinInterval(MERGE_MIN_INTERVAL).setMaxInterval(MERGE_MAX_INTERVAL);
 
-    FD_SOCK2 fdSock = new FD_SOCK2().setBindAddress(binding.host());
+    FD_SOCK2 fdSock = new FdSockOffSelector().setBindAddress(binding.host());
     fdSock.setValue("connect_timeout", FD_SOCK_CONNECT_TIMEOUT);
 
     FD_ALL3 fdAll = new FD_ALL3();
