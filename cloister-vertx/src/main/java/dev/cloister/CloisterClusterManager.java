@@ -161,7 +161,8 @@ public class CloisterClusterManager extends InfinispanClusterManager {
   @Override
   public void init(Vertx vertx) {
     this.vertx = vertx;
-    mergeRepair.init(((VertxInternal) vertx).createEventLoopContext());
+    VertxInternal internal = (VertxInternal) vertx;
+    mergeRepair.init(internal.createEventLoopContext(), internal.createWorkerContext());
   }
 
   @Override

@@ -11,6 +11,8 @@ import org.infinispan.notifications.Listener;
 import org.infinispan.notifications.cachemanagerlistener.annotation.Merged;
 import org.infinispan.notifications.cachemanagerlistener.event.MergeEvent;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,7 +37,9 @@ import java.util.concurrent.TimeUnit;
  * on a thread of the repair's own, after vertx-infinispan's handling of the view is done: that
  * handling holds the cluster manager's lock, which its node-info write also takes, for as long as
  * its cache clean-ups take during a merge (measured on the real-network rig: 4.5 s on an event
- * loop, 61 s on a worker). The event bus is told of the lost registrations on the repair's context.
+ * loop, 61 s on a worker). The registrations are written from a worker context, never an event
+ * loop, as such a write can wait for JGroups' flow control. The event bus is told of the lost
+ * registrations on the repair's context once they are sent.
  */
 public final class MergeRepair {
 
@@ -81,6 +85,7 @@ public final class MergeRepair {
   private final Map<String, Set<RegistrationInfo>> registrations = new ConcurrentHashMap<>();
   private final MergeWatcher watcher = new MergeWatcher();
   private volatile ContextInternal context;
+  private volatile ContextInternal writes;
   private volatile RegistrationListener registrationListener;
   /** One thread at most, gone when idle: a repair may wait a long time for the lock. */
   private final ThreadPoolExecutor writer = new ThreadPoolExecutor(0, 1, 10, TimeUnit.SECONDS,
@@ -100,12 +105,17 @@ public final class MergeRepair {
   }
 
   /**
-   * Sets the context the repair runs on, once Vert.x is known.
+   * Sets the contexts the repair runs on, once Vert.x is known.
    *
-   * @param context an event-loop context of its own
+   * @param context an event-loop context of its own, where the event bus is told of lost registrations
+   * @param writes a worker context of its own, where the registrations are written: vertx-infinispan
+   *     writes a registration on the caller's context, or on a new event-loop context when called
+   *     from another thread, and that write can block (measured on the real-network rig: JGroups'
+   *     flow control held an event loop for 5 s after a merge, waiting for credits from a peer)
    */
-  public void init(ContextInternal context) {
+  public void init(ContextInternal context, ContextInternal writes) {
     this.context = context;
+    this.writes = writes;
   }
 
   /** @return the Infinispan cache-manager listener to add on join and remove on leave */
@@ -165,8 +175,7 @@ public final class MergeRepair {
         if (!target.isActive()) {
           return;
         }
-        int count = rewrite(target.getNodeInfo());
-        c.runOnContext(v -> registrationsLost(count));
+        rewrite(target.getNodeInfo(), c);
       } catch (RuntimeException e) {
         // The node left meanwhile.
         log.debug("Merge repair skipped: " + e.getMessage());
@@ -174,7 +183,8 @@ public final class MergeRepair {
     });
   }
 
-  private int rewrite(NodeInfo self) {
+  /** Writes this node's node info and registrations back, then tells the event bus on {@code c}. */
+  private void rewrite(NodeInfo self, ContextInternal c) {
     if (self != null) {
       target.setNodeInfo(self, (v, err) -> {
         if (err != null) {
@@ -182,16 +192,16 @@ public final class MergeRepair {
         }
       });
     }
-    int[] count = {0};
-    registrations.forEach((address, infos) -> infos.forEach(info -> {
-      count[0]++;
-      target.writeRegistration(address, info, (v, err) -> {
+    List<Map.Entry<String, RegistrationInfo>> all = new ArrayList<>();
+    registrations.forEach((address, infos) -> infos.forEach(info -> all.add(Map.entry(address, info))));
+    writes.runOnContext(v -> {
+      all.forEach(e -> target.writeRegistration(e.getKey(), e.getValue(), (w, err) -> {
         if (err != null) {
-          log.warn("Cannot restore the subscription to " + address + " after a merge: " + err.getMessage());
+          log.warn("Cannot restore the subscription to " + e.getKey() + " after a merge: " + err.getMessage());
         }
-      });
-    }));
-    return count[0];
+      }));
+      c.runOnContext(w -> registrationsLost(all.size()));
+    });
   }
 
   private void registrationsLost(int count) {
