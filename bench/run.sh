@@ -27,9 +27,11 @@ commands:
          key movement on join and leave, and rebuild time (plain Java tables);
          also KeyHash.hash alone on ASCII and non-ASCII keys
   rebuild [members] [runs]
-         how late a 1 ms timer on the node's event-loop context fires while the rings of
-         MEMBERS members (default 1000) are rebuilt, in place on that context and by the
-         ring maintenance worker verticle (RUNS runs each, default 9)
+         what a ring rebuild costs at 10, 100 and 1000 members with 4096, 1024 and 256 vnodes:
+         full build, rebuild after a join and after a leave (ms p50), bytes retained and
+         allocated (plain Java table); then how late a 1 ms timer on the node's event-loop
+         context fires while the rings of MEMBERS members (default 1000) are rebuilt, in place
+         on that context and by the ring maintenance worker verticle (RUNS runs each, default 9)
   soak [nodes] [rounds] [seed]
          crash chaos soak: NODES node JVMs (default 5), ROUNDS rounds (default 20) of
          kill -9 or graceful stop of a random node and its restart under the same name;
@@ -86,6 +88,8 @@ case "$cmd" in
     ;;
   rebuild)
     build
+    java -Xmx3g -cp "$CP" dev.cloister.bench.ring.RebuildCost 4096 1024 256
+    echo
     java -Xmx2g -cp "$CP" dev.cloister.bench.ring.RebuildStall "$@"
     ;;
   cluster)

@@ -69,7 +69,7 @@ public final class RingQuality {
     System.out.printf("%7d %13.3f %14.3f %15.3f %16.1f %10.1f%n", vnodes, balance[0], balance[1], balance[2], cost[0], cost[1]);
   }
 
-  private static List<String> members(int n) {
+  static List<String> members(int n) {
     List<String> members = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       members.add("cloister-node-" + i + "@10.0.0." + (i % 250));
