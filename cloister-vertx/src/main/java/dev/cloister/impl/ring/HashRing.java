@@ -53,14 +53,13 @@ public final class HashRing {
   /** The largest number of points (members times vnodes) a ring may hold. */
   static final int MAX_POINTS = 1 << 28;
 
-  private static final long OWNER_MASK = MAX_MEMBERS - 1;
-
-  /** Top-level radix of the build's two-level counting sort: small enough to scatter well. */
-  private static final int FIRST_DIGIT_BITS = 11;
+  /** The owner bits of a point. */
+  static final long OWNER_MASK = MAX_MEMBERS - 1;
 
   static final String ALGORITHM = "cloister-ring/1";
 
-  private static final long GAMMA = 0x9E3779B97F4A7C15L;
+  /** The step of each member's stream of points, in {@link #point}'s state. */
+  static final long GAMMA = 0x9E3779B97F4A7C15L;
 
   private final String[] names;
   private final List<String> members;
@@ -77,23 +76,44 @@ public final class HashRing {
   private final int shift;
   private final long checksum;
 
-  private HashRing(String[] names, int vnodes) {
+  /**
+   * A ring of sorted points and their bucket index, or of no point when both are null.
+   *
+   * @param points the sorted points with one free slot at the end, where the sentinel goes
+   * @param buckets the index of the first point of each bucket, then the number of points
+   */
+  private HashRing(String[] names, int vnodes, long[] points, int[] buckets) {
     this.names = names;
     this.members = Collections.unmodifiableList(Arrays.asList(names.clone()));
     this.vnodes = vnodes;
     this.checksum = checksum(names, vnodes);
-    int n = names.length * vnodes;
-    if (n == 0) {
-      points = null;
-      buckets = null;
+    this.points = points;
+    this.buckets = buckets;
+    if (points == null) {
       shift = 63;
       return;
     }
-    // About two to four points per bucket: a lookup scans them within one or two cache lines.
-    int bits = Math.max(1, 64 - Long.numberOfLeadingZeros(n - 1L) - 2);
-    shift = 64 - bits;
-    points = sortedPoints(names, vnodes, n, bits);
-    buckets = bucketStarts(points, n, bits);
+    shift = 64 - Integer.numberOfTrailingZeros(buckets.length - 1);
+    // The sentinel stops every scan; it belongs to the lowest point, where keys above the top wrap.
+    points[points.length - 1] = (Long.MAX_VALUE & ~OWNER_MASK) | (points[0] & OWNER_MASK);
+  }
+
+  /** Builds a ring from scratch. */
+  private static HashRing build(String[] names, int vnodes) {
+    int n = names.length * vnodes;
+    if (n == 0) {
+      return new HashRing(names, vnodes, null, null);
+    }
+    int[] buckets = new int[(1 << bucketBits(n)) + 1];
+    return new HashRing(names, vnodes, PointSort.sortedPoints(names, vnodes, buckets), buckets);
+  }
+
+  /**
+   * The number of top bits of a hash that index the buckets of a ring of {@code n} points: about
+   * two to four points per bucket, so a lookup scans them within one or two cache lines.
+   */
+  static int bucketBits(int n) {
+    return Math.max(1, 64 - Long.numberOfLeadingZeros(n - 1L) - 2);
   }
 
   /**
@@ -124,7 +144,7 @@ public final class HashRing {
       throw new IllegalArgumentException("a ring of " + sorted.size() + " members with " + vnodes
         + " vnodes would exceed " + MAX_POINTS + " points");
     }
-    return new HashRing(sorted.toArray(new String[0]), vnodes);
+    return build(sorted.toArray(new String[0]), vnodes);
   }
 
   /**
@@ -260,6 +280,16 @@ public final class HashRing {
     return shares;
   }
 
+  /** The sorted points and the sentinel, or null for an empty ring; shared, for this package's tests. */
+  long[] points() {
+    return points;
+  }
+
+  /** The bucket index, or null for an empty ring; shared, for this package's tests. */
+  int[] buckets() {
+    return buckets;
+  }
+
   private static long position(long point) {
     return (point ^ Long.MIN_VALUE) >>> 16;
   }
@@ -287,111 +317,7 @@ public final class HashRing {
   }
 
   /** A packed, sign-flipped point of the member at {@code index}, from the state of its stream. */
-  private static long point(long state, int index) {
+  static long point(long state, int index) {
     return ((mix(state) & ~OWNER_MASK) | index) ^ Long.MIN_VALUE;
-  }
-
-  /**
-   * Generates and sorts every point in time linear in their number: a counting sort on the
-   * top {@value #FIRST_DIGIT_BITS} bits scatters them into place as they are generated (twice:
-   * once to count), a second counting sort within each of those ranges (small enough to stay in
-   * cache) orders them by the rest of the bucket bits, and an insertion sort finishes each bucket.
-   */
-  private static long[] sortedPoints(String[] names, int vnodes, int n, int bits) {
-    int firstBits = Math.min(bits, FIRST_DIGIT_BITS);
-    int firstShift = 64 - firstBits;
-    int[] starts = new int[(1 << firstBits) + 1];
-    for (int m = 0; m < names.length; m++) {
-      long state = KeyHash.hash(names[m]);
-      for (int i = 0; i < vnodes; i++) {
-        state += GAMMA;
-        starts[(int) ((point(state, m) ^ Long.MIN_VALUE) >>> firstShift) + 1]++;
-      }
-    }
-    for (int d = 1; d < starts.length; d++) {
-      starts[d] += starts[d - 1];
-    }
-    long[] pts = new long[n + 1];
-    int[] fill = Arrays.copyOf(starts, starts.length - 1);
-    for (int m = 0; m < names.length; m++) {
-      long state = KeyHash.hash(names[m]);
-      for (int i = 0; i < vnodes; i++) {
-        state += GAMMA;
-        long p = point(state, m);
-        pts[fill[(int) ((p ^ Long.MIN_VALUE) >>> firstShift)]++] = p;
-      }
-    }
-    int secondBits = bits - firstBits;
-    if (secondBits > 0) {
-      int secondShift = 64 - bits;
-      int secondMask = (1 << secondBits) - 1;
-      int[] counts = new int[(1 << secondBits) + 1];
-      long[] scratch = new long[16];
-      for (int d = 0; d + 1 < starts.length; d++) {
-        int from = starts[d];
-        int len = starts[d + 1] - from;
-        if (len < 2) {
-          continue;
-        }
-        if (scratch.length < len) {
-          scratch = new long[Math.max(len, scratch.length * 2)];
-        }
-        System.arraycopy(pts, from, scratch, 0, len);
-        Arrays.fill(counts, 0);
-        for (int j = 0; j < len; j++) {
-          counts[((int) ((scratch[j] ^ Long.MIN_VALUE) >>> secondShift) & secondMask) + 1]++;
-        }
-        for (int c = 1; c < counts.length; c++) {
-          counts[c] += counts[c - 1];
-        }
-        for (int j = 0; j < len; j++) {
-          long p = scratch[j];
-          pts[from + counts[(int) ((p ^ Long.MIN_VALUE) >>> secondShift) & secondMask]++] = p;
-        }
-      }
-    }
-    insertionSortRuns(pts, n, 64 - bits);
-    // The sentinel stops every scan; it belongs to the lowest point, where keys above the top wrap.
-    pts[n] = (Long.MAX_VALUE & ~OWNER_MASK) | (pts[0] & OWNER_MASK);
-    return pts;
-  }
-
-  /** Sorts each run of points that share a bucket; runs are a few points long. */
-  private static void insertionSortRuns(long[] pts, int n, int shift) {
-    int from = 0;
-    while (from < n) {
-      long bucket = (pts[from] ^ Long.MIN_VALUE) >>> shift;
-      int to = from + 1;
-      while (to < n && ((pts[to] ^ Long.MIN_VALUE) >>> shift) == bucket) {
-        to++;
-      }
-      for (int i = from + 1; i < to; i++) {
-        long p = pts[i];
-        int j = i - 1;
-        while (j >= from && pts[j] > p) {
-          pts[j + 1] = pts[j];
-          j--;
-        }
-        pts[j + 1] = p;
-      }
-      from = to;
-    }
-  }
-
-  /** For each bucket, the index of its first point, or of the next bucket's if it has none. */
-  private static int[] bucketStarts(long[] pts, int n, int bits) {
-    int[] starts = new int[(1 << bits) + 1];
-    int shift = 64 - bits;
-    int b = 0;
-    for (int i = 0; i < n; i++) {
-      int bucket = (int) ((pts[i] ^ Long.MIN_VALUE) >>> shift);
-      while (b <= bucket) {
-        starts[b++] = i;
-      }
-    }
-    while (b < starts.length) {
-      starts[b++] = n;
-    }
-    return starts;
   }
 }
