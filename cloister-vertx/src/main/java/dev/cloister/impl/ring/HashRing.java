@@ -36,8 +36,9 @@ import java.util.TreeSet;
  * and a short forward scan within a cache line or two finds the owner. Each point is one
  * {@code long} holding its position and its owner's index, so the ring takes about 9 bytes per
  * point (37 MB for 1000 members at the default {@value #DEFAULT_VNODES} vnodes, 3.7 MB for 100).
- * Building sorts the points with counting sorts on the same top bits, in linear time. See
- * {@code docs/ring.md} for the measurements behind these choices.
+ * Building sorts the points with counting sorts on the same top bits, in linear time; a ring
+ * {@linkplain #rebuild rebuilt} after a few joins or leaves is instead merged from the previous
+ * ring's points, in one pass. See {@code docs/ring.md} for the measurements behind these choices.
  */
 public final class HashRing {
 
@@ -130,6 +131,38 @@ public final class HashRing {
     if (vnodes < 1 || vnodes > MAX_VNODES) {
       throw new IllegalArgumentException("vnodes must be between 1 and " + MAX_VNODES + ", got " + vnodes);
     }
+    return build(sortedNames(members, vnodes), vnodes);
+  }
+
+  /**
+   * Builds the ring of another set of members with this ring's vnodes: a ring equal to
+   * {@code HashRing.of(members, vnodes())}, point for point. When a few members joined or left
+   * (at most a sixteenth of them) it is derived from this ring, the leavers' points filtered out
+   * and the joiners' merged in with one pass over the points, instead of generating and sorting
+   * them all: for the one join or leave of a membership change at 1000 members, a fifth of the
+   * time of a full build.
+   *
+   * @param members the member names; order and duplicates do not matter
+   * @return the ring, this one if the members are the same
+   * @throws IllegalArgumentException if a name is null, or the ring would hold more than
+   *     {@link #MAX_MEMBERS} members or 2^28 points
+   */
+  public HashRing rebuild(Collection<String> members) {
+    Objects.requireNonNull(members, "members");
+    String[] next = sortedNames(members, vnodes);
+    if (Arrays.equals(next, names)) {
+      return this;
+    }
+    PointMerge merge = PointMerge.between(names, next);
+    if (!merge.cheaperThanBuild()) {
+      return build(next, vnodes);
+    }
+    int[] nextBuckets = new int[(1 << bucketBits(next.length * vnodes)) + 1];
+    return new HashRing(next, vnodes, merge.points(points, buckets, vnodes, nextBuckets), nextBuckets);
+  }
+
+  /** The distinct names, sorted, once checked against the limits of a ring. */
+  private static String[] sortedNames(Collection<String> members, int vnodes) {
     TreeSet<String> sorted = new TreeSet<>();
     for (String name : members) {
       if (name == null) {
@@ -144,7 +177,7 @@ public final class HashRing {
       throw new IllegalArgumentException("a ring of " + sorted.size() + " members with " + vnodes
         + " vnodes would exceed " + MAX_POINTS + " points");
     }
-    return build(sorted.toArray(new String[0]), vnodes);
+    return sorted.toArray(new String[0]);
   }
 
   /**
@@ -319,5 +352,14 @@ public final class HashRing {
   /** A packed, sign-flipped point of the member at {@code index}, from the state of its stream. */
   static long point(long state, int index) {
     return ((mix(state) & ~OWNER_MASK) | index) ^ Long.MIN_VALUE;
+  }
+
+  /** Writes the points of the member at {@code index}, in the order of its stream, from {@code at}. */
+  static void memberPoints(String name, int index, int vnodes, long[] into, int at) {
+    long state = KeyHash.hash(name);
+    for (int i = 0; i < vnodes; i++) {
+      state += GAMMA;
+      into[at + i] = point(state, index);
+    }
   }
 }
