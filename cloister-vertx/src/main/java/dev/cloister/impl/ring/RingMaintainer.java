@@ -22,8 +22,9 @@ import java.util.TreeMap;
  * them, so group ring versions count rebuilds exactly as if every build were installed, even when
  * the node installs only the newest.
  *
- * <p>A 1000-member rebuild takes tens of milliseconds and tens of megabytes: on the node's event
- * loop it would delay every timer and event of that loop by as much.
+ * <p>A 1000-member ring takes tens of megabytes, and tens of milliseconds to build from scratch
+ * (several to derive after one join or leave): on the node's event loop it would delay every timer
+ * and event of that loop by as much.
  */
 public final class RingMaintainer extends VerticleBase {
 

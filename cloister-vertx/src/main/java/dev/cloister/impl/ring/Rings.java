@@ -35,7 +35,8 @@ public final class Rings {
   }
 
   /**
-   * The rings for a new membership, reusing the rings of groups whose members did not change.
+   * The rings for a new membership, reusing the rings of groups whose members did not change and
+   * deriving the others from their previous ring ({@link HashRing#rebuild}).
    *
    * @param members sorted member names by group
    * @param vnodes points per member
@@ -47,6 +48,9 @@ public final class Rings {
       Versioned old = groups.get(group);
       if (old != null && old.ring.vnodes() == vnodes && old.ring.members().equals(names)) {
         next.put(group, old);
+      } else if (old != null && old.ring.vnodes() == vnodes) {
+        // Nearly always one join or one leave: derived from the old ring, far cheaper than a build.
+        next.put(group, new Versioned(old.ring.rebuild(names), old.version + 1));
       } else {
         next.put(group, new Versioned(HashRing.of(names, vnodes), old == null ? 1 : old.version + 1));
       }

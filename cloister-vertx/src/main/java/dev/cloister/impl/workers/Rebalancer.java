@@ -159,14 +159,22 @@ final class Rebalancer {
     for (CloisterMember m : set.cloister.state().getMembers()) {
       live.put(m.getName(), m.getNodeId());
     }
+    HashRing previous = set.ring;
     set.context.executeBlocking(() -> {
       if (versioned == null || versioned.ring().isEmpty()) {
         return Optional.<HashRing>empty();
       }
       List<String> members = Participation.members(versioned.ring().members(), set.store.participants(), live);
       HashRing base = versioned.ring();
-      return Optional.ofNullable(members.isEmpty() ? null
-        : members.equals(base.members()) ? base : HashRing.of(members, base.vnodes()));
+      if (members.isEmpty()) {
+        return Optional.<HashRing>empty();
+      }
+      if (members.equals(base.members())) {
+        return Optional.of(base);
+      }
+      // The set's last ring usually differs from the new one by a member: derived from it, cheaply.
+      HashRing from = previous != null && previous.vnodes() == base.vnodes() ? previous : base;
+      return Optional.of(from.rebuild(members));
     }, true).onComplete((built, err) -> {
       if (err != null) {
         log.warn("Worker set '" + set.name + "' could not build its ring: " + err.getMessage());
