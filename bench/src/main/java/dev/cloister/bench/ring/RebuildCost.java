@@ -33,18 +33,20 @@ public final class RebuildCost {
   public static void main(String[] args) {
     int[] vnodes = args.length == 0 ? new int[] {HashRing.DEFAULT_VNODES}
       : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
-    // Compiles every loop at every size before the first timing.
-    for (int n : SIZES) {
-      for (int i = 0; i < WARMUP; i++) {
-        HashRing.of(RingQuality.members(n), vnodes[0]);
+    // Compiles every loop for every size before the first timing: a loop compiled for one size
+    // alone is compiled again, slowly at first, when the next size comes.
+    for (int round = 0; round < 2; round++) {
+      for (int n : SIZES) {
+        p50(kinds(n, vnodes[0]));
       }
     }
     System.out.println("== Ring rebuild cost: p50 of " + RUNS + " builds after " + WARMUP + " warm-up builds;"
-      + " arrays = the bytes of a ring's arrays, heap = what one ring retains in G1's heap,"
-      + " alloc = the bytes one build allocates ==");
-    System.out.printf("| %7s | %6s | %9s | %8s | %8s | %8s | %9s | %7s | %13s | %13s |%n", "members", "vnodes",
-      "points", "full ms", "join ms", "leave ms", "arrays MB", "heap MB", "alloc full MB", "alloc join MB");
-    System.out.println("|--------:|-------:|----------:|---------:|---------:|---------:|----------:|--------:"
+      + " join and leave rebuild from the ring before them; max/mean = the largest member's exact share"
+      + " of the key space over the mean; arrays = the bytes of a ring's arrays; heap = what one ring"
+      + " retains in G1's heap; alloc = the bytes one build allocates ==");
+    System.out.printf("| %7s | %6s | %9s | %8s | %8s | %8s | %8s | %9s | %7s | %13s | %13s |%n", "members", "vnodes",
+      "points", "max/mean", "full ms", "join ms", "leave ms", "arrays MB", "heap MB", "alloc full MB", "alloc join MB");
+    System.out.println("|--------:|-------:|----------:|---------:|---------:|---------:|---------:|----------:|--------:"
       + "|--------------:|--------------:|");
     for (int v : vnodes) {
       for (int n : SIZES) {
@@ -55,7 +57,21 @@ public final class RebuildCost {
 
   private static void row(int n, int vnodes) {
     List<String> members = RingQuality.members(n);
-    // A join or a leave of the member at a varying place in the sorted order, from the ring before it.
+    double[] p50 = p50(kinds(n, vnodes));
+    HashRing ring = HashRing.of(members, vnodes);
+    double maxShare = Arrays.stream(ring.shares()).max().orElse(0);
+    HashRing previous = HashRing.of(members.subList(1, n), vnodes);
+    System.out.printf("| %7d | %6d | %9d | %8.3f | %8.2f | %8.2f | %8.2f | %9.2f | %7.2f | %13.2f | %13.2f |%n", n,
+      vnodes, (long) n * vnodes, maxShare * n, p50[0], p50[1], p50[2], arraysMb(ring), heapMb(members, vnodes),
+      allocatedMb(() -> HashRing.of(members, vnodes)), allocatedMb(() -> rebuild(previous, members)));
+  }
+
+  /**
+   * A full build, the rebuild after a join and the rebuild after a leave, of the member at a
+   * varying place in the sorted order.
+   */
+  private static SetUp[] kinds(int n, int vnodes) {
+    List<String> members = RingQuality.members(n);
     int[] turn = {0};
     SetUp full = () -> () -> HashRing.of(members, vnodes);
     SetUp join = () -> {
@@ -70,16 +86,12 @@ public final class RebuildCost {
       after.remove(turn[0]++ * 7919 % n);
       return () -> rebuild(previous, after);
     };
-    double[] p50 = p50(full, join, leave);
-    HashRing previous = HashRing.of(members.subList(1, n), vnodes);
-    System.out.printf("| %7d | %6d | %9d | %8.2f | %8.2f | %8.2f | %9.2f | %7.2f | %13.2f | %13.2f |%n", n, vnodes,
-      (long) n * vnodes, p50[0], p50[1], p50[2], arraysMb(HashRing.of(members, vnodes)), heapMb(members, vnodes),
-      allocatedMb(() -> HashRing.of(members, vnodes)), allocatedMb(() -> rebuild(previous, members)));
+    return new SetUp[] {full, join, leave};
   }
 
-  /** How a node rebuilds a ring when its members change. */
+  /** How a node rebuilds a ring when its members change: from the ring before. */
   private static HashRing rebuild(HashRing previous, List<String> members) {
-    return HashRing.of(members, previous.vnodes());
+    return previous.rebuild(members);
   }
 
   /**
