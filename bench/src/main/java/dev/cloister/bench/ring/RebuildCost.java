@@ -13,14 +13,14 @@ import java.util.function.Supplier;
 
 /**
  * Prints what a ring rebuild costs at 10, 100 and 1000 members: the time of a full build and of
- * the rebuild after one join and after one leave (p50), the heap one ring retains and the bytes
- * one build allocates. Asserts nothing.
+ * the rebuild after one join and after one leave (p50), the ring's balance, the bytes one ring
+ * retains (its arrays, and in G1's heap) and the bytes one build allocates. Asserts nothing.
  */
 public final class RebuildCost {
 
   private static final int[] SIZES = {10, 100, 1000};
   private static final int WARMUP = 10;
-  private static final int RUNS = 15;
+  private static final int RUNS = 21;
 
   private RebuildCost() {
   }
@@ -35,9 +35,9 @@ public final class RebuildCost {
       : Arrays.stream(args).mapToInt(Integer::parseInt).toArray();
     // Compiles every loop for every size before the first timing: a loop compiled for one size
     // alone is compiled again, slowly at first, when the next size comes.
-    for (int round = 0; round < 2; round++) {
+    for (int v : vnodes) {
       for (int n : SIZES) {
-        p50(kinds(n, vnodes[0]));
+        p50(kinds(n, v));
       }
     }
     System.out.println("== Ring rebuild cost: p50 of " + RUNS + " builds after " + WARMUP + " warm-up builds;"
