@@ -291,6 +291,9 @@ public class CloisterOptions {
   }
 
   /**
+   * Points per node on the ring, the same on every node. A ring takes about 9 bytes a point: the
+   * default 4096 makes 37 MB at 1000 members, where 1024 (9 MB) trades some balance for memory.
+   *
    * @param vnodes points per node, 0 for the default
    * @return this
    */
