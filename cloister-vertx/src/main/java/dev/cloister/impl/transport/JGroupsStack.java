@@ -31,11 +31,11 @@ import java.util.List;
  *
  * <p>Timings (each measured, see README and docs/failure-modes.md): {@code tcp_nodelay} removes a
  * ~40 ms stall from every synchronous cluster call; a short {@link #SOCK_CONN_TIMEOUT} keeps an
- * unreachable peer from holding up the sending thread; FD_SOCK2 ({@link FdSockOffSelector}) suspects
- * a neighbour whose socket closed (a crashed process) at once and VERIFY_SUSPECT2's check confirms it; FD_ALL3 heartbeats catch a hung or
- * unreachable peer whose socket stays open; a short GMS join timeout lets the first node form a
- * cluster alone quickly. Those four timings are options ({@link FailureDetection}); their defaults
- * and trade-offs are documented with the options.
+ * unreachable peer from holding up the sending thread; FD_SOCK2 ({@link FdSockOffSelector})
+ * suspects a neighbour whose socket closed (a crashed process) at once and VERIFY_SUSPECT2's check
+ * confirms it; FD_ALL3 heartbeats catch a hung or unreachable peer whose socket stays open; a
+ * short GMS join timeout lets the first node form a cluster alone quickly. Those four timings are
+ * options ({@link FailureDetection}); their defaults and trade-offs are documented with the options.
  *
  * <p>With a cluster key, SYM_ENCRYPT (AES/CBC, below NAKACK2 as JGroups recommends) encrypts every
  * message above it, which is all cluster data: Infinispan's replication, member records, event-bus
