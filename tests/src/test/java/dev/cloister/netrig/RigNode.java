@@ -94,7 +94,9 @@ final class RigNode {
         String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         jcmd.waitFor(20, TimeUnit.SECONDS);
         int at = dump.indexOf("\"" + thread + "\"");
-        String stack = at < 0 ? dump : dump.substring(at, Math.max(at, dump.indexOf("\n\n", at)));
+        int end = at < 0 ? -1 : dump.indexOf("\n\n", at);
+        // The thread's section, up to the blank line after it or the end; the whole dump if it is not there.
+        String stack = at < 0 ? dump : dump.substring(at, end < 0 ? dump.length() : end);
         history.add(System.currentTimeMillis(), name, "threaddump", new JsonObject().put("thread", thread)
           .put("stack", stack));
       } catch (IOException e) {
