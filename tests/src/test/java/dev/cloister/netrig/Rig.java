@@ -7,6 +7,7 @@ import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.net.URISyntaxException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,6 +50,12 @@ final class Rig implements AutoCloseable {
   private static final String SWITCH = "sw";
 
   private final String run;
+  /**
+   * The node JVMs' logging: warnings, and every suspicion with its outcome, so that a history shows
+   * which failure detector suspected whom and whether the check cleared it.
+   */
+  private static final Path NODE_LOGGING = resource("/netrig/node-logging.properties");
+
   private final History history;
   private final Path forwarder;
   private final Map<String, String> namespaces = new LinkedHashMap<>();
@@ -169,7 +176,8 @@ final class Rig implements AutoCloseable {
     nodeEnv.put("CLOISTER_DNS_SERVERS", DNS_ADDRESS + ":53");
     nodeEnv.put("CLOISTER_CLUSTER_PORT", Integer.toString(PORT));
     List<String> cmd = new ArrayList<>(List.of(java(), "-Xmx256m", "-XX:TieredStopAtLevel=1",
-      "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true",
+      "-XX:+UseSerialGC", "-Djava.net.preferIPv4Stack=true", "-Djava.util.logging.config.file=" + NODE_LOGGING,
+      "-Djgroups.use.jdk_logger=true",
       "-cp", System.getProperty("java.class.path"), mainClass));
     history.fault("start", name);
     RigNode node = new RigNode(name, address, start(namespaces.get(name), cmd, nodeEnv), history);
@@ -494,6 +502,14 @@ final class Rig implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
+    }
+  }
+
+  private static Path resource(String name) {
+    try {
+      return Path.of(Rig.class.getResource(name).toURI());
+    } catch (URISyntaxException e) {
+      throw new IllegalStateException(name, e);
     }
   }
 
