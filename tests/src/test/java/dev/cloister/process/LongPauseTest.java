@@ -1,5 +1,6 @@
 package dev.cloister.process;
 
+import dev.cloister.CloisterOptions;
 import dev.cloister.impl.config.FailureDetection;
 import dev.cloister.launcher.NodeProcess;
 import dev.cloister.testing.TestPorts;
@@ -99,7 +100,8 @@ class LongPauseTest {
 
     // The absence of an expulsion can only be checked once the whole detection window has passed:
     // the failure-detection bound of these timings from the start of the pause, and a margin.
-    long window = FailureDetection.bound(500, suspectTimeout, 500) + 2000;
+    long window = new FailureDetection(CloisterOptions.DEFAULT_HEARTBEAT_INTERVAL, suspectTimeout,
+      CloisterOptions.DEFAULT_VERIFY_SUSPECT_TIMEOUT, CloisterOptions.DEFAULT_JOIN_TIMEOUT).bound() + 2000;
     long left = window - TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - pausedAt);
     if (left > 0) {
       Thread.sleep(left);

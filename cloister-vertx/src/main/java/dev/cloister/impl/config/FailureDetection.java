@@ -7,8 +7,8 @@ package dev.cloister.impl.config;
  *
  * @param heartbeatInterval ms between two heartbeats of a node (JGroups FD_ALL3 {@code interval})
  * @param suspectTimeout ms of silence after which a node is suspected (FD_ALL3 {@code timeout})
- * @param verifySuspectTimeout ms a suspicion is double-checked before the node is excluded
- *     (VERIFY_SUSPECT2 {@code timeout})
+ * @param verifySuspectTimeout ms a suspicion raised by a closed connection is double-checked before
+ *     the node is excluded; a suspicion raised by silence is checked for {@link #silenceCheck()}
  * @param joinTimeout ms a starting node looks for a cluster before forming one alone (GMS
  *     {@code join_timeout})
  */
@@ -23,7 +23,18 @@ public record FailureDetection(long heartbeatInterval, long suspectTimeout, long
    * @see #bound(long, long, long)
    */
   public long bound() {
-    return bound(heartbeatInterval, suspectTimeout, verifySuspectTimeout);
+    return bound(heartbeatInterval, suspectTimeout, silenceCheck());
+  }
+
+  /**
+   * How long a suspicion raised by silence is double-checked, ms: at least {@link
+   * #verifySuspectTimeout()}, and half the silence that raised it, for the answer of a live
+   * member that was only slow comes through the same slow network.
+   *
+   * @return the check, ms
+   */
+  public long silenceCheck() {
+    return Math.max(verifySuspectTimeout, suspectTimeout / 2);
   }
 
   /**
@@ -34,7 +45,8 @@ public record FailureDetection(long heartbeatInterval, long suspectTimeout, long
    *
    * @param heartbeatInterval FD_ALL3's interval, ms (0 when the stack has no FD_ALL3)
    * @param suspectTimeout FD_ALL3's timeout, ms
-   * @param verifySuspectTimeout VERIFY_SUSPECT2's timeout, ms (0 when the stack has none)
+   * @param verifySuspectTimeout how long a suspicion raised by silence is double-checked, ms
+   *     (VERIFY_SUSPECT2's timeout; 0 when the stack has none)
    * @return the bound, ms
    */
   public static long bound(long heartbeatInterval, long suspectTimeout, long verifySuspectTimeout) {

@@ -13,7 +13,6 @@ import org.jgroups.protocols.TCP;
 import org.jgroups.protocols.TCPPING;
 import org.jgroups.protocols.UFC;
 import org.jgroups.protocols.UNICAST3;
-import org.jgroups.protocols.VERIFY_SUSPECT2;
 import org.jgroups.protocols.pbcast.GMS;
 import org.jgroups.protocols.pbcast.NAKACK2;
 import org.jgroups.protocols.pbcast.STABLE;
@@ -32,8 +31,10 @@ import java.util.List;
  * <p>Timings (each measured, see README and docs/failure-modes.md): {@code tcp_nodelay} removes a
  * ~40 ms stall from every synchronous cluster call; a short {@link #SOCK_CONN_TIMEOUT} keeps an
  * unreachable peer from holding up the sending thread; FD_SOCK2 ({@link FdSockOffSelector})
- * suspects a neighbour whose socket closed (a crashed process) at once and VERIFY_SUSPECT2's check
- * confirms it; FD_ALL3 heartbeats catch a hung or unreachable peer whose socket stays open; a
+ * suspects a neighbour whose socket closed (a crashed process) at once and {@link SuspectCheck}
+ * confirms it unless it answers within a short wait; FD_ALL3 heartbeats catch a hung or
+ * unreachable peer whose socket stays open, and the check waits longer before it confirms a
+ * silence, which a slow network can also cause; a
  * short GMS join timeout lets the first node form a cluster alone quickly. Those four timings are
  * options ({@link FailureDetection}); their defaults and trade-offs are documented with the options.
  *
@@ -122,7 +123,7 @@ public final class JGroupsStack {
     fdAll.setInterval(timings.heartbeatInterval());
     fdAll.setTimeout(timings.suspectTimeout());
 
-    VERIFY_SUSPECT2 verify = new VERIFY_SUSPECT2().setTimeout(timings.verifySuspectTimeout());
+    SuspectCheck verify = new SuspectCheck(timings.verifySuspectTimeout(), timings.silenceCheck());
 
     NAKACK2 nakack = new NAKACK2();
     nakack.setValue("use_mcast_xmit", false);

@@ -106,15 +106,16 @@ class CloisterOptionsTest {
   @Test
   void failureDetectionTimingsAreOptionsResolvedOnceWithTheirBound() {
     NodeConfig defaults = NodeConfig.of(new CloisterOptions());
-    assertEquals(new FailureDetection(500, 2000, 500, 500), defaults.failureDetection(), "defaults unchanged");
-    assertEquals(3000, defaults.failureDetectionBound());
+    assertEquals(new FailureDetection(500, 2000, 250, 500), defaults.failureDetection(), "the defaults");
+    assertEquals(1000, defaults.failureDetection().silenceCheck(), "a silence is checked for half its length");
+    assertEquals(3500, defaults.failureDetectionBound());
 
     CloisterOptions raised = new CloisterOptions().applyEnvironment(Map.of(
       "CLOISTER_SUSPECT_TIMEOUT", "10000", "CLOISTER_HEARTBEAT_INTERVAL", "1000",
       "CLOISTER_VERIFY_SUSPECT_TIMEOUT", "1500", "CLOISTER_JOIN_TIMEOUT", "3000"));
     NodeConfig config = NodeConfig.of(raised);
     assertEquals(new FailureDetection(1000, 10000, 1500, 3000), config.failureDetection());
-    assertEquals(12500, config.failureDetectionBound());
+    assertEquals(16000, config.failureDetectionBound(), "10 s of silence + a 1 s heartbeat + a 5 s silence check");
     assertEquals(config.failureDetection(), NodeConfig.of(new CloisterOptions(raised.toJson())).failureDetection(),
       "the timings round-trip through JSON");
   }

@@ -33,7 +33,8 @@ class NodeTransportTest {
       assertTrue(t.ownsDiscovery());
       assertEquals(NodeConfig.of(new CloisterOptions()).failureDetectionBound(), t.failureDetectionBound(),
         "the bound read from the channel is the one the options give");
-      assertEquals(3000, t.failureDetectionBound(), "2000 ms of silence + one 500 ms heartbeat + a 500 ms check");
+      assertEquals(3500, t.failureDetectionBound(),
+        "2000 ms of silence + one 500 ms heartbeat + a silence check of half the silence");
       assertEquals(2 * t.failureDetectionBound(), t.nameClaimGrace());
     } finally {
       await(vertx.close());
