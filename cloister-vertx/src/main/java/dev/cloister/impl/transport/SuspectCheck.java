@@ -13,7 +13,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
@@ -41,10 +40,17 @@ import java.util.concurrent.TimeUnit;
  */
 public final class SuspectCheck extends VERIFY_SUSPECT2 {
 
+  /** How long a note of a closed connection stays good for the suspicion it precedes, ms. */
+  private static final long FRESH_NOTE_MS = 1_000;
+
   private final long socketWait;
   private final long silenceWait;
-  /** Members whose connection closed, noted just before their suspicion comes up. */
-  private final Set<Address> closedSockets = ConcurrentHashMap.newKeySet();
+  /**
+   * Members whose connection closed, noted (ms, monotonic) just before their suspicion comes up on
+   * the same thread; a note not taken at once is stale (on a member that is not the coordinator
+   * the suspicion does not come up at all).
+   */
+  private final Map<Address, Long> closedSockets = new ConcurrentHashMap<>();
   /** Each pending suspect's deadline, ms (monotonic): confirmed then unless it answered. */
   private final Map<Address, Long> deadlines = new HashMap<>();
   /** When each pending suspicion was raised, ms (monotonic); for the log. */
@@ -100,7 +106,8 @@ public final class SuspectCheck extends VERIFY_SUSPECT2 {
    * @param members the members whose connection closed
    */
   void socketsClosed(Collection<Address> members) {
-    closedSockets.addAll(members);
+    long now = now();
+    members.forEach(m -> closedSockets.put(m, now));
   }
 
   @Override
@@ -111,7 +118,9 @@ public final class SuspectCheck extends VERIFY_SUSPECT2 {
     long now = now();
     boolean added = false;
     for (Address member : list) {
-      long deadline = now + (closedSockets.remove(member) ? socketWait : silenceWait);
+      Long closed = closedSockets.remove(member);
+      boolean socket = closed != null && now - closed <= FRESH_NOTE_MS;
+      long deadline = now + (socket ? socketWait : silenceWait);
       Long pending = deadlines.get(member);
       if (pending == null) {
         deadlines.put(member, deadline);
@@ -221,7 +230,7 @@ public final class SuspectCheck extends VERIFY_SUSPECT2 {
         raisedAt.keySet().removeIf(m -> !view.containsMember(m));
         confirmedAt.keySet().removeIf(m -> !view.containsMember(m));
       }
-      closedSockets.removeIf(m -> !view.containsMember(m));
+      closedSockets.keySet().removeIf(m -> !view.containsMember(m));
     }
     return super.down(evt);
   }

@@ -14,7 +14,6 @@ import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 
 import static dev.cloister.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -39,9 +38,8 @@ class FdSockOffSelectorTest {
 
   @Test
   void aKilledMemberIsSuspectedAloneAndExcluded() throws Exception {
-    InetAddress loopback = InetAddress.getLoopbackAddress();
     List<Integer> ports = TestPorts.block(3);
-    List<InetSocketAddress> seeds = ports.stream().map(p -> new InetSocketAddress(loopback, p)).toList();
+    List<InetSocketAddress> seeds = LoopbackChannels.seeds(ports);
     String cluster = "fd-sock-" + ports.get(0);
     List<JChannel> channels = new ArrayList<>();
     String[] args = {"m1", Integer.toString(ports.get(1)), cluster, Long.toString(HEARTBEAT_MS),
@@ -52,14 +50,15 @@ class FdSockOffSelectorTest {
       victim.awaitLine("m1 in a view with m0", l -> l.startsWith("joined"), 60_000);
       channels.add(connect("m2", ports.get(2), seeds, cluster));
       eventually("all three in one view", () -> channels.stream().allMatch(c -> c.getView().size() == 3),
-        () -> views(channels));
+        () -> LoopbackChannels.views(channels));
       Address crashed = channels.get(0).getView().getMembers().get(1);
       assertEquals("m1", crashed.toString(), "the killed JVM is the first one's right neighbour");
 
       victim.close();
 
       eventually("the survivors exclude " + crashed, () -> channels.stream()
-        .allMatch(c -> c.getView().size() == 2 && !c.getView().containsMember(crashed)), () -> views(channels));
+        .allMatch(c -> c.getView().size() == 2 && !c.getView().containsMember(crashed)),
+        () -> LoopbackChannels.views(channels));
       for (JChannel c : channels) {
         FD_SOCK2 fd = c.getProtocolStack().findProtocol(FD_SOCK2.class);
         assertTrue(fd instanceof FdSockOffSelector, "Cloister's stack watches sockets off the selector thread");
@@ -85,11 +84,5 @@ class FdSockOffSelectorTest {
     c.name(name);
     c.connect(cluster);
     return c;
-  }
-
-  private static Map<String, String> views(List<JChannel> channels) {
-    Map<String, String> out = new TreeMap<>();
-    channels.forEach(c -> out.put(String.valueOf(c.getAddress()), String.valueOf(c.getView())));
-    return out;
   }
 }

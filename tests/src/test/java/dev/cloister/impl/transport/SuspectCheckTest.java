@@ -17,8 +17,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.TreeMap;
 
 import static dev.cloister.testing.Eventually.eventually;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -48,7 +46,7 @@ class SuspectCheckTest {
   void threeMembersTheLastOneSlow() throws Exception {
     InetAddress loopback = InetAddress.getLoopbackAddress();
     List<Integer> ports = TestPorts.block(3);
-    List<InetSocketAddress> seeds = ports.stream().map(p -> new InetSocketAddress(loopback, p)).toList();
+    List<InetSocketAddress> seeds = LoopbackChannels.seeds(ports);
     String cluster = "suspect-check-" + ports.get(0);
     DELAY delay = new DELAY();
     delay.setValue("constant_delay", true);
@@ -64,7 +62,7 @@ class SuspectCheckTest {
       c.connect(cluster);
     }
     eventually("all three in one view", () -> channels.stream().allMatch(c -> c.getView().size() == 3),
-      () -> views(channels));
+      () -> LoopbackChannels.views(channels));
     check = channels.get(0).getProtocolStack().findProtocol(SuspectCheck.class);
     assertEquals(500, check.socketWait());
     assertEquals(1_500, check.silenceWait());
@@ -84,7 +82,7 @@ class SuspectCheckTest {
 
     eventually("the check concludes", () -> check.cleared() + check.confirmed() == 1, this::counts);
     assertEquals(1, check.cleared(), "m2 answered within the silence wait: " + counts());
-    assertTrue(channels.get(0).getView().containsMember(slow), views(channels).toString());
+    assertTrue(channels.get(0).getView().containsMember(slow), LoopbackChannels.views(channels).toString());
   }
 
   @Test
@@ -95,7 +93,7 @@ class SuspectCheckTest {
     eventually("the check concludes", () -> check.cleared() + check.confirmed() == 1, this::counts);
     assertEquals(1, check.confirmed(), "m2 answers after the socket wait: " + counts());
     eventually("the coordinator excludes m2", () -> !channels.get(0).getView().containsMember(slow),
-      () -> views(channels));
+      () -> LoopbackChannels.views(channels));
   }
 
   @Test
@@ -108,17 +106,11 @@ class SuspectCheckTest {
 
     eventually("the check concludes", () -> check.cleared() + check.confirmed() == 2, this::counts);
     assertEquals(2, check.cleared(), "both answered within their own silence waits: " + counts());
-    assertTrue(channels.get(0).getView().containsMember(slow), views(channels).toString());
+    assertTrue(channels.get(0).getView().containsMember(slow), LoopbackChannels.views(channels).toString());
   }
 
   private String counts() {
     return "confirmed " + check.confirmed() + ", cleared " + check.cleared() + ", pending " + check.getSuspects()
-      + ", views " + views(channels);
-  }
-
-  private static Map<String, String> views(List<JChannel> channels) {
-    Map<String, String> out = new TreeMap<>();
-    channels.forEach(c -> out.put(String.valueOf(c.getAddress()), String.valueOf(c.getView())));
-    return out;
+      + ", views " + LoopbackChannels.views(channels);
   }
 }
