@@ -6,6 +6,7 @@ import dev.cloister.CloisterException;
 import dev.cloister.CloisterListener;
 import dev.cloister.CloisterOptions;
 import dev.cloister.CloisterState;
+import dev.cloister.CloisterStatus;
 import dev.cloister.NodeReply;
 import dev.cloister.StateChange;
 import dev.cloister.impl.calls.SiblingCalls;
@@ -232,9 +233,21 @@ public final class CloisterImpl implements Cloister, Shareable {
     return config.group();
   }
 
+  /**
+   * The state, answered like ownership: a node back from a standstill reports itself not quorate
+   * (REHASHING instead of READY) from the first instant, before its state machine has read the
+   * members again and published it.
+   */
   @Override
   public CloisterState state() {
-    return publisher.current().copy();
+    CloisterState s = publisher.current().copy();
+    if (suspicion != null && s.isQuorate() && suspicion.suspect()) {
+      s.setQuorate(false);
+      if (s.getStatus() == CloisterStatus.READY) {
+        s.setStatus(CloisterStatus.REHASHING);
+      }
+    }
+    return s;
   }
 
   @Override
