@@ -164,19 +164,15 @@ class RealNetworkTest {
       sampleFor(FIVE, 3_000);
       long heal = System.currentTimeMillis();
       rig.heal();
-      String healed = rig.awaitRing(FIVE, CONVERGE_MS);
-      List<History.Op> ops = history.ops();
       String round = "cut " + minority + " | " + majority + ": ";
+      List<String> healed = oneRingOfFive(round + "after the heal: ");
+      List<History.Op> ops = history.ops();
       if (majorityRing != null) {
         violations.add(round + "the majority never became one ring of three: " + majorityRing);
       }
       Invariants.stayQuorate(ops, majority, cut, heal).forEach(v -> violations.add(round + v));
       Invariants.loseQuorum(ops, minority, cut, heal).forEach(v -> violations.add(round + v));
-      if (healed != null) {
-        violations.add(round + "the heal never converged to one ring of five: " + healed);
-      } else {
-        sameOwners(violations, round);
-      }
+      violations.addAll(healed);
     }
     assertEquals(List.of(), violations);
   }
@@ -246,12 +242,8 @@ class RealNetworkTest {
     rig.partition(Set.of("n5"));
     awaitNotQuorate(Set.of("n5"), DETECT_MS);
     rig.heal();
-    String second = rig.awaitRing(FIVE, CONVERGE_MS);
-    if (second != null) {
-      violations.add("after cut {n5}: " + second);
-    } else {
-      sameOwners(violations, "after the heals: ");
-    }
+    // Healed before detection finished: the others may still exclude n5 and merge it back.
+    violations.addAll(oneRingOfFive("after cut {n5}: "));
     violations.addAll(Invariants.noSplitBrain(history.ops(), start, System.currentTimeMillis()));
     assertEquals(List.of(), violations);
   }
@@ -376,13 +368,8 @@ class RealNetworkTest {
     sampleFor(four, pauseMs);
     rig.node("n5").signal("CONT");
     history.fault("resume", "n5 SIGCONT");
-    String ring = rig.awaitRing(FIVE, CONVERGE_MS);
-    List<String> violations = new ArrayList<>(Invariants.noSplitBrain(history.ops(), start, System.currentTimeMillis()));
-    if (ring != null) {
-      violations.add("no converged ring of five after the pause: " + ring);
-    } else {
-      sameOwners(violations, "after the pause: ");
-    }
+    List<String> violations = new ArrayList<>(oneRingOfFive("after the pause: "));
+    violations.addAll(Invariants.noSplitBrain(history.ops(), start, System.currentTimeMillis()));
     assertEquals(List.of(), violations);
   }
 
@@ -413,6 +400,29 @@ class RealNetworkTest {
   }
 
   /** Every node names the same owner for each of 200 keys. */
+  /**
+   * Awaits one converged ring of five that answers ownership alike on every node, for up to
+   * {@link #CONVERGE_MS}. A ring that converged can still move on: after a heal that came before
+   * failure detection finished, the others may exclude a member late and merge it back; so a ring
+   * whose owners differ between nodes is awaited again until the time is up.
+   *
+   * @param round what the violations start with
+   * @return the violations of the last attempt, none when the ring settled
+   */
+  private List<String> oneRingOfFive(String round) {
+    long deadline = System.currentTimeMillis() + CONVERGE_MS;
+    List<String> found;
+    do {
+      String ring = rig.awaitRing(FIVE, Math.max(1, deadline - System.currentTimeMillis()));
+      if (ring != null) {
+        return List.of(round + "no converged ring of five: " + ring);
+      }
+      found = new ArrayList<>();
+      sameOwners(found, round);
+    } while (!found.isEmpty() && System.currentTimeMillis() < deadline);
+    return found;
+  }
+
   private void sameOwners(List<String> violations, String round) {
     JsonObject first = null;
     String firstNode = null;
