@@ -124,18 +124,25 @@ public final class FdSockOffSelector extends FD_SOCK2 {
     }
     if (!slow.isEmpty()) {
       log.debug("%s: connect to %s timed out: not suspected, trying again in %d ms", local_addr, slow, connect_timeout);
-      timer.schedule(() -> {
-        boolean again = false;
-        for (Address member : slow) {
-          if (members.contains(member) && !suspected_mbrs.contains(member) && !pingable_mbrs.contains(member)) {
-            pingable_mbrs.add(member);
-            again = true;
-          }
-        }
-        if (again) {
-          searchAgain();
-        }
-      }, connect_timeout, TimeUnit.MILLISECONDS);
+      try {
+        timer.schedule(() -> retry(slow), connect_timeout, TimeUnit.MILLISECONDS);
+      } catch (RejectedExecutionException stopped) {
+        // The channel was closed: there is nothing left to watch.
+      }
+    }
+  }
+
+  /** Puts back the members a search timed out on, if still members and unsuspected, and searches again. */
+  private void retry(List<Address> slow) {
+    boolean again = false;
+    for (Address member : slow) {
+      if (members.contains(member) && !suspected_mbrs.contains(member) && !pingable_mbrs.contains(member)) {
+        pingable_mbrs.add(member);
+        again = true;
+      }
+    }
+    if (again) {
+      searchAgain();
     }
   }
 

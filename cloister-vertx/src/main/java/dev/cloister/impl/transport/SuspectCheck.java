@@ -210,12 +210,13 @@ public final class SuspectCheck extends VERIFY_SUSPECT2 {
     }
     synchronized (this) {
       Long raised = raisedAt.remove(member);
-      Long confirmed = confirmedAt.remove(member);
+      Long confirmedWhen = confirmedAt.remove(member);
       if (raised != null) {
         cleared++;
         log.trace("%s: %s answered after %d ms: not suspected", local_addr, member, now() - raised);
-      } else if (confirmed != null) {
-        log.debug("%s: %s answered %d ms after it was suspected for good", local_addr, member, now() - confirmed);
+      } else if (confirmedWhen != null) {
+        log.debug("%s: %s answered %d ms after it was suspected for good", local_addr, member,
+          now() - confirmedWhen);
       }
     }
     super.unsuspect(member);
