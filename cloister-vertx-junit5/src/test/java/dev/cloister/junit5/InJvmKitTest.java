@@ -63,16 +63,17 @@ class InJvmKitTest {
 
   @Test
   void aFailedWaitSaysWhatItAwaitedAndWhatEachNodeShowed() {
-    try (CloisterCluster cluster = CloisterCluster.builder().nodes(2).consensus(1).timeout(Duration.ofSeconds(3)).start()) {
+    // Longer than the failure-detection bound (3.5 s), so that the cut is seen within the wait.
+    try (CloisterCluster cluster = CloisterCluster.builder().nodes(2).consensus(1).timeout(Duration.ofSeconds(6)).start()) {
       cluster.partition(new int[] {0}, new int[] {1});
       cluster.awaitConverged(0);
       AssertionError e = assertThrows(AssertionError.class, cluster::awaitConverged);
-      assertTrue(e.getMessage().contains("awaited for 3 s: nodes"), e.getMessage());
+      assertTrue(e.getMessage().contains("awaited for 6 s: nodes"), e.getMessage());
       assertTrue(e.getMessage().contains("node0: READY members [node0]"), e.getMessage());
       assertTrue(e.getMessage().contains("node1: READY members [node1]"), e.getMessage());
       AssertionError again = assertThrows(AssertionError.class,
         () -> cluster.eventually(() -> assertEquals(2, cluster.node(0).state().getMembers().size(), "node0's members")));
-      assertTrue(again.getMessage().startsWith("still failing after 3 s: node0's members"), again.getMessage());
+      assertTrue(again.getMessage().startsWith("still failing after 6 s: node0's members"), again.getMessage());
     }
   }
 
