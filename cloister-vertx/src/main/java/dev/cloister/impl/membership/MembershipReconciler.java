@@ -220,7 +220,8 @@ public final class MembershipReconciler {
   /**
    * The node ids whose records count towards quorum: those of the view this node heard from within
    * the failure detector's timeout, or only this node while it suspects itself after a standstill
-   * (and then the confirmation is under way).
+   * (and then the confirmation is under way), or none while its own record is missing from its
+   * replica.
    *
    * @param snap a snapshot
    * @return the ids to count
@@ -241,10 +242,21 @@ public final class MembershipReconciler {
       // Their records were purged while they were away (here or on the other side of a cut) and
       // are not back on this replica yet: a ring without them would differ from the others' rings.
       lastCounted = Set.of(self.nodeId());
+    } else if (!ownRecordIn(snap)) {
+      // This node's own record is not on its replica (purged on the other side of a cut, its
+      // rewrite not landed yet): a ring without this node is no ring it may answer for. Seen on
+      // the real-network rig after a heal: a node READY and quorate on a ring of four without
+      // itself beside another node READY on all five, for 5 s.
+      lastCounted = Set.of();
     } else {
       lastCounted = liveness == null ? snap.view() : liveness.watch().heardWithin(liveness.windowMs());
     }
     return lastCounted;
+  }
+
+  private boolean ownRecordIn(MembersCache.Snapshot snap) {
+    MemberRecord own = snap.records().get(self.name());
+    return own != null && own.nodeId().equals(self.nodeId());
   }
 
   /**
