@@ -94,7 +94,7 @@ public final class HashRing {
       shift = 63;
       return;
     }
-    shift = 64 - Integer.numberOfTrailingZeros(buckets.length - 1);
+    shift = bucketShift(buckets);
     // The sentinel stops every scan; it belongs to the lowest point, where keys above the top wrap.
     points[points.length - 1] = (Long.MAX_VALUE & ~OWNER_MASK) | (points[0] & OWNER_MASK);
   }
@@ -107,6 +107,27 @@ public final class HashRing {
     }
     int[] buckets = new int[(1 << bucketBits(n)) + 1];
     return new HashRing(names, vnodes, PointSort.sortedPoints(names, vnodes, buckets), buckets);
+  }
+
+  /**
+   * How far a hash or a point's position shifts right to give its bucket in this bucket index.
+   *
+   * @param buckets a bucket index of {@code 2^bits + 1} entries
+   * @return {@code 64 - bits}
+   */
+  static int bucketShift(int[] buckets) {
+    return 64 - Integer.numberOfTrailingZeros(buckets.length - 1);
+  }
+
+  /**
+   * The top bits of a packed point's position: its bucket, for the shift of a bucket index.
+   *
+   * @param point a packed, sign-flipped point
+   * @param shift 64 minus the number of bits wanted
+   * @return the bits, as an index
+   */
+  static int topBits(long point, int shift) {
+    return (int) ((point ^ Long.MIN_VALUE) >>> shift);
   }
 
   /**

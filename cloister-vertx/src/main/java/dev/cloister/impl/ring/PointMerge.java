@@ -110,7 +110,7 @@ final class PointMerge {
   /** Copies the old points that stay into place between the added ones. */
   private long[] merge(long[] points, int[] buckets, long[] added, long[] removed) {
     int n = points.length - 1;
-    int shift = 64 - Integer.numberOfTrailingZeros(buckets.length - 1);
+    int shift = HashRing.bucketShift(buckets);
     long[] out = new long[n + added.length - removed.length + 1];
     int i = 0;
     int o = 0;
@@ -137,7 +137,7 @@ final class PointMerge {
 
   /** The index of a point of the old ring, at or after {@code i}. */
   private static int indexOf(long[] points, int[] buckets, int shift, int i, long point) {
-    int x = Math.max(i, buckets[(int) ((point ^ Long.MIN_VALUE) >>> shift)]);
+    int x = Math.max(i, buckets[HashRing.topBits(point, shift)]);
     while (points[x] != point) {
       x++;
     }
@@ -150,7 +150,7 @@ final class PointMerge {
    */
   private int insertionPoint(long[] points, int[] buckets, int shift, int i, long point) {
     int n = points.length - 1;
-    int x = Math.max(i, buckets[(int) ((point ^ Long.MIN_VALUE) >>> shift)]);
+    int x = Math.max(i, buckets[HashRing.topBits(point, shift)]);
     while (x < n) {
       long p = points[x];
       int owner = renumber[(int) (p & HashRing.OWNER_MASK)];
@@ -179,7 +179,7 @@ final class PointMerge {
    * buckets before it and earlier by those removed there.
    */
   private static void shiftBuckets(int[] buckets, long[] added, long[] removed, int[] into) {
-    int shift = 64 - Integer.numberOfTrailingZeros(buckets.length - 1);
+    int shift = HashRing.bucketShift(buckets);
     int b = 0;
     int delta = 0;
     int a = 0;
@@ -187,7 +187,7 @@ final class PointMerge {
     while (a < added.length || r < removed.length) {
       boolean add = r == removed.length || (a < added.length && added[a] < removed[r]);
       long point = add ? added[a++] : removed[r++];
-      int after = (int) ((point ^ Long.MIN_VALUE) >>> shift) + 1;
+      int after = HashRing.topBits(point, shift) + 1;
       for (; b < after; b++) {
         into[b] = buckets[b] + delta;
       }
@@ -201,10 +201,10 @@ final class PointMerge {
   /** The bucket index of sorted points, by a scan: when the number of bucket bits changed. */
   private static void bucketStarts(long[] points, int[] into) {
     int n = points.length - 1;
-    int shift = 64 - Integer.numberOfTrailingZeros(into.length - 1);
+    int shift = HashRing.bucketShift(into);
     int b = 0;
     for (int i = 0; i < n; i++) {
-      int bucket = (int) ((points[i] ^ Long.MIN_VALUE) >>> shift);
+      int bucket = HashRing.topBits(points[i], shift);
       while (b <= bucket) {
         into[b++] = i;
       }

@@ -43,7 +43,7 @@ final class PointSort {
       long state = KeyHash.hash(names[m]);
       for (int i = 0; i < vnodes; i++) {
         state += HashRing.GAMMA;
-        starts[(int) ((HashRing.point(state, m) ^ Long.MIN_VALUE) >>> firstShift) + 1]++;
+        starts[HashRing.topBits(HashRing.point(state, m), firstShift) + 1]++;
       }
     }
     for (int d = 1; d < starts.length; d++) {
@@ -56,7 +56,7 @@ final class PointSort {
       for (int i = 0; i < vnodes; i++) {
         state += HashRing.GAMMA;
         long p = HashRing.point(state, m);
-        pts[fill[(int) ((p ^ Long.MIN_VALUE) >>> firstShift)]++] = p;
+        pts[fill[HashRing.topBits(p, firstShift)]++] = p;
       }
     }
     int bucketBits = bits - firstBits;
@@ -73,7 +73,7 @@ final class PointSort {
       System.arraycopy(pts, from, scratch, 0, len);
       Arrays.fill(counts, 0);
       for (int j = 0; j < len; j++) {
-        counts[((int) ((scratch[j] ^ Long.MIN_VALUE) >>> secondShift) & secondMask) + 1]++;
+        counts[(HashRing.topBits(scratch[j], secondShift) & secondMask) + 1]++;
       }
       for (int c = 1; c < counts.length; c++) {
         counts[c] += counts[c - 1];
@@ -85,7 +85,7 @@ final class PointSort {
       }
       for (int j = 0; j < len; j++) {
         long p = scratch[j];
-        pts[from + counts[(int) ((p ^ Long.MIN_VALUE) >>> secondShift) & secondMask]++] = p;
+        pts[from + counts[HashRing.topBits(p, secondShift) & secondMask]++] = p;
       }
       insertionSort(pts, from, from + len);
     }
