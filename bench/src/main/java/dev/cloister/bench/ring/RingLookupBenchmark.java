@@ -9,8 +9,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
@@ -35,11 +33,7 @@ public class RingLookupBenchmark {
 
   @Setup
   public void setup() {
-    List<String> members = new ArrayList<>();
-    for (int i = 0; i < nodes; i++) {
-      members.add("cloister-node-" + i + "@10.0.0." + (i % 250));
-    }
-    ring = algorithm.build(members);
+    ring = algorithm.build(RingQuality.members(nodes));
     keys = keys(4096, 20260101L);
   }
 

@@ -92,10 +92,7 @@ class RingLayoutTest {
 
   @Test
   void aThousandMembersAtTheDefaultVnodesHoldTheDocumentedPoints() {
-    List<String> members = new ArrayList<>();
-    for (int i = 0; i < 1000; i++) {
-      members.add("cloister-node-" + i + "@10.0.0." + (i % 250));
-    }
+    List<String> members = RingMembers.named(1000);
     HashRing ring = HashRing.of(members);
     assertLayout(members, HashRing.DEFAULT_VNODES, ring);
     assertEquals(1000 * HashRing.DEFAULT_VNODES + 1, ring.points().length);

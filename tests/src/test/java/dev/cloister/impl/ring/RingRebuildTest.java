@@ -156,10 +156,7 @@ class RingRebuildTest {
 
   @Test
   void aThousandMembersRebuildAfterAJoinOrALeaveAnywhereInTheOrder() {
-    List<String> members = new ArrayList<>();
-    for (int i = 0; i < 1000; i++) {
-      members.add("cloister-node-" + i + "@10.0.0." + (i % 250));
-    }
+    List<String> members = RingMembers.named(1000);
     HashRing ring = HashRing.of(members);
     for (String joiner : List.of("", "cloister-node-500@10.0.0.1", "\uffff")) {
       List<String> more = new ArrayList<>(members);
