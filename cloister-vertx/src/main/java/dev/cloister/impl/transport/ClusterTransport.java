@@ -70,6 +70,7 @@ public final class ClusterTransport {
     this.config = config;
     this.binding = binding;
     this.channel = channel;
+    channel.name(NodeIds.fresh(config.nodeName() != null ? config.nodeName() : config.app()));
     this.cacheManager = cacheManager;
   }
 
