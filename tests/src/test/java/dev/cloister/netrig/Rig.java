@@ -57,6 +57,8 @@ final class Rig implements AutoCloseable {
   private static final Path NODE_LOGGING = resource("/netrig/node-logging.properties");
 
   private final History history;
+  /** How many of the nodes' log lines about their records a failed {@link #awaitRing} quotes. */
+  private static final int MAX_LOGGED = 20;
   private final Path forwarder;
   private final Map<String, String> namespaces = new LinkedHashMap<>();
   private final Map<String, RigNode> nodes = new LinkedHashMap<>();
@@ -319,10 +321,25 @@ final class Rig implements AutoCloseable {
    *
    * @param names the nodes, also the members expected
    * @param timeoutMs the bound
-   * @return null once so, else what was last seen
+   * @return null once so, else what was last seen and what the nodes last logged of their records
    */
   String awaitRing(Set<String> names, long timeoutMs) {
-    long deadline = System.currentTimeMillis() + timeoutMs;
+    long from = System.currentTimeMillis();
+    String last = ringAfter(names, from + timeoutMs);
+    if (last == null) {
+      return null;
+    }
+    // A failure seen only in CI must explain itself: how the nodes' replicas of the members cache
+    // disagreed, and what was done about it.
+    List<String> logged = history.since(from, o -> o.kind().equals("stderr")
+      && o.data().getString("line", "").matches(".*(record|replica|Timed out|cannot write|could not ask).*"))
+      .stream().map(o -> o.at() + " " + o.node() + ": " + o.data().getString("line")).toList();
+    return last + (logged.isEmpty() ? "" : "\nwhat the nodes logged of their records meanwhile (last "
+      + Math.min(MAX_LOGGED, logged.size()) + " of " + logged.size() + "):\n  "
+      + String.join("\n  ", logged.subList(Math.max(0, logged.size() - MAX_LOGGED), logged.size())));
+  }
+
+  private String ringAfter(Set<String> names, long deadline) {
     String last = "nothing polled";
     while (System.currentTimeMillis() < deadline) {
       Map<String, JsonObject> states = sample(names);

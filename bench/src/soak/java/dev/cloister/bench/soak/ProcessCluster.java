@@ -194,16 +194,18 @@ public final class ProcessCluster implements AutoCloseable {
    */
   public static String check(List<JsonObject> states, Set<String> names) {
     String checksum = states.get(0).getString("checksum");
+    boolean off = false;
+    List<String> each = new ArrayList<>();
     for (JsonObject s : states) {
       Set<String> members = members(s);
-      if (!"READY".equals(s.getString("status")) || !members.equals(names)
+      off |= !"READY".equals(s.getString("status")) || !members.equals(names)
         || s.getJsonArray("members").size() != names.size() || !Boolean.TRUE.equals(s.getBoolean("converged"))
-        || checksum == null || !checksum.equals(s.getString("checksum"))) {
-        return s.getString("node") + " is " + s.getString("status") + " on " + members + ", checksum "
-          + s.getString("checksum") + (Boolean.TRUE.equals(s.getBoolean("converged")) ? "" : " (not converged)");
-      }
+        || checksum == null || !checksum.equals(s.getString("checksum"));
+      each.add(s.getString("node") + " is " + s.getString("status") + " on " + members + ", checksum "
+        + s.getString("checksum") + (Boolean.TRUE.equals(s.getBoolean("converged")) ? "" : " (not converged)"));
     }
-    return null;
+    // Every node's answer: which one is off shows only beside the others.
+    return off ? String.join("; ", each) : null;
   }
 
   /**

@@ -480,7 +480,8 @@ public final class MembershipReconciler {
         + snap.records().get(s.name()).checksum() + ", not " + desired.checksum() + ": asks it to write its record again");
       asks.runOnContext(v -> vertx.eventBus().request(rewriteAddress(addressPrefix, s.nodeId()), s.value(),
           new DeliveryOptions().setSendTimeout(WRITE_TIMEOUT_MS))
-        .onFailure(err -> log.debug(label.get() + " could not ask " + s.name() + " to write its record: "
+        // At most once per record every few seconds: an operator must see why a ring stays unconverged.
+        .onFailure(err -> log.info(label.get() + " could not ask " + s.name() + " to write its record: "
           + err.getMessage())));
     }
   }
