@@ -24,6 +24,15 @@ public final class CacheManagers {
   }
 
   /**
+   * How long a replicated write waits for a replica's answer, or a replica for the topology a write
+   * carries, ms (Infinispan's default is 15 s). The primary owner holds the key's lock meanwhile,
+   * so every later write of the record waits behind it: after heals on the real-network rig, nodes
+   * could not write their records for 20 s and more, in cycles of 15 s timeouts. A write that fails
+   * is tried again by its writer; one that waits holds everybody.
+   */
+  public static final long REMOTE_TIMEOUT_MS = 5_000;
+
+  /**
    * An unstarted cache manager; the cluster manager starts it on join and stops it on leave.
    *
    * @param channel an unconnected channel
@@ -94,13 +103,14 @@ public final class CacheManagers {
   }
 
   /**
-   * Makes {@code builder} a synchronously replicated cache.
+   * Makes {@code builder} a synchronously replicated cache, whose writes give up on a silent
+   * replica after {@link #REMOTE_TIMEOUT_MS}.
    *
    * @param builder a cache configuration builder
    * @return the builder
    */
   public static ConfigurationBuilder replicated(ConfigurationBuilder builder) {
-    builder.clustering().cacheMode(CacheMode.REPL_SYNC);
+    builder.clustering().cacheMode(CacheMode.REPL_SYNC).remoteTimeout(REMOTE_TIMEOUT_MS);
     return builder;
   }
 }
