@@ -55,10 +55,10 @@ final class Rig implements AutoCloseable {
    * which failure detector suspected whom and whether the check cleared it.
    */
   private static final Path NODE_LOGGING = resource("/netrig/node-logging.properties");
-
-  private final History history;
   /** How many of the nodes' log lines about their records a failed {@link #awaitRing} quotes. */
   private static final int MAX_LOGGED = 20;
+
+  private final History history;
   private final Path forwarder;
   private final Map<String, String> namespaces = new LinkedHashMap<>();
   private final Map<String, RigNode> nodes = new LinkedHashMap<>();

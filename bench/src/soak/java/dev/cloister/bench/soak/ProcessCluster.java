@@ -190,7 +190,7 @@ public final class ProcessCluster implements AutoCloseable {
    *
    * @param states polled states
    * @param names the expected members
-   * @return {@code null} when nothing is
+   * @return {@code null} when nothing is, else every node's status, members, checksum and convergence
    */
   public static String check(List<JsonObject> states, Set<String> names) {
     String checksum = states.get(0).getString("checksum");
