@@ -33,6 +33,18 @@ public final class CacheManagers {
   public static final long REMOTE_TIMEOUT_MS = 5_000;
 
   /**
+   * Infinispan's timeout for cluster-wide topology operations, ms (default 240 s). A new
+   * coordinator, or one after a merge, asks every member for its caches' status and waits a tenth
+   * of it for the answers before trying again, and no cache topology changes meanwhile. On the
+   * real-network rig a cut healed while its views were still forming: the other side's coordinator
+   * asked a node that had not installed its view yet, which dropped the request as from a
+   * non-member, and every cache waited out the 24 s attempt; writes to the member records failed
+   * for those 19 s after the merge, and the majority, waiting for the records of the members back
+   * in its view, was not quorate. A tenth of 50 s retries after 5 s.
+   */
+  public static final long CLUSTER_SYNC_TIMEOUT_MS = 50_000;
+
+  /**
    * An unstarted cache manager; the cluster manager starts it on join and stops it on leave.
    *
    * @param channel an unconnected channel
@@ -58,7 +70,8 @@ public final class CacheManagers {
     ConfigurationBuilderHolder holder = new ConfigurationBuilderHolder(loader);
     GlobalConfigurationBuilder global = holder.getGlobalConfigurationBuilder();
     global.classLoader(loader);
-    global.transport().transport(new JGroupsTransport(channel)).clusterName(clusterName);
+    global.transport().transport(new JGroupsTransport(channel)).clusterName(clusterName)
+      .distributedSyncTimeout(CLUSTER_SYNC_TIMEOUT_MS);
     global.jmx().enabled(false);
     if (!infinispanHook) {
       global.shutdown().hookBehavior(ShutdownHookBehavior.DONT_REGISTER);
