@@ -242,7 +242,7 @@ public final class MembershipReconciler {
       // Their records were purged while they were away (here or on the other side of a cut) and
       // are not back on this replica yet: a ring without them would differ from the others' rings.
       lastCounted = Set.of(self.nodeId());
-    } else if (!ownRecordIn(snap)) {
+    } else if (!ReconcileRules.holdsOwnRecord(snap, self)) {
       // This node's own record is not on its replica (purged on the other side of a cut, its
       // rewrite not landed yet): a ring without this node is no ring it may answer for. Seen on
       // the real-network rig after a heal: a node READY and quorate on a ring of four without
@@ -252,11 +252,6 @@ public final class MembershipReconciler {
       lastCounted = liveness == null ? snap.view() : liveness.watch().heardWithin(liveness.windowMs());
     }
     return lastCounted;
-  }
-
-  private boolean ownRecordIn(MembersCache.Snapshot snap) {
-    MemberRecord own = snap.records().get(self.name());
-    return own != null && own.nodeId().equals(self.nodeId());
   }
 
   /**
@@ -355,7 +350,7 @@ public final class MembershipReconciler {
         + "node names must be unique");
       return false;
     }
-    if ((stored == null || !stored.nodeId().equals(self.nodeId())) && !writing) {
+    if (!ReconcileRules.holdsOwnRecord(snap, self) && !writing) {
       // Lost in a merge or purged by a side that thought this node gone: report() writes it back.
       log.info(label.get() + " restoring its member record");
     }

@@ -55,6 +55,18 @@ final class ReconcileRules {
   }
 
   /**
+   * Whether this node's record, under its name and with its id, is on the snapshot's replica.
+   *
+   * @param snap a snapshot
+   * @param self this node's record
+   * @return false when the record is missing or another node's
+   */
+  static boolean holdsOwnRecord(MembersCache.Snapshot snap, MemberRecord self) {
+    MemberRecord stored = snap.records().get(self.name());
+    return stored != null && stored.nodeId().equals(self.nodeId());
+  }
+
+  /**
    * Records that carry this node's id under another name. A node writes only its own name: left
    * alone such a record would be a phantom member, alive as long as this node is, or, under
    * another node's name, keep that node out of the ring. Only this node can tell.
@@ -82,6 +94,6 @@ final class ReconcileRules {
    */
   static boolean mayWrite(MembersCache.Snapshot snap, MemberRecord self) {
     MemberRecord stored = snap.records().get(self.name());
-    return stored == null || stored.nodeId().equals(self.nodeId()) || !snap.view().contains(stored.nodeId());
+    return stored == null || holdsOwnRecord(snap, self) || !snap.view().contains(stored.nodeId());
   }
 }
