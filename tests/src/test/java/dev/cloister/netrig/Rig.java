@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -57,6 +58,9 @@ final class Rig implements AutoCloseable {
   private static final Path NODE_LOGGING = resource("/netrig/node-logging.properties");
   /** How many of the nodes' log lines about their records a failed {@link #awaitRing} quotes. */
   private static final int MAX_LOGGED = 20;
+  /** Threads and lines of each shown from a node's dump when a ring never converges. */
+  private static final int MAX_THREADS = 4;
+  private static final int THREAD_LINES = 30;
 
   private final History history;
   private final Path forwarder;
@@ -334,9 +338,41 @@ final class Rig implements AutoCloseable {
     List<String> logged = history.since(from, o -> o.kind().equals("stderr")
       && o.data().getString("line", "").matches(".*(record|replica|Timed out|cannot write|could not ask).*"))
       .stream().map(o -> o.at() + " " + o.node() + ": " + o.data().getString("line")).toList();
+    StringBuilder busy = new StringBuilder();
+    for (String name : new TreeSet<>(names)) {
+      RigNode n = nodes.get(name);
+      if (n != null) {
+        String stuck = busyThreads(n.dumpThreads("no converged ring"));
+        if (!stuck.isEmpty()) {
+          busy.append("\n").append(name).append("'s threads in Infinispan, Vert.x's cluster manager or Cloister:\n").append(stuck);
+        }
+      }
+    }
     return last + (logged.isEmpty() ? "" : "\nwhat the nodes logged of their records meanwhile (last "
       + Math.min(MAX_LOGGED, logged.size()) + " of " + logged.size() + "):\n  "
-      + String.join("\n  ", logged.subList(Math.max(0, logged.size() - MAX_LOGGED), logged.size())));
+      + String.join("\n  ", logged.subList(Math.max(0, logged.size() - MAX_LOGGED), logged.size()))) + busy;
+  }
+
+  /**
+   * The threads of a dump that are at work in a listener, a cache operation or Cloister (not idle
+   * in a pool), the first lines of each: a node that stopped following its replica shows there
+   * what it waits for. The whole dump is in the history.
+   */
+  static String busyThreads(String dump) {
+    StringBuilder out = new StringBuilder();
+    int shown = 0;
+    for (String section : dump.split("\n\n")) {
+      boolean ours = section.contains("dev.cloister.impl") || section.contains("io.vertx.ext.cluster.infinispan")
+        || section.contains("org.infinispan.notifications") || section.contains("receiveClusterView");
+      boolean idle = section.contains("ThreadPoolExecutor.getTask") || section.contains("EventLoop.run")
+        || section.contains("netrig") || !section.startsWith("\"");
+      if (ours && !idle && shown < MAX_THREADS) {
+        shown++;
+        String[] lines = section.split("\n");
+        out.append("  ").append(String.join("\n  ", Arrays.copyOf(lines, Math.min(lines.length, THREAD_LINES)))).append("\n");
+      }
+    }
+    return out.toString();
   }
 
   private String ringAfter(Set<String> names, long deadline) {

@@ -109,6 +109,31 @@ final class RigNode {
     dumper.start();
   }
 
+  /**
+   * The JVM's threads now ({@code jcmd Thread.print}), recorded whole in the history.
+   *
+   * @param why what the dump is for, recorded with it
+   * @return the dump, or why there is none
+   */
+  String dumpThreads(String why) {
+    if (!process.isAlive()) {
+      return "(not running)";
+    }
+    try {
+      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+      String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      jcmd.waitFor(20, TimeUnit.SECONDS);
+      history.add(System.currentTimeMillis(), name, "threaddump", new JsonObject().put("why", why).put("stack", dump));
+      return dump;
+    } catch (IOException e) {
+      return "(jcmd failed: " + e.getMessage() + ")";
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "(interrupted)";
+    }
+  }
+
   /** @return the node name */
   String name() {
     return name;
