@@ -40,7 +40,8 @@ import java.util.concurrent.CompletionStage;
  * The replicated cache of member records and the cluster view, as seen by one node.
  *
  * <p>Every method but the asynchronous writes blocks: call them on a worker thread. The two
- * callbacks run on Infinispan's threads; the caller hops to its own context.
+ * callbacks run on Infinispan's threads, within its listener notifications: the caller hops to
+ * its own context and does nothing else there.
  */
 public final class MembersCache {
 
@@ -325,8 +326,14 @@ public final class MembersCache {
     return s.length() > 80 ? s.substring(0, 80) + "..." : s;
   }
 
-  /** Watches the records. */
-  @Listener(sync = false)
+  /**
+   * Watches the records. Synchronous: Infinispan runs every asynchronous listener of a node on one notification thread,
+   * which vertx-infinispan's handling of a view holds on the coordinator for as long as its cache
+   * clean-ups take (over a minute on the real-network rig), and a node whose membership waited
+   * behind it served a ring without a member that had joined meanwhile. The callback only hands
+   * the event on to a Vert.x context.
+   */
+  @Listener
   public static final class EntryWatcher {
     private final Runnable onChange;
 
@@ -367,8 +374,8 @@ public final class MembersCache {
     }
   }
 
-  /** Watches the cluster view. */
-  @Listener(sync = false)
+  /** Watches the cluster view; synchronous, as {@link EntryWatcher}. */
+  @Listener
   public static final class ViewWatcher {
     private final Runnable onChange;
     /** Whether the last view was a merge of split views. */

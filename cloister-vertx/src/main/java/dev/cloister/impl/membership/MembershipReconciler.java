@@ -47,6 +47,11 @@ public final class MembershipReconciler {
   private static final int MAX_PURGES_PER_VIEW = 3;
   /** How often the cache is read again while some record disagrees with this node's checksum, ms. */
   private static final long STALE_READ_EVERY_MS = 1_000;
+  /**
+   * The longest time between two reads of the cache, ms, whether or not anything changed: a change
+   * whose notification came late or never (a topology change can drop one) is seen that late at most.
+   */
+  static final long READ_AT_LEAST_EVERY_MS = 5_000;
   /** The least time between two writes of this node's record asked for by other nodes, ms. */
   private static final long ASKED_WRITE_EVERY_MS = 1_000;
 
@@ -87,6 +92,8 @@ public final class MembershipReconciler {
   private record Purges(long viewId, int times) {
   }
   private boolean refreshing;
+  /** When the last read began, {@link System#nanoTime()}. */
+  private long lastReadAt = System.nanoTime();
   private boolean refreshAgain;
   private boolean writing;
   private Future<Void> lastWrite = Future.succeededFuture();
@@ -153,9 +160,10 @@ public final class MembershipReconciler {
         rewrites = vertx.eventBus().consumer(rewriteAddress, this::onRewriteAsked);
       }
     });
-    // A disagreement that no event ends (a stale replica, a missed event) is looked at again.
+    // A disagreement that no event ends (a stale replica, a missed event) is looked at again, and
+    // the cache is read now and then even when no event came.
     this.staleTimer = vertx.setPeriodic(STALE_READ_EVERY_MS, id -> context.runOnContext(v -> {
-      if (!closed && stale.pending()) {
+      if (!closed && (stale.pending() || System.nanoTime() - lastReadAt > READ_AT_LEAST_EVERY_MS * 1_000_000L)) {
         refresh();
       }
     }));
@@ -192,6 +200,7 @@ public final class MembershipReconciler {
       return;
     }
     refreshing = true;
+    lastReadAt = System.nanoTime();
     read().onComplete((snap, err) -> {
       refreshing = false;
       if (err != null) {

@@ -151,8 +151,12 @@ public final class MergeRepair {
     });
   }
 
-  /** Infinispan's merge notification; public because Infinispan requires listener classes to be. */
-  @Listener(sync = false)
+  /**
+   * Infinispan's merge notification; public because Infinispan requires listener classes to be.
+   * Synchronous, so that it is not queued behind vertx-infinispan's own handling of the view on
+   * Infinispan's single notification thread; it only schedules the repair.
+   */
+  @Listener
   public final class MergeWatcher {
     /** @param e the merge */
     @Merged

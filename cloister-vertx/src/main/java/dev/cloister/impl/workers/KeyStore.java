@@ -359,8 +359,14 @@ final class KeyStore {
     return cache.withFlags(Flag.CACHE_MODE_LOCAL, Flag.SKIP_LOCKING);
   }
 
-  /** Watches one cache's entries. */
-  @Listener(sync = false)
+  /**
+   * Watches one cache's entries. Synchronous: Infinispan runs every asynchronous listener of a node on one notification thread,
+   * which vertx-infinispan's handling of a view holds on the coordinator for as long as its cache
+   * clean-ups take (over a minute on the real-network rig), and a node whose membership waited
+   * behind it served a ring without a member that had joined meanwhile. The callback only hands
+   * the event on to a Vert.x context.
+   */
+  @Listener
   public static final class EntryWatcher {
     private final BiConsumer<String, String> onChange;
 
@@ -393,8 +399,8 @@ final class KeyStore {
     }
   }
 
-  /** Notes when the keys cache's topology last began or finished changing. */
-  @Listener(sync = false)
+  /** Notes when the keys cache's topology last began or finished changing; synchronous, as {@link EntryWatcher}. */
+  @Listener
   public static final class TopologyWatcher {
     private volatile long changedAt;
 
@@ -405,8 +411,11 @@ final class KeyStore {
     }
   }
 
-  /** Watches the cluster view (merges included) for nodes that leave it and nodes in it. */
-  @Listener(sync = false)
+  /**
+   * Watches the cluster view (merges included) for nodes that leave it and nodes in it;
+   * synchronous, as {@link EntryWatcher}.
+   */
+  @Listener
   public static final class ViewWatcher {
     private final BiConsumer<Set<String>, Set<String>> onView;
 
