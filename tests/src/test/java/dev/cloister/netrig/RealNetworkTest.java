@@ -178,21 +178,19 @@ class RealNetworkTest {
   }
 
   /*
-   * Pending (-Dnetrig.pending=true): each node's state follows every JGroups view it installs
-   * within 3 s, and no two quorate rings answer during a cut. Passed in 14 of 17 runs, then in 9 of
-   * the last 10 (since the stale-record repair, the write back-off and the merge repair off the
-   * event loop). What still fails: after a merge a node waits for the records of members back in
-   * its view (not quorate meanwhile, instead of serving a ring without them), which takes longer
-   * than 3 s when their rewrites wait for Infinispan's topology; in the failing run all five nodes
-   * were not quorate for that while, so no split brain. Before the quorum on fresh evidence a
-   * minority node served a quorate ring of three with a member of the other side for five seconds;
-   * before the view was read from JGroups, a node's state lagged its view by 8 s.
+   * Each node's state follows every JGroups view it installs within 3 s, and no two quorate rings
+   * answer during a cut. It was pending (run only on request) while it failed in about 1 run of 10:
+   * after a merge a node waits, not quorate, for the records of the members back in its view, and
+   * that took up to 2.7 s (Infinispan's recovery began only when the new coordinator's first
+   * messages, dropped by members that had not installed the merged view, were retransmitted, up to
+   * 2 s later), and longer when a node's notifications waited behind vertx-infinispan's view
+   * handling. Before the quorum on fresh evidence a minority node served a quorate ring of three
+   * with a member of the other side for five seconds; before the view was read from JGroups, a
+   * node's state lagged its view by 8 s.
    */
   @Test
   @Order(3)
   void stateFollowsEveryViewChangePromptlySoNoTwoRingsServeDuringACut() throws Exception {
-    assumeTrue(Boolean.getBoolean("netrig.pending"),
-      "after a heal, a node waiting for records back in its view can take over 3 s; -Dnetrig.pending=true runs it");
     List<String> violations = new ArrayList<>();
     for (Set<String> minority : List.of(Set.of("n1", "n2"), Set.of("n4", "n5"))) {
       long start = System.currentTimeMillis();

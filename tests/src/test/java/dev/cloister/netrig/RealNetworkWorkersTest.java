@@ -34,8 +34,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * consensus 3, {@code quorumLossPolicy=protect}, found by a DNS name, running one worker set of
  * {@value #KEYS} keys. Every start and stop of every node goes into one wall-clock history (one
  * machine, one clock). No key may ever run on two nodes at once; after the cut and heal and through
- * the rolling restart every key runs on exactly one node once the cluster is whole again (after
- * the pause that is pending, see there), and puts acknowledged while a node stood still reach it. A node JVM that ends stops its
+ * the rolling restart, and after the pause, every key runs on exactly one node once the cluster is
+ * whole again, and puts acknowledged while a node stood still reach it. A node JVM that ends stops its
  * keys at that instant; when a key is missing, the failure shows what each node knows of it.
  */
 @Tag("netrig")
@@ -99,7 +99,7 @@ class RealNetworkWorkersTest {
    * notices its standstill and stops every key at once. The window that remains is a pause longer
    * than that (see docs/workers.md). The pause lasts until the others have excluded the node (a
    * little over 3 s), so that the puts made meanwhile can reach it only through the merge; every
-   * node's replica must hold them afterwards, and every key must run again, once (pending, see below).
+   * node's replica must hold them afterwards, and every key must run again, once.
    */
   @Test
   @Order(3)
@@ -129,14 +129,12 @@ class RealNetworkWorkersTest {
       assertEquals(0, wrong.size(), n + ": payloads lost after the merge: " + wrong.size() + " "
         + wrong.encode().substring(0, Math.min(300, wrong.encode().length())));
     }
-    // Pending (-Dnetrig.pending=true): every key running again after the pause. In 1 of about 30
-    // runs 35 keys owned by n3 stayed unstarted: n3's own replica still held its leases from before
-    // the pause, which the others had released (their replicas: none), and n3 retried a conditional
-    // replace of that stale value, which the primary copy refused each time. A taker now falls back
-    // to taking a lease that is free in the primary copy; pending until runs show it.
-    if (Boolean.getBoolean("netrig.pending")) {
-      awaitEveryKeyOnceOn(FIVE, "after the pause");
-    }
+    // Every key running again after the pause. In 1 of about 30 runs 35 keys owned by n3 stayed
+    // unstarted: n3's own replica still held its leases from before the pause, which the others had
+    // released (their replicas: none), and n3 retried a conditional replace of that stale value,
+    // which the primary copy refused each time. A taker now falls back to taking a lease that is
+    // free in the primary copy.
+    awaitEveryKeyOnceOn(FIVE, "after the pause");
   }
 
   /** Whatever each scenario left running: no key ran on two nodes at once in the whole history. */
@@ -175,9 +173,8 @@ class RealNetworkWorkersTest {
 
   /**
    * Workers can only be judged on a membership that converges: when the five do not form one ring
-   * again (heals that do not converge are a known membership failure on this rig, see
-   * RealNetworkTest's pending scenarios), the scenario is skipped, saying so; the check of the whole
-   * history for overlaps still runs at the end.
+   * again (a heal that never converges is RealNetworkTest's failure to report, not this test's), the
+   * scenario is skipped, saying so; the check of the whole history for overlaps still runs at the end.
    */
   private void assumeConverged(String when) {
     String ring = rig.awaitRing(FIVE, CONVERGE_MS);
