@@ -89,10 +89,7 @@ final class RigNode {
     String thread = m.group(1);
     Thread dumper = new Thread(() -> {
       try {
-        Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-          Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
-        String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        jcmd.waitFor(20, TimeUnit.SECONDS);
+        String dump = threads();
         int at = dump.indexOf("\"" + thread + "\"");
         int end = at < 0 ? -1 : dump.indexOf("\n\n", at);
         // The thread's section, up to the blank line after it or the end; the whole dump if it is not there.
@@ -120,10 +117,7 @@ final class RigNode {
       return "(not running)";
     }
     try {
-      Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-        Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
-      String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      jcmd.waitFor(20, TimeUnit.SECONDS);
+      String dump = threads();
       history.add(System.currentTimeMillis(), name, "threaddump", new JsonObject().put("why", why).put("stack", dump));
       return dump;
     } catch (IOException e) {
@@ -132,6 +126,15 @@ final class RigNode {
       Thread.currentThread().interrupt();
       return "(interrupted)";
     }
+  }
+
+  /** The JVM's threads now, from {@code jcmd Thread.print}. */
+  private String threads() throws IOException, InterruptedException {
+    Process jcmd = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+      Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+    String dump = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    jcmd.waitFor(20, TimeUnit.SECONDS);
+    return dump;
   }
 
   /** @return the node name */

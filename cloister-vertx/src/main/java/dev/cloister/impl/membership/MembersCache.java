@@ -327,11 +327,11 @@ public final class MembersCache {
   }
 
   /**
-   * Watches the records. Synchronous: Infinispan runs every asynchronous listener of a node on one notification thread,
-   * which vertx-infinispan's handling of a view holds on the coordinator for as long as its cache
-   * clean-ups take (over a minute on the real-network rig), and a node whose membership waited
-   * behind it served a ring without a member that had joined meanwhile. The callback only hands
-   * the event on to a Vert.x context.
+   * Watches the records. Synchronous: Infinispan runs every asynchronous listener of a node on one
+   * notification thread, which vertx-infinispan's handling of a view holds on the coordinator for
+   * as long as its cache clean-ups take (over a minute on the real-network rig), and a node whose
+   * membership waited behind it served a ring without a member that had joined meanwhile. The
+   * callback only hands the event on to a Vert.x context.
    */
   @Listener
   public static final class EntryWatcher {

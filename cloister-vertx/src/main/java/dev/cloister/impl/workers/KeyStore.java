@@ -360,11 +360,11 @@ final class KeyStore {
   }
 
   /**
-   * Watches one cache's entries. Synchronous: Infinispan runs every asynchronous listener of a node on one notification thread,
-   * which vertx-infinispan's handling of a view holds on the coordinator for as long as its cache
-   * clean-ups take (over a minute on the real-network rig), and a node whose membership waited
-   * behind it served a ring without a member that had joined meanwhile. The callback only hands
-   * the event on to a Vert.x context.
+   * Watches one cache's entries. Synchronous, as the members cache's watcher: Infinispan runs every
+   * asynchronous listener of a node on one notification thread, which vertx-infinispan's handling
+   * of a view holds on the coordinator for as long as its cache clean-ups take (over a minute on
+   * the real-network rig), and a set's keys and leases would wait behind it. The callback only
+   * hands the event on to the set's context.
    */
   @Listener
   public static final class EntryWatcher {
