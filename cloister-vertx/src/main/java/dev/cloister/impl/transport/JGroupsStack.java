@@ -86,7 +86,7 @@ public final class JGroupsStack {
    * after a merge the new coordinator's first messages (Infinispan asks every member for its caches'
    * status) reach members that have not installed the merged view yet, which drop them as from a
    * non-member; they arrive only when retransmitted. On the real-network rig Infinispan's recovery
-   * began 1.3 to 3.3 s after the merged view (69 to 790 ms since), and every node waited, not
+   * began 1.1 to 3.3 s after the merged view (69 to 790 ms since), and every node waited, not
    * quorate, for the records of the members back in its view until then. Over TCP messages are lost only around view changes and
    * broken connections, so the shorter interval costs timer ticks, not traffic.
    */
