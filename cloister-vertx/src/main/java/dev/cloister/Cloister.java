@@ -102,9 +102,10 @@ public interface Cloister {
   CloisterState state();
 
   /**
-   * This node's name on the ring.
+   * This node's name on the ring, known from the moment the node claims it, before its member
+   * record reaches the others.
    *
-   * @return the node name, or {@code null} before the node assembled
+   * @return the node name, or {@code null} before the node claimed one
    */
   String nodeName();
 

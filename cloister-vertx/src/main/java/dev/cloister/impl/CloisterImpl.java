@@ -252,7 +252,14 @@ public final class CloisterImpl implements Cloister, Shareable {
 
   @Override
   public String nodeName() {
-    return publisher.current().state().getNode();
+    String name = publisher.current().state().getNode();
+    if (name != null) {
+      return name;
+    }
+    // Claimed, its record written or on its way, but no state with it published yet: the other
+    // nodes can see the record (and call this node) before this node's next transition.
+    MembershipReconciler r = machine.reconciler();
+    return r == null ? null : r.self().name();
   }
 
   @Override
