@@ -87,8 +87,9 @@ public final class JGroupsStack {
    * status) reach members that have not installed the merged view yet, which drop them as from a
    * non-member; they arrive only when retransmitted. On the real-network rig Infinispan's recovery
    * began 1.1 to 3.3 s after the merged view (69 to 790 ms since), and every node waited, not
-   * quorate, for the records of the members back in its view until then. Over TCP messages are lost only around view changes and
-   * broken connections, so the shorter interval costs timer ticks, not traffic.
+   * quorate, for the records of the members back in its view until then. Over TCP messages are
+   * lost only around view changes and broken connections, so the shorter interval costs timer
+   * ticks, not traffic.
    */
   public static final long XMIT_INTERVAL = 200;
 
