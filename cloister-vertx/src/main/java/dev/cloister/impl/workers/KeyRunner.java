@@ -93,6 +93,9 @@ final class KeyRunner {
     f.onComplete(x -> {
       busy = false;
       Action next = queue == null ? null : queue.poll();
+      if (queue != null && queue.isEmpty()) {
+        queue = null; // most keys sit idle: no empty mailbox kept for each
+      }
       if (next != null) {
         if (phase == Phase.STOPPED) {
           cancelQueued();

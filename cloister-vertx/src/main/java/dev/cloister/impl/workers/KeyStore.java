@@ -25,6 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 
@@ -52,6 +53,8 @@ final class KeyStore {
   private final EntryWatcher leaseWatcher;
   private final ViewWatcher viewWatcher;
   private final TopologyWatcher topologyWatcher = new TopologyWatcher();
+  /** When (ms) this node last saw each holder (by node id) write one of its own leases. */
+  private final Map<String, Long> holderWrites = new ConcurrentHashMap<>();
 
   private KeyStore(EmbeddedCacheManager manager, List<AdvancedCache<String, String>> caches,
                    BiConsumer<String, String> onKey, BiConsumer<String, String> onLease,
@@ -62,7 +65,7 @@ final class KeyStore {
     this.nodes = caches.get(2);
     this.keyWatcher = new EntryWatcher(onKey);
     this.nodeWatcher = new EntryWatcher(onNode);
-    this.leaseWatcher = new EntryWatcher(onLease);
+    this.leaseWatcher = new EntryWatcher(onLease, this::noteLeaseWrite);
     this.viewWatcher = new ViewWatcher(onView);
   }
 
@@ -346,6 +349,32 @@ final class KeyStore {
     return leases.removeAsync(key, held);
   }
 
+  /**
+   * When this node last saw a holder at work on its leases: taking a free one, marking one as
+   * handing off, releasing one. A holder with thousands of keys to hand off releases them over
+   * seconds; while it does, it is not silent, and the others wait for its releases instead of
+   * taking the leases it has not come to yet.
+   *
+   * @param nodeId the holder's cluster node id
+   * @return the time in ms ({@link SetState#now()}'s clock), or -1 when never seen
+   */
+  long holderWroteAt(String nodeId) {
+    return holderWrites.getOrDefault(nodeId, -1L);
+  }
+
+  /** A lease changed from {@code before} to {@code after} (either null): a write by its holder? */
+  private void noteLeaseWrite(String before, String after) {
+    Lease was = before == null ? null : Lease.decode(before);
+    Lease now = after == null ? null : Lease.decode(after);
+    // Taken when free, changed by the same holder, or released: each is the holder's own write.
+    // (Taken from another holder is the taker's; the holder it was taken from did nothing.)
+    String holder = now != null ? (was == null || was.nodeId().equals(now.nodeId()) ? now.nodeId() : null)
+      : was != null ? was.nodeId() : null;
+    if (holder != null) {
+      holderWrites.put(holder, SetState.now());
+    }
+  }
+
   /** Stops watching; the caches stay (other nodes of the set use them). */
   void close() {
     keys.removeListener(keyWatcher);
@@ -369,15 +398,26 @@ final class KeyStore {
   @Listener
   public static final class EntryWatcher {
     private final BiConsumer<String, String> onChange;
+    private final BiConsumer<String, String> onWrite;
 
     EntryWatcher(BiConsumer<String, String> onChange) {
+      this(onChange, (before, after) -> { });
+    }
+
+    /**
+     * @param onChange the key and its new value ({@code null} when removed), handed on
+     * @param onWrite the value before and after each write, on Infinispan's thread
+     */
+    EntryWatcher(BiConsumer<String, String> onChange, BiConsumer<String, String> onWrite) {
       this.onChange = onChange;
+      this.onWrite = onWrite;
     }
 
     /** @param e a created entry */
     @CacheEntryCreated
     public void created(CacheEntryCreatedEvent<String, String> e) {
       if (!e.isPre()) {
+        onWrite.accept(null, e.getValue());
         onChange.accept(e.getKey(), visible(e.getValue()));
       }
     }
@@ -386,6 +426,7 @@ final class KeyStore {
     @CacheEntryModified
     public void modified(CacheEntryModifiedEvent<String, String> e) {
       if (!e.isPre()) {
+        onWrite.accept(e.getOldValue(), e.getNewValue());
         onChange.accept(e.getKey(), visible(e.getNewValue()));
       }
     }
@@ -394,6 +435,7 @@ final class KeyStore {
     @CacheEntryRemoved
     public void removed(CacheEntryRemovedEvent<String, String> e) {
       if (!e.isPre()) {
+        onWrite.accept(e.getOldValue(), null);
         onChange.accept(e.getKey(), null);
       }
     }

@@ -1,28 +1,40 @@
 package dev.cloister.impl.workers;
 
-import io.vertx.core.json.DecodeException;
-import io.vertx.core.json.JsonObject;
+import java.security.SecureRandom;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Who may run a key: the holder's node name and cluster node id, a token unique to this taking of
- * the lease, and whether the holder is handing the key off. Stored as JSON text in the set's lease
- * cache; a node starts a key only while it holds its lease.
+ * Who may run a key: the holder's cluster node id, a token unique to this taking of the lease, and
+ * whether the holder is handing the key off. Stored in the set's lease cache as compact text,
+ * {@code h:<token>:<node id>} (held) or {@code m:<token>:<node id>} (handing off): every node keeps
+ * a replica of every key's lease, so its size counts per key (about 30 characters against 110 as
+ * JSON). A node starts a key only while it holds its lease.
  *
- * @param node the holder's node name
  * @param nodeId the holder's cluster node id
  * @param token unique to one taking of the lease
  * @param moving whether the holder is handing the key off
  */
-record Lease(String node, String nodeId, String token, boolean moving) {
+record Lease(String nodeId, String token, boolean moving) {
+
+  /** Longest stored value read as a lease; anything longer is none. */
+  private static final int MAX_LENGTH = 4096;
+  /** This JVM's token prefix: random, so that a restarted node never repeats a token it used before. */
+  private static final String PREFIX = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
+  private static final AtomicLong TAKINGS = new AtomicLong();
+
+  /** @return a token no other taking of any lease uses */
+  static String freshToken() {
+    return PREFIX + "." + Long.toString(TAKINGS.incrementAndGet(), 36);
+  }
 
   /** @return the stored form */
   String encode() {
-    return new JsonObject().put("node", node).put("id", nodeId).put("token", token).put("moving", moving).encode();
+    return (moving ? "m:" : "h:") + token + ":" + nodeId;
   }
 
   /** @return the same lease, marked as handing off */
   Lease handingOff() {
-    return new Lease(node, nodeId, token, true);
+    return new Lease(nodeId, token, true);
   }
 
   /**
@@ -32,21 +44,14 @@ record Lease(String node, String nodeId, String token, boolean moving) {
    * @return the lease, or {@code null} when the value is not one (treated as a lease of nobody)
    */
   static Lease decode(Object value) {
-    if (!(value instanceof String s) || s.length() > 4096) {
+    if (!(value instanceof String s) || s.length() > MAX_LENGTH || s.length() < 5 || s.charAt(1) != ':') {
       return null;
     }
-    try {
-      JsonObject j = new JsonObject(s);
-      Object node = j.getValue("node");
-      Object id = j.getValue("id");
-      Object token = j.getValue("token");
-      Object moving = j.getValue("moving", false);
-      if (node instanceof String n && id instanceof String i && token instanceof String t && moving instanceof Boolean m) {
-        return new Lease(n, i, t, m);
-      }
-      return null;
-    } catch (DecodeException | ClassCastException e) {
+    char flag = s.charAt(0);
+    int end = s.indexOf(':', 2);
+    if ((flag != 'h' && flag != 'm') || end <= 2 || end == s.length() - 1) {
       return null;
     }
+    return new Lease(s.substring(end + 1), s.substring(2, end), flag == 'm');
   }
 }

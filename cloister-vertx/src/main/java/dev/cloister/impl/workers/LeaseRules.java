@@ -15,7 +15,12 @@ package dev.cloister.impl.workers;
  *   <li>a live holder that does not hand off: wait {@code handoffTimeout} since the lease took that
  *       value, then take it (the holder is a member but silent).</li>
  * </ul>
- * Every wait restarts when the lease changes value, as a changing lease shows a holder at work.
+ * Every wait restarts when the lease changes value, as a changing lease shows a holder at work; the
+ * waits for a live holder also restart whenever this node sees that holder write any lease of its
+ * own (take, mark, release). A node handing off a large share of the keys releases them over
+ * seconds, longer than {@code handoffTimeout} for the last ones: without this, the others took
+ * those leases while the holder still ran the keys (seen at 100,000 keys in the workers benchmark:
+ * a dozen keys ran on two nodes until the holder heard of the taking).
  */
 final class LeaseRules {
 
@@ -50,13 +55,14 @@ final class LeaseRules {
    * @param heldToken the token this node holds for the key, or {@code null}
    * @param holderInView whether the lease's holder is in this node's cluster view
    * @param holderGoneAt when this node saw the holder leave the view, or -1 when it did not see it
+   * @param holderWroteAt when this node last saw the holder write one of its own leases, or -1
    * @param seenSince when this node first saw the lease with this value
    * @param now the clock
    * @param t the timeouts
    * @return the decision
    */
   static Decision decide(Lease lease, String selfId, String heldToken, boolean holderInView, long holderGoneAt,
-                         long seenSince, long now, Timeouts t) {
+                         long holderWroteAt, long seenSince, long now, Timeouts t) {
     if (lease == null) {
       return Decision.TAKE;
     }
@@ -70,10 +76,11 @@ final class LeaseRules {
       long gone = holderGoneAt >= 0 && !mine ? holderGoneAt : seenSince;
       return after(gone + t.fence(), now);
     }
+    long atWork = Math.max(seenSince, holderWroteAt);
     if (lease.moving()) {
-      return after(seenSince + t.performTimeout() + 2 * t.handoffTimeout(), now);
+      return after(atWork + t.performTimeout() + 2 * t.handoffTimeout(), now);
     }
-    return after(seenSince + t.handoffTimeout(), now);
+    return after(atWork + t.handoffTimeout(), now);
   }
 
   private static Decision after(long when, long now) {

@@ -10,7 +10,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
@@ -124,16 +123,17 @@ final class LeaseTaker {
       long since = seen != null && seen.equals(a.seen()) ? a.since() : now;
       Lease lease = seen == null ? null : Lease.decode(seen);
       if (seen != null && lease == null) {
-        lease = new Lease("?", "?", "?", false); // unreadable: a holder nobody can see
+        lease = new Lease("?", "?", false); // unreadable: a holder nobody can see
       }
       long gone = lease == null ? -1 : set.goneAt.getOrDefault(lease.nodeId(), -1L);
+      long wrote = lease == null ? -1 : set.store.holderWroteAt(lease.nodeId());
       LeaseRules.Decision d = LeaseRules.decide(lease, set.selfId, null, lease != null && view.contains(lease.nodeId()),
-        gone, since, now, set.timeouts);
+        gone, wrote, since, now, set.timeouts);
       if (!d.take()) {
         out.add(new Looked(key, seen, since, null, null, d.notBefore(), false));
         continue;
       }
-      String fresh = new Lease(me, set.selfId, UUID.randomUUID().toString(), false).encode();
+      String fresh = new Lease(set.selfId, Lease.freshToken(), false).encode();
       CompletableFuture<Boolean> took = seen == null ? set.store.takeFree(key, fresh).thenApply(prev -> prev == null)
         : set.store.replaceLease(key, seen, fresh).thenCompose(ok -> ok ? CompletableFuture.completedFuture(true)
           // The primary copy decides a conditional write, and this replica can be stale after a

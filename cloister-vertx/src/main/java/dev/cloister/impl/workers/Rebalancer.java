@@ -365,7 +365,7 @@ final class Rebalancer {
       Lease now = current == null ? null : Lease.decode(current);
       if (now == null || !r.token.equals(now.token())) {
         log.warn("Worker set '" + set.name + "': the lease of '" + key + "' was taken by "
-          + (now == null ? "nobody" : now.node()) + "; the key stops here");
+          + (now == null ? "nobody" : now.nodeId()) + "; the key stops here");
         keys.finish(r, "moved");
       }
       return;
