@@ -172,4 +172,76 @@ class LeaveDuringPerformTest {
     assertNull(await(back.get(key)), "the halted key is gone");
     assertFalse(workers.get(1).starts.stream().anyMatch(s -> s.startsWith(key + " ")), "node1 started " + workers.get(1).starts);
   }
+
+  /** A worker whose {@code handOff} answers when the test says; it records starts and stops in one list. */
+  private static final class SlowHandOff implements Worker {
+    final String node;
+    final List<String> events;
+    final Map<String, Promise<JsonObject>> handingOff;
+
+    SlowHandOff(String node, List<String> events, Map<String, Promise<JsonObject>> handingOff) {
+      this.node = node;
+      this.events = events;
+      this.handingOff = handingOff;
+    }
+
+    @Override
+    public Future<WorkOutcome> perform(String key, JsonObject payload) {
+      return Future.succeededFuture(WorkOutcome.ok());
+    }
+
+    @Override
+    public Future<Void> start(String key, JsonObject payload) {
+      events.add(node + " start " + key);
+      return Future.succeededFuture();
+    }
+
+    @Override
+    public Future<JsonObject> handOff(String key, JsonObject payload) {
+      if (handingOff.containsKey(node)) {
+        return Future.succeededFuture(payload); // held once only: the cluster's close hands off at once
+      }
+      Promise<JsonObject> p = Promise.promise();
+      handingOff.put(node, p);
+      return p.future();
+    }
+
+    @Override
+    public void stop(String key, JsonObject payload, String reason) {
+      events.add(node + " stop " + key);
+    }
+  }
+
+  /**
+   * An idle key moves without marking its lease (two writes: release and take), but a hand-off that
+   * takes longer than a quarter of {@code handoffTimeout} marks it, so the next owner waits for the
+   * release rather than taking the lease after {@code handoffTimeout}; and the next owner starts
+   * the key only after the old one stopped it.
+   */
+  @Test
+  @CloisterTest(nodes = 2, consensus = 1)
+  void aSlowHandOffMarksTheLeaseAndTheNextOwnerStartsAfterTheStop(CloisterCluster cluster) {
+    List<String> events = new CopyOnWriteArrayList<>();
+    Map<String, Promise<JsonObject>> handingOff = new ConcurrentHashMap<>();
+    WorkersOptions options = new WorkersOptions().setTick(0).setHandoffTimeout(20_000);
+    List<ShardedWorkers> sets = List.of(0, 1).stream().map(i -> await(ShardedWorkers.start(cluster.node(i).vertx(),
+      "slow-handoff", options, new SlowHandOff("node" + i, events, handingOff)))).toList();
+    await(sets.get(0).put("k", new JsonObject().put("v", 1)));
+    cluster.eventually(() -> assertEquals(1, events.size(), "one node started 'k': " + events));
+    int owner = events.get(0).startsWith("node0") ? 0 : 1;
+    int next = 1 - owner;
+
+    handingOff.put("node" + next, Promise.promise()); // its hand-offs answer at once
+    Future<Void> leaving = sets.get(owner).close();
+    cluster.eventually(() -> assertTrue(handingOff.containsKey("node" + owner), "node" + owner + " hands 'k' off"));
+    cluster.eventually(() -> assertTrue(String.valueOf(NodeCaches.manager(cluster.node(next).vertx())
+      .getCache("__cloister.workers.slow-handoff.leases").get("k")).startsWith("m:"),
+      "the hand-off outlasted a quarter of handoffTimeout: the lease is marked as handing off"));
+    assertEquals(1, events.size(), "nobody else started 'k' while its hand-off ran: " + events);
+    handingOff.get("node" + owner).complete(new JsonObject().put("v", 2));
+    await(leaving);
+    cluster.eventually(() -> assertEquals(List.of("node" + owner + " start k", "node" + owner + " stop k",
+      "node" + next + " start k"), events));
+    assertEquals(new JsonObject().put("v", 2), await(sets.get(next).get("k")), "the carried payload");
+  }
 }

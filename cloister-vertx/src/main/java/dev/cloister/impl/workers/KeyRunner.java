@@ -107,6 +107,11 @@ final class KeyRunner {
     });
   }
 
+  /** @return whether an action is running for the key now (a perform, a start, a call) */
+  boolean busy() {
+    return busy;
+  }
+
   /** Cancels every action waiting in the mailbox. */
   void cancelQueued() {
     if (queue != null) {

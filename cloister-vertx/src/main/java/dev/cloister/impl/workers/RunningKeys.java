@@ -186,8 +186,12 @@ final class RunningKeys {
   }
 
   /**
-   * Hands a key off: marks its lease as handing off, waits for the callback in flight, hands off
-   * and stops, stores the carried payload, then releases the lease.
+   * Hands a key off: waits for the callback in flight, hands off and stops, stores the carried
+   * payload, then releases the lease. The lease is marked as handing off first only when the
+   * hand-off may take a while: a callback is in flight, or {@code handOff} has not answered within
+   * {@link #markAfterMs} (the gaining node waits {@code handoffTimeout} for an unmarked lease and
+   * {@code performTimeout + 2 × handoffTimeout} for a marked one). An idle key, nearly every key of
+   * a rebalance, moves with two writes (release, take) instead of three.
    */
   Future<Void> leave(KeyRunner r, String reason) {
     if (r.phase == KeyRunner.Phase.STOPPED) {
@@ -204,11 +208,10 @@ final class RunningKeys {
       r.timer = -1;
     }
     r.cancelQueued();
-    String held = r.lease;
-    String moving = Lease.decode(held).handingOff().encode();
-    // Set before the write, so that our own change is not taken for a lost lease when it comes back.
-    r.lease = moving;
-    Future<Boolean> marked = set.write(() -> set.store.replaceLease(r.key, held, moving));
+    Mark mark = new Mark(r);
+    if (r.busy()) {
+      mark.now();
+    }
     Promise<Void> done = set.context.promise();
     r.submit(new KeyRunner.Action() {
       @Override
@@ -216,12 +219,19 @@ final class RunningKeys {
         if (r.phase == KeyRunner.Phase.STOPPED) {
           // The perform before this halted or renamed the key: it ended here, nothing to hand off.
           // Its release may have come before the mark landed; release again after it.
-          return marked.transform(x -> release(r)).onComplete(x -> done.complete());
+          return mark.landed().transform(x -> release(r)).onComplete(x -> done.complete());
         }
         // The mailbox ran the start (if it was queued) before this: a started key is handed off.
         Future<JsonObject> carried = r.started ? handOff(r) : Future.succeededFuture(r.payload);
-        // The release must follow the mark: it removes the lease only with the value it holds.
-        return Future.join(carried, marked).transform(x -> carried).compose(payload -> {
+        long slow = carried.isComplete() ? -1 : set.context.setTimer(markAfterMs(), id -> mark.now());
+        // The release must follow the mark, if there is one: it removes the lease only with the
+        // value it holds.
+        return carried.transform(x -> {
+          if (slow >= 0) {
+            set.vertx.cancelTimer(slow);
+          }
+          return mark.landed();
+        }).transform(x -> carried).compose(payload -> {
           if (r.started && "moved".equals(reason)) {
             set.metrics.handoff();
           }
@@ -241,6 +251,42 @@ final class RunningKeys {
     });
     r.leaving = done.future();
     return r.leaving;
+  }
+
+  /**
+   * How long a hand-off may take before the lease is marked as handing off: a quarter of
+   * {@code handoffTimeout}, so that the mark lands well before a gaining node that looked at the
+   * lease when the ring changed stops waiting for an unmarked one.
+   */
+  private long markAfterMs() {
+    return Math.max(1, set.options.getHandoffTimeout() / 4);
+  }
+
+  /** The mark of one key's lease as handing off: written at most once, when needed. Context only. */
+  private final class Mark {
+    private final KeyRunner r;
+    private Future<Boolean> written;
+
+    Mark(KeyRunner r) {
+      this.r = r;
+    }
+
+    /** Writes the mark, unless written already or the key has stopped here. */
+    void now() {
+      if (written != null || r.phase == KeyRunner.Phase.STOPPED) {
+        return;
+      }
+      String held = r.lease;
+      String moving = Lease.decode(held).handingOff().encode();
+      // Set before the write: the release that follows removes the lease with this value.
+      r.lease = moving;
+      written = set.write(() -> set.store.replaceLease(r.key, held, moving));
+    }
+
+    /** @return completes once the mark, if one was written, has landed (or failed) */
+    Future<?> landed() {
+      return written == null ? Future.succeededFuture() : written.transform(x -> Future.succeededFuture());
+    }
   }
 
   /** Releases a key's lease with the value this node holds now (read here, on the context). */
