@@ -38,9 +38,10 @@ final class KeyRunner {
   JsonObject payload;
   /** The stored encoding of {@link #payload}, to tell a put from another node from our own writes. */
   String stored;
-  /** The lease as stored now (it changes when marked as handing off). */
-  String lease;
+  /** The token of this node's taking of the lease. */
   final String token;
+  /** Whether this node marked the lease as handing off. */
+  boolean marked;
   long timer = -1;
   /** Whether {@code start} was called: from then on the key ends with a {@code stop}. */
   boolean started;
@@ -51,12 +52,22 @@ final class KeyRunner {
   private boolean busy;
   private ArrayDeque<Action> queue;
 
-  KeyRunner(String key, JsonObject payload, String stored, String lease, String token) {
+  KeyRunner(String key, JsonObject payload, String stored, String token) {
     this.key = key;
     this.payload = payload;
     this.stored = stored;
-    this.lease = lease;
     this.token = token;
+  }
+
+  /**
+   * The lease as this node stored it last, rebuilt rather than kept: a running key holds no copy of
+   * its lease's text (a million idle keys, a third of them on each node, would keep 24 MB of it).
+   *
+   * @param nodeId this node's cluster node id
+   * @return the stored form of the lease
+   */
+  String lease(String nodeId) {
+    return new Lease(nodeId, token, marked).encode();
   }
 
   /**

@@ -326,7 +326,7 @@ final class Rebalancer {
         r.cancelQueued();
         r.submit(() -> {
           keys.finish(r, "deleted");
-          String lease = r.lease;
+          String lease = r.lease(set.selfId);
           return set.write(() -> set.store.release(key, lease));
         });
       }

@@ -35,8 +35,7 @@ final class RunningKeys {
       log.warn("Worker set '" + set.name + "': key '" + key + "' has a payload that is not JSON; it starts with {}");
       payload = new JsonObject();
     }
-    Lease l = Lease.decode(lease);
-    KeyRunner r = new KeyRunner(key, payload, stored, lease, l.token());
+    KeyRunner r = new KeyRunner(key, payload, stored, Lease.decode(lease).token());
     set.runners.put(key, r);
     r.submit(() -> {
       r.started = true;
@@ -276,10 +275,10 @@ final class RunningKeys {
       if (written != null || r.phase == KeyRunner.Phase.STOPPED) {
         return;
       }
-      String held = r.lease;
-      String moving = Lease.decode(held).handingOff().encode();
-      // Set before the write: the release that follows removes the lease with this value.
-      r.lease = moving;
+      String held = r.lease(set.selfId);
+      // Set before the write: the release that follows removes the lease with the marked value.
+      r.marked = true;
+      String moving = r.lease(set.selfId);
       written = set.write(() -> set.store.replaceLease(r.key, held, moving));
     }
 
@@ -292,7 +291,7 @@ final class RunningKeys {
   /** Releases a key's lease with the value this node holds now (read here, on the context). */
   private Future<Boolean> release(KeyRunner r) {
     String key = r.key;
-    String lease = r.lease;
+    String lease = r.lease(set.selfId);
     return set.write(() -> set.store.release(key, lease));
   }
 
