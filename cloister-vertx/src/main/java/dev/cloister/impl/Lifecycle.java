@@ -15,12 +15,14 @@ import dev.cloister.impl.membership.MembersCache;
 import dev.cloister.impl.membership.MembershipReconciler;
 import dev.cloister.impl.ring.NodeRings;
 import dev.cloister.impl.ring.RingMaintainer;
+import dev.cloister.impl.transport.BlockingPools;
 import dev.cloister.impl.transport.NodeTransport;
 import io.vertx.core.Closeable;
 import io.vertx.core.Completable;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
 import io.vertx.core.internal.ContextInternal;
@@ -71,6 +73,8 @@ final class Lifecycle {
   private final SiblingCalls calls;
   private final Promise<CloisterState> started = Promise.promise();
   private final Promise<Void> stopped = Promise.promise();
+  /** Cloister's own worker threads (see {@link BlockingPools}), let go once the node stopped. */
+  private final WorkerExecutor blocking;
   private final Closeable closeHook = this::closeWithVertx;
   /** The JVM shutdown hook while the node runs, or {@code null} when the option is off. */
   private final Thread shutdownHook;
@@ -97,6 +101,8 @@ final class Lifecycle {
     this.publisher = publisher;
     this.calls = calls;
     this.startedAt = startedAt;
+    this.blocking = BlockingPools.node(vertx);
+    stopped.future().onComplete(x -> blocking.close());
     this.discovery = config.sentry().isDns() ? new DiscoveryWatcher(vertx, config, this::onSeeds, machine::label) : null;
     this.shutdownHook = config.shutdownHook() ? new Thread(this::onJvmShutdown, "cloister-shutdown") : null;
     machine.onSettled(this::settled);
@@ -172,7 +178,7 @@ final class Lifecycle {
     long grace = NodeTransport.of(vertx).nameClaimGrace();
     // The inbox is reachable before the member record exists, so no member is ever listed
     // that cannot answer sibling calls yet.
-    calls.open(nodeId, true).compose(v -> vertx.executeBlocking(() -> assemble(icm, nodeId, grace), true))
+    calls.open(nodeId, true).compose(v -> blocking.executeBlocking(() -> assemble(icm, nodeId, grace), true))
       .onComplete((a, err) -> {
         if (err != null) {
           abort(err);
@@ -212,7 +218,8 @@ final class Lifecycle {
       mc.close();
       throw e;
     }
-    MembershipReconciler r = new MembershipReconciler(vertx, context, mc, me, machine::apply, machine::inMembershipLoop,
+    MembershipReconciler r = new MembershipReconciler(vertx, context, blocking, mc, me, machine::apply,
+      machine::inMembershipLoop,
       log, machine::label, machine.suspicion(), liveness, config.addressPrefix());
     return new Assembled(r, expectedSeeds(), mc.snapshot());
   }

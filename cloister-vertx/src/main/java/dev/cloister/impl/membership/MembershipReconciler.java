@@ -7,10 +7,10 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.Message;
 import io.vertx.core.eventbus.MessageConsumer;
-import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.internal.logging.Logger;
 
 import java.util.HashMap;
@@ -58,12 +58,13 @@ public final class MembershipReconciler {
   private final Vertx vertx;
   private final Context context;
   /**
-   * A worker context of its own, where the asks to rewrite a record are sent: the clustered event
-   * bus looks the address's registrations up on the sender's thread, and vertx-infinispan's lookup
-   * can wait for JGroups' flow-control credits (measured on the real-network rig after a heal: an
-   * event loop blocked for 3.3 s in {@code SubsCacheHelper.get}).
+   * Cloister's own worker threads ({@link dev.cloister.impl.transport.BlockingPools#NODE}): the
+   * cache's reads and writes, and the asks to rewrite a record, which are sent from there because
+   * the clustered event bus looks the address's registrations up on the sender's thread and
+   * vertx-infinispan's lookup can wait for JGroups' flow-control credits (measured on the
+   * real-network rig after a heal: an event loop blocked for 3.3 s in {@code SubsCacheHelper.get}).
    */
-  private final Context asks;
+  private final WorkerExecutor blocking;
   private final MembersCache members;
   private final MemberRecord self;
   private final Consumer<MembersCache.Snapshot> onSnapshot;
@@ -125,6 +126,7 @@ public final class MembershipReconciler {
    *
    * @param vertx the node's Vert.x
    * @param context the node's context
+   * @param blocking Cloister's own worker threads, where the reconciler blocks
    * @param members the opened members cache
    * @param self this node's record as claimed
    * @param onSnapshot called on the context with every read, after purges and healing were started
@@ -137,13 +139,14 @@ public final class MembershipReconciler {
    * @param addressPrefix the event-bus address prefix, under which other nodes ask this node to write
    *     its record again
    */
-  public MembershipReconciler(Vertx vertx, Context context, MembersCache members, MemberRecord self,
+  public MembershipReconciler(Vertx vertx, Context context, WorkerExecutor blocking, MembersCache members,
+                              MemberRecord self,
                               Consumer<MembersCache.Snapshot> onSnapshot, BooleanSupplier active, Logger log,
                               Supplier<String> label, SelfSuspicion suspicion, NodeTransport.Liveness liveness,
                               String addressPrefix) {
     this.vertx = vertx;
     this.context = context;
-    this.asks = ((VertxInternal) vertx).createWorkerContext();
+    this.blocking = blocking;
     this.members = members;
     this.self = self;
     this.onSnapshot = onSnapshot;
@@ -223,7 +226,7 @@ public final class MembershipReconciler {
    * @return the snapshot
    */
   public Future<MembersCache.Snapshot> read() {
-    return vertx.executeBlocking(members::snapshot, true);
+    return blocking.executeBlocking(members::snapshot, true);
   }
 
   /**
@@ -482,11 +485,11 @@ public final class MembershipReconciler {
     for (StaleRecords.Seen s : stale.update(snap, desired, System.nanoTime() / 1_000_000)) {
       log.info(label.get() + " still sees " + s.name() + "'s record at checksum "
         + snap.records().get(s.name()).checksum() + ", not " + desired.checksum() + ": asks it to write its record again");
-      asks.runOnContext(v -> vertx.eventBus().request(rewriteAddress(addressPrefix, s.nodeId()), s.value(),
+      blocking.executeBlocking(() -> vertx.eventBus().request(rewriteAddress(addressPrefix, s.nodeId()), s.value(),
           new DeliveryOptions().setSendTimeout(WRITE_TIMEOUT_MS))
         // At most once per record every few seconds: an operator must see why a ring stays unconverged.
         .onFailure(err -> log.info(label.get() + " could not ask " + s.name() + " to write its record: "
-          + err.getMessage())));
+          + err.getMessage())), false);
     }
   }
 
@@ -532,7 +535,7 @@ public final class MembershipReconciler {
    * later; the next read then finds a record other than the desired one and writes it again.
    */
   private <T> Future<T> offLoop(Supplier<CompletionStage<T>> op) {
-    return vertx.<CompletionStage<T>>executeBlocking(op::get, false)
+    return blocking.<CompletionStage<T>>executeBlocking(op::get, false)
       .compose(stage -> Future.fromCompletionStage(stage, context))
       .timeout(WRITE_TIMEOUT_MS, TimeUnit.MILLISECONDS);
   }
@@ -561,7 +564,7 @@ public final class MembershipReconciler {
       rewrites.unregister();
     }
     Future<Void> last = lastWrite;
-    return after.transform(x -> last).transform(w -> vertx.executeBlocking(() -> {
+    return after.transform(x -> last).transform(w -> blocking.executeBlocking(() -> {
       try {
         members.leave(self);
       } finally {

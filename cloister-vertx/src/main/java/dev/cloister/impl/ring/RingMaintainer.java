@@ -1,5 +1,6 @@
 package dev.cloister.impl.ring;
 
+import dev.cloister.impl.transport.BlockingPools;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.ThreadingModel;
@@ -82,7 +83,8 @@ public final class RingMaintainer extends VerticleBase {
   public static Future<Client> deploy(Vertx vertx, String prefix) {
     RingMaintainer maintainer = new RingMaintainer(prefix);
     vertx.eventBus().registerCodec(new LocalCodec(maintainer.codec));
-    return vertx.deployVerticle(maintainer, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
+    return vertx.deployVerticle(maintainer,
+        BlockingPools.onNodePool(new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER)))
       .map(id -> new Client(vertx, maintainer.address, maintainer.codec, id))
       .onFailure(err -> vertx.eventBus().unregisterCodec(maintainer.codec));
   }

@@ -7,10 +7,13 @@ import dev.cloister.WorkersOptions;
 import dev.cloister.impl.CloisterImpl;
 import dev.cloister.impl.metrics.WorkerMetrics;
 import dev.cloister.impl.ring.HashRing;
+import dev.cloister.impl.transport.BlockingPools;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.WorkerPool;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 
@@ -43,6 +46,8 @@ final class SetState {
   private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
 
   final VertxInternal vertx;
+  /** The workers' own threads (see {@link BlockingPools}), which the set's context blocks on. */
+  private final WorkerPool pool;
   final ContextInternal context;
   final String name;
   final WorkersOptions options;
@@ -97,7 +102,8 @@ final class SetState {
   SetState(VertxInternal vertx, String name, WorkersOptions options, long fence, Worker worker,
            CloisterImpl cloister) {
     this.vertx = vertx;
-    this.context = vertx.createEventLoopContext();
+    this.pool = BlockingPools.workers(vertx);
+    this.context = vertx.contextBuilder().withThreadingModel(ThreadingModel.EVENT_LOOP).withWorkerPool(pool).build();
     this.name = name;
     this.options = options;
     this.timeouts = new LeaseRules.Timeouts(fence, options.getPerformTimeout(), options.getHandoffTimeout());
@@ -105,6 +111,11 @@ final class SetState {
     this.cloister = cloister;
     this.group = options.getGroup() != null ? options.getGroup() : cloister.group();
     this.metrics = WorkerMetrics.of(vertx, name, localKeys::size);
+  }
+
+  /** Lets go of the workers' pool: the set is closed (the pool goes once no set uses it). */
+  void releasePool() {
+    pool.close();
   }
 
   static long now() {

@@ -128,6 +128,7 @@ public final class WorkerSet implements ShardedWorkers {
           if (set.store != null) {
             set.store.close();
           }
+          set.releasePool();
           result.fail(err);
           return;
         }
@@ -273,6 +274,7 @@ public final class WorkerSet implements ShardedWorkers {
         }
         set.store.close();
         set.metrics.close();
+        set.releasePool();
         return inbox.close().transform(y -> Future.<Void>succeededFuture());
       });
   }
