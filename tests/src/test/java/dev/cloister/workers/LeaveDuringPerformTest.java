@@ -10,6 +10,10 @@ import dev.cloister.testing.NodeCaches;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
+import org.infinispan.notifications.Listener;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
+import org.infinispan.notifications.cachelistener.annotation.CacheEntryModified;
+import org.infinispan.notifications.cachelistener.event.CacheEntryEvent;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -243,5 +247,52 @@ class LeaveDuringPerformTest {
     cluster.eventually(() -> assertEquals(List.of("node" + owner + " start k", "node" + owner + " stop k",
       "node" + next + " start k"), events));
     assertEquals(new JsonObject().put("v", 2), await(sets.get(next).get("k")), "the carried payload");
+  }
+
+  /** Every value a lease cache's entries take, as one replica sees them. */
+  @Listener(sync = true)
+  public static final class LeaseValues {
+    final List<String> seen = new CopyOnWriteArrayList<>();
+
+    /** @param e a lease taken or changed */
+    @CacheEntryCreated
+    @CacheEntryModified
+    public void written(CacheEntryEvent<String, String> e) {
+      if (!e.isPre()) {
+        seen.add(e.getKey() + " " + e.getValue());
+      }
+    }
+  }
+
+  /**
+   * Idle keys (no callback in flight, {@code handOff} answering at once) move with their owner's
+   * release and the new owner's take: their leases are never marked as handing off.
+   */
+  @Test
+  @CloisterTest(nodes = 2, consensus = 1)
+  void idleKeysMoveWithoutMarkingTheirLeases(CloisterCluster cluster) {
+    List<String> events = new CopyOnWriteArrayList<>();
+    Map<String, Promise<JsonObject>> handingOff = new ConcurrentHashMap<>();
+    handingOff.put("node0", Promise.promise()); // both answer their hand-offs at once
+    handingOff.put("node1", Promise.promise());
+    List<ShardedWorkers> sets = List.of(0, 1).stream().map(i -> await(ShardedWorkers.start(cluster.node(i).vertx(),
+      "idle-moves", new WorkersOptions().setTick(0), new SlowHandOff("node" + i, events, handingOff)))).toList();
+    LeaseValues leases = new LeaseValues();
+    NodeCaches.manager(cluster.node(1).vertx()).getCache("__cloister.workers.idle-moves.leases").addListener(leases);
+    List<String> keys = IntStream.range(0, 50).mapToObj(i -> "k" + i).toList();
+    for (String k : keys) {
+      await(sets.get(1).put(k, new JsonObject().put("k", k)));
+    }
+    List<String> onNode0 = keys.stream().filter(k -> "node0".equals(sets.get(0).ownerOf(k))).toList();
+    assertFalse(onNode0.isEmpty(), "node0 owns some of the keys");
+    cluster.eventually(() -> assertEquals(onNode0.size(), events.stream().filter(e -> e.startsWith("node0 start")).count(),
+      "node0 started its keys"));
+
+    await(sets.get(0).close());
+    cluster.eventually(() -> assertTrue(onNode0.stream().allMatch(k -> events.contains("node1 start " + k)),
+      "node1 started node0's keys: " + events));
+    List<String> marked = leases.seen.stream().filter(v -> v.split(" ")[1].startsWith("m:")).toList();
+    assertEquals(List.of(), marked, "no lease was marked as handing off");
+    assertTrue(leases.seen.stream().anyMatch(v -> v.startsWith(onNode0.get(0) + " h:")), "the listener heard the takes");
   }
 }

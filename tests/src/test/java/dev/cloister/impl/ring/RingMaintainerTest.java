@@ -2,6 +2,7 @@ package dev.cloister.impl.ring;
 
 import dev.cloister.Cloister;
 import dev.cloister.CloisterOptions;
+import dev.cloister.impl.transport.BlockingPools;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -43,7 +44,7 @@ class RingMaintainerTest {
     RingMaintainer.Client client = await(RingMaintainer.deploy(vertx, "test"));
     RingMaintainer.Built first = await(client.build(new RingMaintainer.Build(1, Map.of("g", names(3), "h", names(2)), 64)));
     RingMaintainer.Built second = await(client.build(new RingMaintainer.Build(2, Map.of("g", names(4), "h", names(2)), 64)));
-    assertTrue(first.thread().startsWith("vert.x-worker-thread"), first.thread());
+    assertTrue(first.thread().startsWith(BlockingPools.NODE), first.thread());
     assertEquals(1, first.build());
     assertEquals(2, second.build());
     assertEquals(2, second.rings().group("g").version(), "g changed: rebuilt");
@@ -88,7 +89,7 @@ class RingMaintainerTest {
     Cloister c = Cloister.create(vertx, new CloisterOptions().setNodeName("alone"));
     await(c.start());
     assertEquals(1, threads.size(), "one build for a ring of one: " + threads);
-    assertTrue(threads.get(0).startsWith("vert.x-worker-thread"), threads.toString());
+    assertTrue(threads.get(0).startsWith(BlockingPools.NODE), threads.toString());
     assertNotEquals(null, c.whois("k"));
     await(c.close());
     Future<Void> again = RingMaintainer.deploy(vertx, "cloister").compose(RingMaintainer.Client::close);
