@@ -7,10 +7,10 @@ import dev.cloister.Worker;
 import dev.cloister.WorkersOptions;
 import dev.cloister.junit5.CloisterCluster;
 import dev.cloister.junit5.CloisterNode;
+import dev.cloister.junit5.CloisterTest;
 import io.vertx.core.Future;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonObject;
-import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;
@@ -34,17 +34,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class BusyWorkerPoolTest {
 
-  private CloisterCluster cluster;
-  private final CountDownLatch release = new CountDownLatch(1);
-
-  @AfterEach
-  void tearDown() {
-    release.countDown();
-    if (cluster != null) {
-      cluster.close();
-    }
-  }
-
   /** A worker that notes which keys started. */
   private static final class Starts implements Worker {
     final Set<String> started = ConcurrentHashMap.newKeySet();
@@ -62,8 +51,17 @@ class BusyWorkerPoolTest {
   }
 
   @Test
-  void aNodeWhoseWorkerPoolTheApplicationFillsStillFollowsTheCluster() throws Exception {
-    cluster = CloisterCluster.builder().nodes(2).consensus(1).start();
+  @CloisterTest(nodes = 2, consensus = 1)
+  void aNodeWhoseWorkerPoolTheApplicationFillsStillFollowsTheCluster(CloisterCluster cluster) throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    try {
+      follows(cluster, release);
+    } finally {
+      release.countDown(); // before the kit closes the cluster
+    }
+  }
+
+  private static void follows(CloisterCluster cluster, CountDownLatch release) throws Exception {
     cluster.awaitConverged();
     CloisterNode busy = cluster.node(0);
     Starts starts = new Starts();

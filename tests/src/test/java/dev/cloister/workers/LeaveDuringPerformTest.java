@@ -7,6 +7,7 @@ import dev.cloister.WorkersOptions;
 import dev.cloister.junit5.CloisterCluster;
 import dev.cloister.junit5.CloisterTest;
 import dev.cloister.testing.NodeCaches;
+import dev.cloister.testing.WorkHistory;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.json.JsonObject;
@@ -177,43 +178,9 @@ class LeaveDuringPerformTest {
     assertFalse(workers.get(1).starts.stream().anyMatch(s -> s.startsWith(key + " ")), "node1 started " + workers.get(1).starts);
   }
 
-  /** A worker whose {@code handOff} answers when the test says; it records starts and stops in one list. */
-  private static final class SlowHandOff implements Worker {
-    final String node;
-    final List<String> events;
-    final Map<String, Promise<JsonObject>> handingOff;
-
-    SlowHandOff(String node, List<String> events, Map<String, Promise<JsonObject>> handingOff) {
-      this.node = node;
-      this.events = events;
-      this.handingOff = handingOff;
-    }
-
-    @Override
-    public Future<WorkOutcome> perform(String key, JsonObject payload) {
-      return Future.succeededFuture(WorkOutcome.ok());
-    }
-
-    @Override
-    public Future<Void> start(String key, JsonObject payload) {
-      events.add(node + " start " + key);
-      return Future.succeededFuture();
-    }
-
-    @Override
-    public Future<JsonObject> handOff(String key, JsonObject payload) {
-      if (handingOff.containsKey(node)) {
-        return Future.succeededFuture(payload); // held once only: the cluster's close hands off at once
-      }
-      Promise<JsonObject> p = Promise.promise();
-      handingOff.put(node, p);
-      return p.future();
-    }
-
-    @Override
-    public void stop(String key, JsonObject payload, String reason) {
-      events.add(node + " stop " + key);
-    }
+  /** The starts and stops of a history as "node start key" and "node stop key", in order. */
+  private static List<String> startsAndStops(WorkHistory history) {
+    return history.events().stream().map(e -> e.node() + (e.start() ? " start " : " stop ") + e.key()).toList();
   }
 
   /**
@@ -225,27 +192,32 @@ class LeaveDuringPerformTest {
   @Test
   @CloisterTest(nodes = 2, consensus = 1)
   void aSlowHandOffMarksTheLeaseAndTheNextOwnerStartsAfterTheStop(CloisterCluster cluster) {
-    List<String> events = new CopyOnWriteArrayList<>();
-    Map<String, Promise<JsonObject>> handingOff = new ConcurrentHashMap<>();
+    WorkHistory history = new WorkHistory();
+    List<RecordingWorker> workers = List.of(new RecordingWorker("node0", history), new RecordingWorker("node1", history));
     WorkersOptions options = new WorkersOptions().setTick(0).setHandoffTimeout(20_000);
     List<ShardedWorkers> sets = List.of(0, 1).stream().map(i -> await(ShardedWorkers.start(cluster.node(i).vertx(),
-      "slow-handoff", options, new SlowHandOff("node" + i, events, handingOff)))).toList();
+      "slow-handoff", options, workers.get(i)))).toList();
     await(sets.get(0).put("k", new JsonObject().put("v", 1)));
-    cluster.eventually(() -> assertEquals(1, events.size(), "one node started 'k': " + events));
-    int owner = events.get(0).startsWith("node0") ? 0 : 1;
+    cluster.eventually(() -> assertEquals(1, history.events().size(), "one node started 'k': " + history.events()));
+    int owner = history.events().get(0).node().equals("node0") ? 0 : 1;
     int next = 1 - owner;
 
-    handingOff.put("node" + next, Promise.promise()); // its hand-offs answer at once
+    Promise<JsonObject> held = Promise.promise();
+    Promise<Void> asked = Promise.promise();
+    workers.get(owner).handOff = (k, p) -> {
+      asked.tryComplete();
+      return held.future();
+    };
     Future<Void> leaving = sets.get(owner).close();
-    cluster.eventually(() -> assertTrue(handingOff.containsKey("node" + owner), "node" + owner + " hands 'k' off"));
+    cluster.eventually(() -> assertTrue(asked.future().isComplete(), "node" + owner + " hands 'k' off"));
     cluster.eventually(() -> assertTrue(String.valueOf(NodeCaches.manager(cluster.node(next).vertx())
       .getCache("__cloister.workers.slow-handoff.leases").get("k")).startsWith("m:"),
       "the hand-off outlasted a quarter of handoffTimeout: the lease is marked as handing off"));
-    assertEquals(1, events.size(), "nobody else started 'k' while its hand-off ran: " + events);
-    handingOff.get("node" + owner).complete(new JsonObject().put("v", 2));
+    assertEquals(1, history.events().size(), "nobody else started 'k' while its hand-off ran: " + history.events());
+    held.complete(new JsonObject().put("v", 2));
     await(leaving);
     cluster.eventually(() -> assertEquals(List.of("node" + owner + " start k", "node" + owner + " stop k",
-      "node" + next + " start k"), events));
+      "node" + next + " start k"), startsAndStops(history)));
     assertEquals(new JsonObject().put("v", 2), await(sets.get(next).get("k")), "the carried payload");
   }
 
@@ -271,12 +243,11 @@ class LeaveDuringPerformTest {
   @Test
   @CloisterTest(nodes = 2, consensus = 1)
   void idleKeysMoveWithoutMarkingTheirLeases(CloisterCluster cluster) {
-    List<String> events = new CopyOnWriteArrayList<>();
-    Map<String, Promise<JsonObject>> handingOff = new ConcurrentHashMap<>();
-    handingOff.put("node0", Promise.promise()); // both answer their hand-offs at once
-    handingOff.put("node1", Promise.promise());
+    WorkHistory history = new WorkHistory();
+    List<RecordingWorker> workers = List.of(new RecordingWorker("node0", history), new RecordingWorker("node1", history));
+    workers.forEach(w -> w.handOff = (k, p) -> Future.succeededFuture(p)); // at once, the payload unchanged
     List<ShardedWorkers> sets = List.of(0, 1).stream().map(i -> await(ShardedWorkers.start(cluster.node(i).vertx(),
-      "idle-moves", new WorkersOptions().setTick(0), new SlowHandOff("node" + i, events, handingOff)))).toList();
+      "idle-moves", new WorkersOptions().setTick(0), workers.get(i)))).toList();
     LeaseValues leases = new LeaseValues();
     NodeCaches.manager(cluster.node(1).vertx()).getCache("__cloister.workers.idle-moves.leases").addListener(leases);
     List<String> keys = IntStream.range(0, 50).mapToObj(i -> "k" + i).toList();
@@ -285,12 +256,12 @@ class LeaveDuringPerformTest {
     }
     List<String> onNode0 = keys.stream().filter(k -> "node0".equals(sets.get(0).ownerOf(k))).toList();
     assertFalse(onNode0.isEmpty(), "node0 owns some of the keys");
-    cluster.eventually(() -> assertEquals(onNode0.size(), events.stream().filter(e -> e.startsWith("node0 start")).count(),
-      "node0 started its keys"));
+    cluster.eventually(() -> assertEquals(onNode0.size(), startsAndStops(history).stream()
+      .filter(e -> e.startsWith("node0 start")).count(), "node0 started its keys"));
 
     await(sets.get(0).close());
-    cluster.eventually(() -> assertTrue(onNode0.stream().allMatch(k -> events.contains("node1 start " + k)),
-      "node1 started node0's keys: " + events));
+    cluster.eventually(() -> assertTrue(onNode0.stream().allMatch(k -> startsAndStops(history).contains("node1 start " + k)),
+      "node1 started node0's keys: " + startsAndStops(history)));
     List<String> marked = leases.seen.stream().filter(v -> v.split(" ")[1].startsWith("m:")).toList();
     assertEquals(List.of(), marked, "no lease was marked as handing off");
     assertTrue(leases.seen.stream().anyMatch(v -> v.startsWith(onNode0.get(0) + " h:")), "the listener heard the takes");

@@ -14,7 +14,8 @@ import java.util.function.BiFunction;
 
 /**
  * A worker that records what happens to it: starts and stops into a shared {@link WorkHistory},
- * the payloads its performs saw, the casts it got; its performs answer what {@code outcome} says.
+ * the payloads its performs saw, the casts it got; its performs answer what {@code outcome} says,
+ * its hand-offs what {@code handOff} says.
  */
 final class RecordingWorker implements Worker {
 
@@ -24,10 +25,13 @@ final class RecordingWorker implements Worker {
   final Map<String, List<JsonObject>> casts = new ConcurrentHashMap<>();
   final Map<String, List<String>> stops = new ConcurrentHashMap<>();
   volatile BiFunction<String, JsonObject, WorkOutcome> outcome = (k, p) -> WorkOutcome.ok();
+  /** What {@code handOff} answers: by default the payload, marked with this node's name. */
+  volatile BiFunction<String, JsonObject, Future<JsonObject>> handOff;
 
   RecordingWorker(String node, WorkHistory history) {
     this.node = node;
     this.history = history;
+    this.handOff = (k, p) -> Future.succeededFuture(p.copy().put("handedOffBy", node));
   }
 
   @Override
@@ -44,7 +48,7 @@ final class RecordingWorker implements Worker {
 
   @Override
   public Future<JsonObject> handOff(String key, JsonObject payload) {
-    return Future.succeededFuture(payload.copy().put("handedOffBy", node));
+    return handOff.apply(key, payload);
   }
 
   @Override
