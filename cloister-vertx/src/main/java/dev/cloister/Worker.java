@@ -9,6 +9,10 @@ import io.vertx.core.json.JsonObject;
  * <p>Every callback runs on the worker set's own Vert.x context, never concurrently for one key,
  * and must not block (use {@code executeBlocking} for blocking work). Only {@link #perform} is
  * required.
+ *
+ * <p>Each callback gets its own copy of the key's stored payload: changing that object changes
+ * nothing else. A new payload is stored by {@link WorkOutcome#replace}, by a {@code put}, or as the
+ * result of {@link #handOff}.
  */
 public interface Worker {
 

@@ -239,6 +239,26 @@ class WorkersContractTest {
   }
 
   @Test
+  void eachCallbackGetsItsOwnCopyOfTheStoredPayload() {
+    Set2 s = startSet("copies", new WorkersOptions().setTick(0));
+    s.workers().forEach(w -> w.outcome = (k, p) -> {
+      p.put("scribbled", true); // changes this perform's copy only: no replace
+      return WorkOutcome.ok();
+    });
+    await(s.on(0).put("doc", new JsonObject().put("v", 1)));
+    awaitRunning(s, Set.of("doc"));
+    RecordingWorker w = s.workerOf(s.on(0).ownerOf("doc"));
+    eventually("the put brings one perform", () -> w.performs("doc") == 1, () -> w.performed);
+    JsonObject seen = await(s.on(1).call("doc", new JsonObject())).getJsonObject("payload");
+    assertEquals(new JsonObject().put("v", 1), seen, "a call sees the stored payload, not the perform's copy");
+    eventually("the call brings a perform", () -> w.performs("doc") == 2, () -> w.performed);
+    assertEquals(new JsonObject().put("v", 1), w.performed.get("doc").get(1), "so does the next perform");
+    assertEquals(new JsonObject().put("v", 1), await(s.on(1).get("doc")));
+    await(s.on(0).close());
+    await(s.on(1).close());
+  }
+
+  @Test
   void callsAndCastsReachTheOwnerFromAnyNode() {
     Set2 s = startSet("calls", new WorkersOptions().setTick(0).setPerformTimeout(500).setHandoffTimeout(300));
     List<String> keys = List.of("a", "b", "c", "d", "e", "f");

@@ -48,7 +48,7 @@ final class CallRouter {
           }
           if (WorkersInbox.CAST.equals(op)) {
             try {
-              set.worker.cast(key, r.payload, message);
+              set.worker.cast(key, r.payload(), message);
             } catch (RuntimeException e) {
               log.debug("Worker set '" + set.name + "': cast to '" + key + "' threw", e);
             }
@@ -58,7 +58,7 @@ final class CallRouter {
           }
           long timer = set.context.setTimer(set.options.getPerformTimeout(), id -> out.tryFail(new CloisterException(504,
             "the worker of '" + key + "' did not answer within " + set.options.getPerformTimeout() + " ms")));
-          Future<JsonObject> reply = set.here(SetState.call(() -> set.worker.call(key, r.payload, message)));
+          Future<JsonObject> reply = set.here(SetState.call(() -> set.worker.call(key, r.payload(), message)));
           reply.onComplete((value, err) -> {
             set.vertx.cancelTimer(timer);
             if (err == null) {

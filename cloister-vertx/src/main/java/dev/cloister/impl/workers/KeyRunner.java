@@ -1,6 +1,7 @@
 package dev.cloister.impl.workers;
 
 import io.vertx.core.Future;
+import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 
 import java.util.ArrayDeque;
@@ -8,6 +9,11 @@ import java.util.ArrayDeque;
 /**
  * One key running (or starting, or leaving) on this node: its payload, the lease it holds, its
  * next perform, and a mailbox that runs its callbacks one at a time. Confined to the set's context.
+ *
+ * <p>Most keys sit idle, a third of the set on each node: a runner keeps the payload as the text it
+ * is stored as (which the key store's replica holds anyway) and the number of its lease's taking,
+ * and decodes the payload for each callback, rather than keeping a decoded {@link JsonObject} (about
+ * 240 bytes for a one-field payload) and a token string for every running key.
  */
 final class KeyRunner {
 
@@ -35,11 +41,10 @@ final class KeyRunner {
 
   final String key;
   Phase phase = Phase.STARTING;
-  JsonObject payload;
-  /** The stored encoding of {@link #payload}, to tell a put from another node from our own writes. */
+  /** The payload as stored: what the next callback gets, and how a put from another node is told from our own writes. */
   String stored;
-  /** The token of this node's taking of the lease. */
-  final String token;
+  /** This node's taking of the lease (see {@link Lease#token}). */
+  final long taking;
   /** Whether this node marked the lease as handing off. */
   boolean marked;
   long timer = -1;
@@ -52,11 +57,31 @@ final class KeyRunner {
   private boolean busy;
   private ArrayDeque<Action> queue;
 
-  KeyRunner(String key, JsonObject payload, String stored, String token) {
+  KeyRunner(String key, String stored, long taking) {
     this.key = key;
-    this.payload = payload;
     this.stored = stored;
-    this.token = token;
+    this.taking = taking;
+  }
+
+  /**
+   * @return the payload for a callback: a fresh copy of the stored one, so that a worker that
+   *     changes the object it was given changes nothing but that copy ({@code replace} stores a new
+   *     payload); {@code {}} when the stored text is not JSON
+   */
+  JsonObject payload() {
+    if (stored != null) {
+      try {
+        return new JsonObject(stored);
+      } catch (DecodeException e) {
+        // logged once, when the key started
+      }
+    }
+    return new JsonObject();
+  }
+
+  /** @return the token of this node's lease */
+  String token() {
+    return Lease.token(taking);
   }
 
   /**
@@ -67,7 +92,7 @@ final class KeyRunner {
    * @return the stored form of the lease
    */
   String lease(String nodeId) {
-    return new Lease(nodeId, token, marked).encode();
+    return new Lease(nodeId, token(), marked).encode();
   }
 
   /**

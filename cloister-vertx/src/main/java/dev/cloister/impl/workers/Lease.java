@@ -24,7 +24,23 @@ record Lease(String nodeId, String token, boolean moving) {
 
   /** @return a token no other taking of any lease uses */
   static String freshToken() {
-    return PREFIX + "." + Long.toString(TAKINGS.incrementAndGet(), 36);
+    return token(freshTaking());
+  }
+
+  /**
+   * @return the number of a new taking by this JVM: {@link #token} makes it a token no other taking
+   *     of any lease uses; a running key keeps the number (8 bytes) rather than the token's text
+   */
+  static long freshTaking() {
+    return TAKINGS.incrementAndGet();
+  }
+
+  /**
+   * @param taking a number from {@link #freshTaking}
+   * @return the token of that taking
+   */
+  static String token(long taking) {
+    return PREFIX + "." + Long.toString(taking, 36);
   }
 
   /** @return the stored form */

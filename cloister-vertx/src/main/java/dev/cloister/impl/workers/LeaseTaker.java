@@ -73,7 +73,7 @@ final class LeaseTaker {
   }
 
   /** What a lease batch hands back per key. */
-  private record Looked(String key, String seen, long since, String taken, String payload, long notBefore,
+  private record Looked(String key, String seen, long since, String taken, long taking, String payload, long notBefore,
                         boolean drop) {
   }
 
@@ -116,7 +116,7 @@ final class LeaseTaker {
       String key = a.key();
       String payload = set.store.payload(key);
       if (payload == null || me == null || !set.mine(key)) {
-        out.add(new Looked(key, null, 0, null, null, 0, true));
+        out.add(new Looked(key, null, 0, null, 0, null, 0, true));
         continue;
       }
       String seen = set.store.lease(key);
@@ -130,10 +130,11 @@ final class LeaseTaker {
       LeaseRules.Decision d = LeaseRules.decide(lease, set.selfId, null, lease != null && view.contains(lease.nodeId()),
         gone, wrote, since, now, set.timeouts);
       if (!d.take()) {
-        out.add(new Looked(key, seen, since, null, null, d.notBefore(), false));
+        out.add(new Looked(key, seen, since, null, 0, null, d.notBefore(), false));
         continue;
       }
-      String fresh = new Lease(set.selfId, Lease.freshToken(), false).encode();
+      long taking = Lease.freshTaking();
+      String fresh = new Lease(set.selfId, Lease.token(taking), false).encode();
       CompletableFuture<Boolean> took = seen == null ? set.store.takeFree(key, fresh).thenApply(prev -> prev == null)
         : set.store.replaceLease(key, seen, fresh).thenCompose(ok -> ok ? CompletableFuture.completedFuture(true)
           // The primary copy decides a conditional write, and this replica can be stale after a
@@ -142,8 +143,8 @@ final class LeaseTaker {
           // no lease at all in the primary copy, the key is free.
           : set.store.takeFree(key, fresh).thenApply(prev -> prev == null));
       takes.add(took.handle((ok, err) -> Boolean.TRUE.equals(ok)
-        ? new Looked(key, fresh, now, fresh, payload, 0, false)
-        : new Looked(key, null, now, null, null, now + WorkerSet.RETRY_MS, false)));
+        ? new Looked(key, fresh, now, fresh, taking, payload, 0, false)
+        : new Looked(key, null, now, null, 0, null, now + WorkerSet.RETRY_MS, false)));
     }
     for (CompletableFuture<Looked> t : takes) {
       try {
@@ -171,7 +172,7 @@ final class LeaseTaker {
         set.store.release(l.key(), l.taken()); // taken, but no longer ours to run
         return;
       }
-      keys.begin(l.key(), l.taken(), l.payload());
+      keys.begin(l.key(), l.taking(), l.payload());
       return;
     }
     if (p == null) {

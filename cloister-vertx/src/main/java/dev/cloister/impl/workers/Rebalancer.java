@@ -335,11 +335,11 @@ final class Rebalancer {
     if (r != null) {
       if (!value.equals(r.stored) && r.phase != KeyRunner.Phase.STOPPED) {
         try {
-          r.payload = new JsonObject(value);
-          r.stored = value;
+          new JsonObject(value);
         } catch (DecodeException e) {
           return;
         }
+        r.stored = value;
         if (set.options.getTick() == 0) {
           keys.requestPerform(r);
         }
@@ -363,7 +363,7 @@ final class Rebalancer {
       // holder's lease can arrive after this node took it. Judge by what the replica holds now.
       String current = set.store.lease(key);
       Lease now = current == null ? null : Lease.decode(current);
-      if (now == null || !r.token.equals(now.token())) {
+      if (now == null || !r.token().equals(now.token())) {
         log.warn("Worker set '" + set.name + "': the lease of '" + key + "' was taken by "
           + (now == null ? "nobody" : now.nodeId()) + "; the key stops here");
         keys.finish(r, "moved");

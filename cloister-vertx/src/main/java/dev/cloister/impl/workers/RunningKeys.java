@@ -26,8 +26,14 @@ final class RunningKeys {
     this.set = set;
   }
 
-  /** Starts a key whose lease this node just took, with its stored payload. */
-  void begin(String key, String lease, String stored) {
+  /**
+   * Starts a key whose lease this node just took, with its stored payload.
+   *
+   * @param key the key
+   * @param taking the number of this node's taking of the lease ({@link Lease#freshTaking})
+   * @param stored the stored payload
+   */
+  void begin(String key, long taking, String stored) {
     JsonObject payload;
     try {
       payload = new JsonObject(stored);
@@ -35,11 +41,14 @@ final class RunningKeys {
       log.warn("Worker set '" + set.name + "': key '" + key + "' has a payload that is not JSON; it starts with {}");
       payload = new JsonObject();
     }
-    KeyRunner r = new KeyRunner(key, payload, stored, Lease.decode(lease).token());
+    JsonObject first = payload;
+    KeyRunner r = new KeyRunner(key, stored, taking);
     set.runners.put(key, r);
     r.submit(() -> {
       r.started = true;
-      return set.here(SetState.call(() -> set.worker.start(key, r.payload))).andThen(ar -> {
+      // The payload decoded here unless a put changed it while the start waited in the mailbox.
+      JsonObject now = stored.equals(r.stored) ? first : r.payload();
+      return set.here(SetState.call(() -> set.worker.start(key, now))).andThen(ar -> {
         if (ar.failed()) {
           log.warn("Worker set '" + set.name + "': start of '" + key + "' failed: " + ar.cause());
         }
@@ -93,7 +102,7 @@ final class RunningKeys {
       schedule(r, set.options.getTick());
       done.tryComplete();
     });
-    set.here(SetState.call(() -> set.worker.perform(r.key, r.payload))).onComplete((outcome, err) -> {
+    set.here(SetState.call(() -> set.worker.perform(r.key, r.payload()))).onComplete((outcome, err) -> {
       if (!set.vertx.cancelTimer(timer)) {
         return; // abandoned
       }
@@ -119,7 +128,6 @@ final class RunningKeys {
     switch (outcome.kind()) {
       case REPLACE -> {
         String enc = outcome.payload().encode();
-        r.payload = outcome.payload();
         r.stored = enc;
         return set.write(() -> set.store.replacePayload(r.key, enc))
           .andThen(x -> schedule(r, set.options.getTick()));
@@ -177,7 +185,7 @@ final class RunningKeys {
     set.performAfterStart.remove(r.key);
     if (r.started) {
       try {
-        set.worker.stop(r.key, r.payload, reason);
+        set.worker.stop(r.key, r.payload(), reason);
       } catch (RuntimeException e) {
         log.warn("Worker set '" + set.name + "': stop of '" + r.key + "' threw " + e);
       }
@@ -221,7 +229,7 @@ final class RunningKeys {
           return mark.landed().transform(x -> release(r)).onComplete(x -> done.complete());
         }
         // The mailbox ran the start (if it was queued) before this: a started key is handed off.
-        Future<JsonObject> carried = r.started ? handOff(r) : Future.succeededFuture(r.payload);
+        Future<String> carried = r.started ? handOff(r) : Future.succeededFuture(r.stored);
         long slow = carried.isComplete() ? -1 : set.context.setTimer(markAfterMs(), id -> mark.now());
         // The release must follow the mark, if there is one: it removes the lease only with the
         // value it holds.
@@ -234,11 +242,10 @@ final class RunningKeys {
           if (r.started && "moved".equals(reason)) {
             set.metrics.handoff();
           }
-          r.payload = payload;
+          boolean changed = !payload.equals(r.stored);
+          r.stored = payload;
           finish(r, reason);
-          String enc = payload.encode();
-          Future<?> stored = enc.equals(r.stored) ? Future.succeededFuture()
-            : set.write(() -> set.store.replacePayload(r.key, enc));
+          Future<?> stored = changed ? set.write(() -> set.store.replacePayload(r.key, payload)) : Future.succeededFuture();
           return stored.eventually(() -> release(r));
         }).onComplete(x -> done.complete());
       }
@@ -295,23 +302,32 @@ final class RunningKeys {
     return set.write(() -> set.store.release(key, lease));
   }
 
-  private Future<JsonObject> handOff(KeyRunner r) {
-    Promise<JsonObject> out = set.context.promise();
+  /** @return the payload to carry, encoded: what {@code handOff} answered, or the last stored one */
+  private Future<String> handOff(KeyRunner r) {
+    Promise<String> out = set.context.promise();
     long timer = set.context.setTimer(set.options.getHandoffTimeout(), id -> {
       log.warn("Worker set '" + set.name + "': hand-off of '" + r.key + "' took over " + set.options.getHandoffTimeout()
         + " ms; the last stored payload moves");
-      out.tryComplete(r.payload);
+      out.tryComplete(r.stored);
     });
-    set.here(SetState.call(() -> set.worker.handOff(r.key, r.payload))).onComplete((p, err) -> {
+    set.here(SetState.call(() -> set.worker.handOff(r.key, r.payload()))).onComplete((p, err) -> {
       set.vertx.cancelTimer(timer);
-      if (err != null || p == null) {
+      String enc = null;
+      if (err == null && p != null) {
+        try {
+          enc = p.encode();
+        } catch (RuntimeException e) {
+          err = e;
+        }
+      }
+      if (enc == null) {
         if (err != null) {
           log.warn("Worker set '" + set.name + "': hand-off of '" + r.key + "' failed (" + err
             + "); the last stored payload moves");
         }
-        out.tryComplete(r.payload);
+        out.tryComplete(r.stored);
       } else {
-        out.tryComplete(p);
+        out.tryComplete(enc);
       }
     });
     return out.future();
