@@ -1,6 +1,9 @@
 package dev.cloister;
 
 import dev.cloister.impl.workers.WorkerSet;
+import io.vertx.codegen.annotations.GenIgnore;
+import io.vertx.codegen.annotations.Nullable;
+import io.vertx.codegen.annotations.VertxGen;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -21,7 +24,12 @@ import java.util.Set;
  *
  * <p>Errors are {@link CloisterException}s: 400 bad key or payload, 404 unknown key, 503 not
  * quorate (or the key's owner could not be reached in time), 504 call timeout.
+ *
+ * <p>RxJava 3: {@code dev.cloister.rxjava3.ShardedWorkers.start(vertx, name, options, worker)} takes
+ * the RxJava Vert.x and the same {@link Worker}, and gives a {@code Single} of a set whose methods
+ * return {@code Single}, {@code Maybe} and {@code Completable}.
  */
+@VertxGen
 public interface ShardedWorkers {
 
   /**
@@ -35,6 +43,7 @@ public interface ShardedWorkers {
    * @param worker what runs for each key
    * @return the set, or a failure naming a bad option or argument
    */
+  @GenIgnore(GenIgnore.PERMITTED_TYPE)
   static Future<ShardedWorkers> start(Vertx vertx, String name, WorkersOptions options, Worker worker) {
     return WorkerSet.start(vertx, name, options, worker);
   }
@@ -72,7 +81,7 @@ public interface ShardedWorkers {
    * @param key the key
    * @return its payload, or {@code null} for an unknown key
    */
-  Future<JsonObject> get(String key);
+  Future<@Nullable JsonObject> get(String key);
 
   /**
    * Sends a message to a key's worker, wherever it runs, and returns its reply.
@@ -82,7 +91,7 @@ public interface ShardedWorkers {
    * @return the worker's reply; 404 for an unknown key, 503 when no owner runs it within the
    *     hand-off timeout, 504 when the worker does not answer in time
    */
-  Future<JsonObject> call(String key, JsonObject message);
+  Future<@Nullable JsonObject> call(String key, JsonObject message);
 
   /**
    * Sends a message to a key's worker, wherever it runs, without waiting for it.
