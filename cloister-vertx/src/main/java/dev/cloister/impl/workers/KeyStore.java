@@ -27,6 +27,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
+import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 
 /**
@@ -146,20 +147,22 @@ final class KeyStore {
   /**
    * What a scan of the local replica found.
    *
-   * @param payloads every key with its payload
+   * @param payloads the kept keys with their payloads
    * @param markers keys held as a removal marker only (see {@link #dropMarker})
    */
   record Scanned(List<Map.Entry<String, String>> payloads, List<String> markers) {
   }
 
   /**
-   * Every key of the local replica with its payload, and, in the same pass, up to
-   * {@code maxMarkers} keys held as a removal marker only. Blocks.
+   * The keys of the local replica that {@code keep} keeps, with their payloads, and, in the same
+   * pass, up to {@code maxMarkers} keys held as a removal marker only. Blocks. Only the kept keys
+   * are listed: a sweep of a million keys that keeps none allocates nothing per key.
    *
    * @param maxMarkers the most markers to list
+   * @param keep sees every key with its payload, and says whether to list it
    * @return what it found
    */
-  Scanned scan(int maxMarkers) {
+  Scanned scan(int maxMarkers, BiPredicate<String, String> keep) {
     List<Map.Entry<String, String>> out = new ArrayList<>();
     List<String> markers = new ArrayList<>();
     for (Map.Entry<String, String> e : local(keys).entrySet()) {
@@ -167,7 +170,9 @@ final class KeyStore {
         continue;
       }
       if (visible(e.getValue()) != null) {
-        out.add(Map.entry(e.getKey(), e.getValue()));
+        if (keep.test(e.getKey(), e.getValue())) {
+          out.add(Map.entry(e.getKey(), e.getValue()));
+        }
       } else if (markers.size() < maxMarkers) {
         markers.add(e.getKey());
       }

@@ -209,25 +209,42 @@ final class Rebalancer {
     scan(++set.generation, false);
   }
 
-  /** What a scan of the replica found: the keys this node owns, and (sweeps only) other owners' keys with no lease. */
-  private record Found(List<Map.Entry<String, String>> owned, Map<String, String> unleased, List<String> markers) {
+  /**
+   * What a scan of the replica found: the keys this node owns (a sweep: only those not running
+   * here), other owners' keys with no lease (sweeps only), removal markers, and (sweeps only) the
+   * running keys this node no longer owns ({@code null} for a rebalance, which looks at every
+   * running key).
+   */
+  private record Found(List<Map.Entry<String, String>> owned, Map<String, String> unleased, List<String> markers,
+                       List<String> strays) {
   }
 
   private void scan(int gen, boolean sweep) {
     long began = System.nanoTime();
     set.scans++;
     set.context.executeBlocking(() -> {
-      List<Map.Entry<String, String>> owned = new ArrayList<>();
       Map<String, String> unleased = new HashMap<>();
-      KeyStore.Scanned scanned = set.store.scan(sweep ? SETTLE_MAX : 0);
-      for (Map.Entry<String, String> e : scanned.payloads()) {
-        if (set.mine(e.getKey())) {
-          owned.add(e);
-        } else if (sweep && unleased.size() < UNLEASED_MAX && set.store.lease(e.getKey()) == null) {
-          unleased.put(e.getKey(), e.getValue());
+      // A sweep lists nothing for the keys that are where they belong (nearly all of them, every
+      // 10 s); a rebalance lists every key this node owns.
+      KeyStore.Scanned scanned = set.store.scan(sweep ? SETTLE_MAX : 0, (key, payload) -> {
+        if (set.mine(key)) {
+          return !sweep || !set.localKeys.contains(key);
+        }
+        if (sweep && unleased.size() < UNLEASED_MAX && set.store.lease(key) == null) {
+          unleased.put(key, payload);
+        }
+        return false;
+      });
+      List<String> strays = null;
+      if (sweep) {
+        strays = new ArrayList<>();
+        for (String key : set.localKeys) {
+          if (!set.mine(key)) {
+            strays.add(key);
+          }
         }
       }
-      return new Found(owned, unleased, scanned.markers());
+      return new Found(scanned.payloads(), unleased, scanned.markers(), strays);
     }, false).onComplete((found, err) -> {
       if (err != null) {
         set.scans--;
@@ -248,7 +265,7 @@ final class Rebalancer {
         if (gen == set.generation && set.quorate && !set.closing && leases.want(e.getKey())) {
           counts[0]++;
         }
-      }).compose(v -> set.chunked(new ArrayList<>(set.runners.values()), r -> {
+      }).compose(v -> set.chunked(running(found.strays()), r -> {
         if (gen == set.generation && set.quorate && !set.closing && r.phase != KeyRunner.Phase.LEAVING
           && r.phase != KeyRunner.Phase.STOPPED && !set.mine(r.key)) {
           counts[1]++;
@@ -268,6 +285,21 @@ final class Rebalancer {
         }
       });
     });
+  }
+
+  /** The runners to check after a scan: every one, or (a sweep) those of the keys it listed. Context only. */
+  private List<KeyRunner> running(List<String> strays) {
+    if (strays == null) {
+      return new ArrayList<>(set.runners.values());
+    }
+    List<KeyRunner> out = new ArrayList<>(strays.size());
+    for (String key : strays) {
+      KeyRunner r = set.runners.get(key);
+      if (r != null) {
+        out.add(r);
+      }
+    }
+    return out;
   }
 
   /**

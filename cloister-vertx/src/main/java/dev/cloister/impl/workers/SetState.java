@@ -172,7 +172,6 @@ final class SetState {
     }
   }
 
-  /** A worker's future, completed on the set's context (null or a throw become failures). */
   /**
    * Issues a write of the key store from the set's context: at most {@link #WRITES_IN_FLIGHT} at
    * once, the others queued in order, each issued on a worker thread. Infinispan's asynchronous
@@ -252,6 +251,7 @@ final class SetState {
     return p.future();
   }
 
+  /** A worker's future, completed on the set's context (null becomes a failure). */
   <T> Future<T> here(Future<T> f) {
     Promise<T> p = context.promise();
     if (f == null) {
@@ -262,6 +262,7 @@ final class SetState {
     return p.future();
   }
 
+  /** Calls a worker's callback: a throw becomes a failed future. */
   static <T> Future<T> call(Supplier<Future<T>> callback) {
     try {
       return callback.get();
