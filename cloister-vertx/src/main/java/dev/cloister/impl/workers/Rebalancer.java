@@ -209,8 +209,7 @@ final class Rebalancer {
    * Hands off at once the running keys this node no longer owns, then finds the keys it owns now
    * (a scan of the replica, on a worker). The hand-offs come first: a gaining node waits for a live
    * holder's lease only {@code handoffTimeout} of silence, and the scan of a million-key replica
-   * takes seconds (measured: with the scan first, a joining node took the leases of 750 of a
-   * million keys whose old owner had not begun to hand them off yet).
+   * takes seconds.
    */
   private void rebalance() {
     int gen = ++set.generation;
