@@ -22,11 +22,6 @@ record Lease(String nodeId, String token, boolean moving) {
   private static final String PREFIX = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
   private static final AtomicLong TAKINGS = new AtomicLong();
 
-  /** @return a token no other taking of any lease uses */
-  static String freshToken() {
-    return token(freshTaking());
-  }
-
   /**
    * @return the number of a new taking by this JVM: {@link #token} makes it a token no other taking
    *     of any lease uses; a running key keeps the number (8 bytes) rather than the token's text

@@ -114,7 +114,7 @@ class LeaseRulesTest {
   void everyTakingGetsItsOwnToken() {
     java.util.Set<String> tokens = new java.util.HashSet<>();
     for (int i = 0; i < 10_000; i++) {
-      String t = Lease.freshToken();
+      String t = Lease.token(Lease.freshTaking());
       assertTrue(t.indexOf(':') < 0, "no separator in a token: " + t);
       assertTrue(tokens.add(t), "repeated: " + t);
     }
