@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -276,11 +277,14 @@ class RealNetworkTest {
     rig.startNode(5, false);
     List<String> violations = new ArrayList<>();
     for (String n : four) {
-      long left = history.since(start, o -> o.node().equals(n) && o.kind().equals("transition")
-        && o.at() <= end && "READY".equals(o.data().getString("from"))).size();
+      List<History.Op> left = history.since(start, o -> o.node().equals(n) && o.kind().equals("transition")
+        && o.at() <= end && "READY".equals(o.data().getString("from")));
       // Once is n5's graceful leave.
-      if (left > 1) {
-        violations.add(n + " left READY " + left + " times under latency and loss");
+      if (left.size() > 1) {
+        violations.add(n + " left READY " + left.size() + " times under latency and loss: " + left.stream()
+          .map(o -> "+" + (o.at() - start) + " ms to " + o.data().getString("to") + " "
+            + Optional.ofNullable(o.data().getJsonObject("state")).map(st -> st.getValue("members")).orElse("?"))
+          .toList());
       }
     }
     violations.addAll(Invariants.noSplitBrain(history.ops(), start, end));

@@ -86,7 +86,26 @@ class WorkersContractTest {
       workers.add(w);
       sets.add(await(ShardedWorkers.start(n.vertx, name, options, w)));
     }
-    return new Set2(sets, workers, history);
+    Set2 s = new Set2(sets, workers, history);
+    awaitFormed(s);
+    return s;
+  }
+
+  /**
+   * Until both nodes name the same owner for every probe key: each has seen the other join the
+   * set. A key put before that may start on the node that sees only itself and move once, and a
+   * test that counts performs on the final owner would miss the first.
+   */
+  private static void awaitFormed(Set2 s) {
+    List<String> probes = java.util.stream.IntStream.range(0, 64).mapToObj(i -> "probe-" + i).toList();
+    eventually("both nodes see both in the set's ring", () -> {
+      try {
+        return probes.stream().allMatch(k -> s.on(0).ownerOf(k).equals(s.on(1).ownerOf(k)))
+          && probes.stream().map(k -> s.on(0).ownerOf(k)).distinct().count() == 2;
+      } catch (CloisterException noRingYet) {
+        return false;
+      }
+    }, () -> "");
   }
 
   private static void awaitRunning(Set2 s, Set<String> keys) {
