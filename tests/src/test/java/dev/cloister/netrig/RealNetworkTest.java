@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -282,9 +281,7 @@ class RealNetworkTest {
       // Once is n5's graceful leave.
       if (left.size() > 1) {
         violations.add(n + " left READY " + left.size() + " times under latency and loss: " + left.stream()
-          .map(o -> "+" + (o.at() - start) + " ms to " + o.data().getString("to") + " "
-            + Optional.ofNullable(o.data().getJsonObject("state")).map(st -> st.getValue("members")).orElse("?"))
-          .toList());
+          .map(o -> "+" + (o.at() - start) + " ms: " + Invariants.describe(o)).toList());
       }
     }
     violations.addAll(Invariants.noSplitBrain(history.ops(), start, end));

@@ -100,12 +100,20 @@ class WorkersContractTest {
     List<String> probes = java.util.stream.IntStream.range(0, 64).mapToObj(i -> "probe-" + i).toList();
     eventually("both nodes see both in the set's ring", () -> {
       try {
-        return probes.stream().allMatch(k -> s.on(0).ownerOf(k).equals(s.on(1).ownerOf(k)))
-          && probes.stream().map(k -> s.on(0).ownerOf(k)).distinct().count() == 2;
+        List<String> owners = owners(s.on(0), probes);
+        return owners.equals(owners(s.on(1), probes)) && Set.copyOf(owners).size() == 2;
       } catch (CloisterException noRingYet) {
         return false;
       }
     }, () -> "");
+  }
+
+  /**
+   * @return the owner {@code set} names for each key, in order
+   * @throws CloisterException (503) while the set has no ring yet
+   */
+  private static List<String> owners(ShardedWorkers set, List<String> keys) {
+    return keys.stream().map(set::ownerOf).toList();
   }
 
   private static void awaitRunning(Set2 s, Set<String> keys) {
@@ -113,11 +121,11 @@ class WorkersContractTest {
     // names itself, and the key would still move after this wait.
     // A node whose set has no ring yet (it has not seen itself announced) answers ownerOf with a
     // 503 meanwhile: not there yet.
+    List<String> ordered = List.copyOf(keys);
     eventually("each key runs once, on the owner both nodes name", () -> {
       try {
-        return s.history().eachRunsOnce(keys)
-          && keys.stream().allMatch(k -> s.on(0).ownerOf(k).equals(s.on(1).ownerOf(k))
-            && s.on(s.indexOf(s.on(0).ownerOf(k))).localKeys().contains(k));
+        return s.history().eachRunsOnce(keys) && owners(s.on(0), ordered).equals(owners(s.on(1), ordered))
+          && keys.stream().allMatch(k -> s.on(s.indexOf(s.on(0).ownerOf(k))).localKeys().contains(k));
       } catch (CloisterException noRingYet) {
         return false;
       }
