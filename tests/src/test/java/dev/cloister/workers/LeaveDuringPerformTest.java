@@ -7,6 +7,7 @@ import dev.cloister.WorkersOptions;
 import dev.cloister.junit5.CloisterCluster;
 import dev.cloister.junit5.CloisterTest;
 import dev.cloister.testing.NodeCaches;
+import dev.cloister.testing.SetRings;
 import dev.cloister.testing.WorkHistory;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -91,9 +92,12 @@ class LeaveDuringPerformTest {
     return IntStream.range(0, 100).mapToObj(i -> "k" + i).filter(k -> node.equals(set.ownerOf(k))).findFirst();
   }
 
+  /** The set on both nodes, once both see both in its ring: a key put earlier could start on one and move. */
   private static List<ShardedWorkers> start(CloisterCluster cluster, List<HeldWorker> workers, String name) {
-    return List.of(0, 1).stream().map(i -> await(ShardedWorkers.start(cluster.node(i).vertx(), name,
+    List<ShardedWorkers> sets = List.of(0, 1).stream().map(i -> await(ShardedWorkers.start(cluster.node(i).vertx(), name,
       new WorkersOptions().setTick(0), workers.get(i)))).toList();
+    SetRings.awaitAgreed(sets);
+    return sets;
   }
 
   @Test
@@ -197,6 +201,7 @@ class LeaveDuringPerformTest {
     WorkersOptions options = new WorkersOptions().setTick(0).setHandoffTimeout(20_000);
     List<ShardedWorkers> sets = List.of(0, 1).stream().map(i -> await(ShardedWorkers.start(cluster.node(i).vertx(),
       "slow-handoff", options, workers.get(i)))).toList();
+    SetRings.awaitAgreed(sets);
     await(sets.get(0).put("k", new JsonObject().put("v", 1)));
     cluster.eventually(() -> assertEquals(1, history.events().size(), "one node started 'k': " + history.events()));
     int owner = history.events().get(0).node().equals("node0") ? 0 : 1;
@@ -248,6 +253,7 @@ class LeaveDuringPerformTest {
     workers.forEach(w -> w.handOff = (k, p) -> Future.succeededFuture(p)); // at once, the payload unchanged
     List<ShardedWorkers> sets = List.of(0, 1).stream().map(i -> await(ShardedWorkers.start(cluster.node(i).vertx(),
       "idle-moves", new WorkersOptions().setTick(0), workers.get(i)))).toList();
+    SetRings.awaitAgreed(sets);
     LeaseValues leases = new LeaseValues();
     NodeCaches.manager(cluster.node(1).vertx()).getCache("__cloister.workers.idle-moves.leases").addListener(leases);
     List<String> keys = IntStream.range(0, 50).mapToObj(i -> "k" + i).toList();

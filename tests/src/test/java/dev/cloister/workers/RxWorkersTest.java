@@ -4,6 +4,7 @@ import dev.cloister.CloisterException;
 import dev.cloister.WorkersOptions;
 import dev.cloister.junit5.CloisterCluster;
 import dev.cloister.rxjava3.ShardedWorkers;
+import dev.cloister.testing.SetRings;
 import dev.cloister.testing.WorkHistory;
 import io.vertx.core.json.JsonObject;
 import io.vertx.rxjava3.core.Vertx;
@@ -31,6 +32,8 @@ class RxWorkersTest {
         RecordingWorker worker = new RecordingWorker(cluster.node(i).name(), history);
         sets.add(ShardedWorkers.start(vertx, "rx", new WorkersOptions().setTick(0), worker).blockingGet());
       }
+      // Puts before both nodes see both in the ring could start a key on one and hand it to the other.
+      SetRings.awaitAgreed(sets.stream().map(ShardedWorkers::getDelegate).toList());
       ShardedWorkers rx = sets.get(0);
 
       rx.put("a", new JsonObject().put("n", 1)).blockingAwait();

@@ -5,6 +5,7 @@ import dev.cloister.ShardedWorkers;
 import dev.cloister.WorkOutcome;
 import dev.cloister.WorkersOptions;
 import dev.cloister.testing.InJvmCluster;
+import dev.cloister.testing.SetRings;
 import dev.cloister.testing.InJvmCluster.Node;
 import dev.cloister.testing.WorkHistory;
 import io.vertx.core.Future;
@@ -87,33 +88,8 @@ class WorkersContractTest {
       sets.add(await(ShardedWorkers.start(n.vertx, name, options, w)));
     }
     Set2 s = new Set2(sets, workers, history);
-    awaitFormed(s);
+    SetRings.awaitAgreed(sets);
     return s;
-  }
-
-  /**
-   * Until both nodes name the same owner for every probe key: each has seen the other join the
-   * set. A key put before that may start on the node that sees only itself and move once, and a
-   * test that counts performs on the final owner would miss the first.
-   */
-  private static void awaitFormed(Set2 s) {
-    List<String> probes = java.util.stream.IntStream.range(0, 64).mapToObj(i -> "probe-" + i).toList();
-    eventually("both nodes see both in the set's ring", () -> {
-      try {
-        List<String> owners = owners(s.on(0), probes);
-        return owners.equals(owners(s.on(1), probes)) && Set.copyOf(owners).size() == 2;
-      } catch (CloisterException noRingYet) {
-        return false;
-      }
-    }, () -> "");
-  }
-
-  /**
-   * @return the owner {@code set} names for each key, in order
-   * @throws CloisterException (503) while the set has no ring yet
-   */
-  private static List<String> owners(ShardedWorkers set, List<String> keys) {
-    return keys.stream().map(set::ownerOf).toList();
   }
 
   private static void awaitRunning(Set2 s, Set<String> keys) {
@@ -124,7 +100,7 @@ class WorkersContractTest {
     List<String> ordered = List.copyOf(keys);
     eventually("each key runs once, on the owner both nodes name", () -> {
       try {
-        return s.history().eachRunsOnce(keys) && owners(s.on(0), ordered).equals(owners(s.on(1), ordered))
+        return s.history().eachRunsOnce(keys) && SetRings.owners(s.on(0), ordered).equals(SetRings.owners(s.on(1), ordered))
           && keys.stream().allMatch(k -> s.on(s.indexOf(s.on(0).ownerOf(k))).localKeys().contains(k));
       } catch (CloisterException noRingYet) {
         return false;
