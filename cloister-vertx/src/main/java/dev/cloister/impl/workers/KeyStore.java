@@ -4,7 +4,12 @@ import dev.cloister.impl.transport.CacheManagers;
 import org.infinispan.AdvancedCache;
 import org.infinispan.configuration.cache.ConfigurationBuilder;
 import org.infinispan.context.Flag;
+import org.infinispan.functional.EntryView;
+import org.infinispan.functional.FunctionalMap;
+import org.infinispan.functional.impl.FunctionalMapImpl;
+import org.infinispan.functional.impl.ReadWriteMapImpl;
 import org.infinispan.manager.EmbeddedCacheManager;
+import org.infinispan.marshall.core.MarshallableFunctions;
 import org.infinispan.notifications.Listener;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryCreated;
 import org.infinispan.notifications.cachelistener.annotation.CacheEntryModified;
@@ -27,6 +32,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 
@@ -48,6 +54,8 @@ final class KeyStore {
   private final EmbeddedCacheManager manager;
   private final AdvancedCache<String, String> keys;
   private final AdvancedCache<String, String> leases;
+  /** The leases cache's functional view: many conditional writes in one command. */
+  private final FunctionalMap.ReadWriteMap<String, String> leaseWrites;
   private final AdvancedCache<String, String> nodes;
   private final EntryWatcher keyWatcher;
   private final EntryWatcher nodeWatcher;
@@ -63,6 +71,7 @@ final class KeyStore {
     this.manager = manager;
     this.keys = caches.get(0);
     this.leases = caches.get(1);
+    this.leaseWrites = ReadWriteMapImpl.create(FunctionalMapImpl.create(leases));
     this.nodes = caches.get(2);
     this.keyWatcher = new EntryWatcher(onKey);
     this.nodeWatcher = new EntryWatcher(onNode);
@@ -344,14 +353,54 @@ final class KeyStore {
     return leases.putIfAbsentAsync(key, lease);
   }
 
+  /**
+   * Takes many free leases in one write of the cache: each key gets its lease where it has none.
+   * Blocks. What the write decided is read back from this replica: the write is synchronous, so
+   * once it returns this replica holds what the primary copy decided for each key (a write that
+   * failed part way still took some; those are found the same way).
+   *
+   * @param wanted key to the lease to take
+   * @return the keys whose lease this replica now holds with the value wanted
+   */
+  Set<String> takeFree(Map<String, String> wanted) {
+    return many(wanted, MarshallableFunctions.setValueIfAbsentReturnBoolean(), true);
+  }
+
+  /**
+   * Releases many leases in one write of the cache, each only if it still has the value held.
+   * Blocks; read back as {@link #takeFree(Map)}.
+   *
+   * @param held key to the lease held
+   * @return the keys whose lease this replica no longer holds with the value held
+   */
+  Set<String> release(Map<String, String> held) {
+    return many(held, MarshallableFunctions.removeIfValueEqualsReturnBoolean(), false);
+  }
+
+  private Set<String> many(Map<String, String> values,
+                           BiFunction<String, EntryView.ReadWriteEntryView<String, String>, Boolean> f, boolean set) {
+    RuntimeException failed = null;
+    try {
+      leaseWrites.evalMany(values, f).forEach(x -> { });
+    } catch (RuntimeException e) {
+      failed = e;
+    }
+    Set<String> done = new HashSet<>();
+    AdvancedCache<String, String> here = local(leases);
+    for (Map.Entry<String, String> e : values.entrySet()) {
+      if (e.getValue().equals(here.get(e.getKey())) == set) {
+        done.add(e.getKey());
+      }
+    }
+    if (done.isEmpty() && failed != null) {
+      throw failed;
+    }
+    return done;
+  }
+
   /** Replaces a lease only if it still has the value seen. */
   CompletableFuture<Boolean> replaceLease(String key, String seen, String lease) {
     return leases.replaceAsync(key, seen, lease);
-  }
-
-  /** Releases a lease only if it still has the value held. */
-  CompletableFuture<Boolean> release(String key, String held) {
-    return leases.removeAsync(key, held);
   }
 
   /**

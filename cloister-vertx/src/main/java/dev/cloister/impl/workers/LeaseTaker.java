@@ -7,6 +7,7 @@ import io.vertx.core.internal.logging.LoggerFactory;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -112,6 +113,8 @@ final class LeaseTaker {
     Set<String> view = set.store.view();
     List<Looked> out = new ArrayList<>(batch.size());
     List<CompletableFuture<Looked>> takes = new ArrayList<>();
+    Map<String, Taking> free = new LinkedHashMap<>();
+    Map<String, String> displaced = new HashMap<>();
     for (Ask a : batch) {
       String key = a.key();
       String payload = set.store.payload(key);
@@ -135,8 +138,19 @@ final class LeaseTaker {
       }
       long taking = Lease.freshTaking();
       String fresh = new Lease(set.selfId, Lease.token(taking), false).encode();
-      CompletableFuture<Boolean> took = seen == null ? set.store.takeFree(key, fresh).thenApply(prev -> prev == null)
-        : set.store.replaceLease(key, seen, fresh).thenCompose(ok -> ok ? CompletableFuture.completedFuture(true)
+      boolean live = lease != null && !lease.nodeId().equals(set.selfId) && view.contains(lease.nodeId());
+      if (!live) {
+        // Free, or left by a holder gone from the view (or by this node before it lost quorum).
+        if (seen != null) {
+          displaced.put(key, seen);
+        }
+        free.put(key, new Taking(taking, fresh, payload));
+        continue;
+      }
+      // A live holder that stayed silent: replaced in place, so that nobody takes its removal for
+      // the holder's own release (which would tell the others it is at work).
+      CompletableFuture<Boolean> took = set.store.replaceLease(key, seen, fresh)
+        .thenCompose(ok -> ok ? CompletableFuture.completedFuture(true)
           // The primary copy decides a conditional write, and this replica can be stale after a
           // merge (on the rig: a paused node's replica kept its own leases from before the pause,
           // which the others had released, and it retried a replace of that value for good). With
@@ -146,6 +160,9 @@ final class LeaseTaker {
         ? new Looked(key, fresh, now, fresh, taking, payload, 0, false)
         : new Looked(key, null, now, null, 0, null, now + WorkerSet.RETRY_MS, false)));
     }
+    if (!free.isEmpty()) {
+      out.addAll(takeFree(free, displaced, now));
+    }
     for (CompletableFuture<Looked> t : takes) {
       try {
         out.add(t.get(set.timeouts.handoffTimeout() + 30_000, TimeUnit.MILLISECONDS));
@@ -154,6 +171,39 @@ final class LeaseTaker {
       }
     }
     return out;
+  }
+
+  /**
+   * Takes leases in one write of the cache (nearly all of a rebalance's or of new keys'): the
+   * displaced ones are removed first where they still have the value seen, in one write too; a
+   * replica that is stale after a merge sees that removal do nothing, and where the primary copy
+   * holds no lease the take finds the key free, as for the others.
+   */
+  private List<Looked> takeFree(Map<String, Taking> free, Map<String, String> displaced, long now) {
+    Map<String, String> wanted = new HashMap<>();
+    free.forEach((key, t) -> wanted.put(key, t.lease()));
+    Set<String> took;
+    try {
+      if (!displaced.isEmpty()) {
+        set.store.release(displaced);
+      }
+      took = set.store.takeFree(wanted);
+    } catch (RuntimeException e) {
+      log.debug("Worker set '" + set.name + "': a batch of lease takes failed: " + e);
+      took = Set.of();
+    }
+    List<Looked> out = new ArrayList<>(free.size());
+    for (Map.Entry<String, Taking> e : free.entrySet()) {
+      String key = e.getKey();
+      Taking t = e.getValue();
+      out.add(took.contains(key) ? new Looked(key, t.lease(), now, t.lease(), t.taking(), t.payload(), 0, false)
+        : new Looked(key, null, now, null, 0, null, now + WorkerSet.RETRY_MS, false));
+    }
+    return out;
+  }
+
+  /** A free lease a batch takes: the taking's number, the lease, the key's payload. */
+  private record Taking(long taking, String lease, String payload) {
   }
 
   private void afterLook(Looked l) {
@@ -169,7 +219,7 @@ final class LeaseTaker {
       // No generation check here: a rebalance during the batch skips keys that are pending, so
       // this result must stand for it; a quorum loss or a close cleared the pending entry instead.
       if (p == null || !set.quorate || set.closing || set.runners.containsKey(l.key()) || !set.mine(l.key())) {
-        set.store.release(l.key(), l.taken()); // taken, but no longer ours to run
+        set.release(l.key(), l.taken()); // taken, but no longer ours to run
         return;
       }
       keys.begin(l.key(), l.taking(), l.payload());

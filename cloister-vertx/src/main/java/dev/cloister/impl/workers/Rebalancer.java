@@ -378,7 +378,7 @@ final class Rebalancer {
         r.submit(() -> {
           keys.finish(r, "deleted");
           String lease = r.lease(set.selfId);
-          return set.write(() -> set.store.release(key, lease));
+          return set.release(key, lease);
         });
       }
       return;

@@ -299,7 +299,7 @@ final class RunningKeys {
   private Future<Boolean> release(KeyRunner r) {
     String key = r.key;
     String lease = r.lease(set.selfId);
-    return set.write(() -> set.store.release(key, lease));
+    return set.release(key, lease);
   }
 
   /** @return the payload to carry, encoded: what {@code handOff} answered, or the last stored one */

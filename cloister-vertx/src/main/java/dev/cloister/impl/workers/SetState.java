@@ -21,9 +21,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -40,6 +42,9 @@ final class SetState {
 
   /** Key-store writes a set has in flight at most (hand-offs, releases, stored outcomes). */
   static final int WRITES_IN_FLIGHT = 256;
+  /** The most leases one write releases, and the most such writes under way at once. */
+  static final int RELEASE_BATCH = 256;
+  static final int RELEASES_IN_FLIGHT = 2;
   /** The least time between two reports of failed writes, ms. */
   static final long WRITE_FAILURE_LOG_MS = 5_000;
 
@@ -92,6 +97,9 @@ final class SetState {
   private int writesInFlight;
   /** Writes of the key store waiting for their turn. Context only. */
   private final ArrayDeque<Runnable> writesWaiting = new ArrayDeque<>();
+  /** Releases waiting for a batch, and the batches under way. Context only. */
+  private final ArrayDeque<Release> releasesWaiting = new ArrayDeque<>();
+  private int releasesInFlight;
   /** Who waits for the writes to be done. Context only. */
   private final List<Promise<Void>> drained = new ArrayList<>();
   /** Failed writes not reported yet, and when the last report went out (ms). Context only. */
@@ -231,10 +239,59 @@ final class SetState {
     while (writesInFlight < WRITES_IN_FLIGHT && !writesWaiting.isEmpty()) {
       writesWaiting.poll().run();
     }
-    if (writesInFlight == 0 && writesWaiting.isEmpty() && !drained.isEmpty()) {
+    if (writesInFlight == 0 && writesWaiting.isEmpty() && releasesWaiting.isEmpty() && !drained.isEmpty()) {
       List<Promise<Void>> waiting = new ArrayList<>(drained);
       drained.clear();
       waiting.forEach(Promise::tryComplete);
+    }
+  }
+
+  /**
+   * Releases a lease if it still has the value this node holds, in a batch with the other releases
+   * waiting: one write of the key store releases up to {@link #RELEASE_BATCH} leases, and at most
+   * {@link #RELEASES_IN_FLIGHT} such writes are under way; releases that come meanwhile wait for
+   * the next. A hand-off of thousands of keys releases them in a few hundred writes instead of one
+   * each; a lone release goes at once. Context only.
+   *
+   * @param key the key
+   * @param held the lease as this node holds it
+   * @return whether the lease no longer has that value once the write is done
+   */
+  Future<Boolean> release(String key, String held) {
+    Promise<Boolean> p = context.promise();
+    releasesWaiting.add(new Release(key, held, p));
+    nextReleases();
+    return p.future();
+  }
+
+  private record Release(String key, String held, Promise<Boolean> done) {
+  }
+
+  private void nextReleases() {
+    while (releasesInFlight < RELEASES_IN_FLIGHT && !releasesWaiting.isEmpty()) {
+      Map<String, String> batch = new LinkedHashMap<>();
+      List<Release> in = new ArrayList<>();
+      List<Release> again = new ArrayList<>();
+      while (batch.size() < RELEASE_BATCH && !releasesWaiting.isEmpty()) {
+        Release r = releasesWaiting.poll();
+        // A key twice (released again after a mark): the later value goes in the next batch.
+        if (batch.putIfAbsent(r.key(), r.held()) == null) {
+          in.add(r);
+        } else {
+          again.add(r);
+        }
+      }
+      for (int i = again.size() - 1; i >= 0; i--) {
+        releasesWaiting.addFirst(again.get(i));
+      }
+      releasesInFlight++;
+      write(() -> CompletableFuture.completedFuture(store.release(batch))).onComplete(ar -> {
+        releasesInFlight--;
+        for (Release r : in) {
+          r.done().handle(ar.map(released -> released.contains(r.key())));
+        }
+        nextReleases();
+      });
     }
   }
 
