@@ -38,9 +38,9 @@ import java.util.function.Consumer;
 
 /**
  * A worker set's two replicated caches, as one node sees them: the keys (key to JSON payload) and
- * the leases (key to {@link Lease}), plus the cluster view. Opening and scanning block (call them on
- * a worker thread); writes are asynchronous and complete once replicated; the callbacks run on
- * Infinispan's threads, so the caller hops to its own context.
+ * the leases (key to {@link Lease}), plus the cluster view. Opening, scanning and the batched lease
+ * writes block (call them on a worker thread); the other writes are asynchronous and complete once
+ * replicated; the callbacks run on Infinispan's threads, so the caller hops to its own context.
  */
 final class KeyStore {
 
