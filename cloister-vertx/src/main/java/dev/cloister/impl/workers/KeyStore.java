@@ -377,8 +377,14 @@ final class KeyStore {
     return many(held, MarshallableFunctions.removeIfValueEqualsReturnBoolean(), false);
   }
 
+  /**
+   * One functional write of many leases, then the keys whose value in this replica is now
+   * ({@code present}) or is no longer ({@code !present}) the one given; throws only when the write
+   * failed and no key came out as wanted.
+   */
   private Set<String> many(Map<String, String> values,
-                           BiFunction<String, EntryView.ReadWriteEntryView<String, String>, Boolean> f, boolean set) {
+                           BiFunction<String, EntryView.ReadWriteEntryView<String, String>, Boolean> f,
+                           boolean present) {
     RuntimeException failed = null;
     try {
       leaseWrites.evalMany(values, f).forEach(x -> { });
@@ -388,7 +394,7 @@ final class KeyStore {
     Set<String> done = new HashSet<>();
     AdvancedCache<String, String> here = local(leases);
     for (Map.Entry<String, String> e : values.entrySet()) {
-      if (e.getValue().equals(here.get(e.getKey())) == set) {
+      if (e.getValue().equals(here.get(e.getKey())) == present) {
         done.add(e.getKey());
       }
     }

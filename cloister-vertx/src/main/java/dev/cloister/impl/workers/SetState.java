@@ -42,8 +42,7 @@ final class SetState {
 
   /** Key-store writes a set has in flight at most (hand-offs, releases, stored outcomes). */
   static final int WRITES_IN_FLIGHT = 256;
-  /** The most leases one write releases, and the most such writes under way at once. */
-  static final int RELEASE_BATCH = 256;
+  /** The most release writes (each up to {@link WorkerSet#LEASE_BATCH} leases) under way at once. */
   static final int RELEASES_IN_FLIGHT = 2;
   /** The least time between two reports of failed writes, ms. */
   static final long WRITE_FAILURE_LOG_MS = 5_000;
@@ -248,7 +247,7 @@ final class SetState {
 
   /**
    * Releases a lease if it still has the value this node holds, in a batch with the other releases
-   * waiting: one write of the key store releases up to {@link #RELEASE_BATCH} leases, and at most
+   * waiting: one write of the key store releases up to {@link WorkerSet#LEASE_BATCH} leases, and at most
    * {@link #RELEASES_IN_FLIGHT} such writes are under way; releases that come meanwhile wait for
    * the next. A hand-off of thousands of keys releases them in a few hundred writes instead of one
    * each; a lone release goes at once. Context only.
@@ -272,7 +271,7 @@ final class SetState {
       Map<String, String> batch = new LinkedHashMap<>();
       List<Release> in = new ArrayList<>();
       List<Release> again = new ArrayList<>();
-      while (batch.size() < RELEASE_BATCH && !releasesWaiting.isEmpty()) {
+      while (batch.size() < WorkerSet.LEASE_BATCH && !releasesWaiting.isEmpty()) {
         Release r = releasesWaiting.poll();
         // A key twice (released again after a mark): the later value goes in the next batch.
         if (batch.putIfAbsent(r.key(), r.held()) == null) {

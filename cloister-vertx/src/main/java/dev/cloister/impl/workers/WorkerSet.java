@@ -45,7 +45,7 @@ public final class WorkerSet implements ShardedWorkers {
   private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
   /** How many items one turn of the context handles before it yields. */
   static final int CHUNK = 512;
-  /** How many leases one blocking batch looks at. */
+  /** How many leases one blocking batch looks at, and one write of the lease cache takes or releases at most. */
   static final int LEASE_BATCH = 256;
   /** Pause before a caller asks again for a key that is not running yet, ms. */
   static final long RETRY_MS = 50;
