@@ -6,6 +6,7 @@ import dev.cloister.ShardedWorkers;
 import dev.cloister.WorkOutcome;
 import dev.cloister.Worker;
 import dev.cloister.WorkersOptions;
+import dev.cloister.impl.workers.LeaseView;
 import dev.cloister.junit5.internal.FaultNodeMain;
 import dev.cloister.launcher.NodeMain;
 import dev.cloister.testing.NodeCaches;
@@ -141,7 +142,7 @@ public final class RigWorkersMain implements NodeMain.Extension {
         d.put("owner", "? " + e.getMessage());
       }
       d.put("here", set.localKeys().contains(key))
-        .put("lease", local(manager, "__cloister.workers.rig.leases").get(key))
+        .put("lease", LeaseView.leaseOf(local(manager, "__cloister.workers.rig.leases").get(LeaseView.cacheKey(key)), key))
         .put("payload", local(manager, "__cloister.workers.rig").get(key));
       perKey.put(key, d);
     }

@@ -4,6 +4,7 @@ import dev.cloister.ShardedWorkers;
 import dev.cloister.WorkOutcome;
 import dev.cloister.Worker;
 import dev.cloister.WorkersOptions;
+import dev.cloister.impl.workers.LeaseView;
 import dev.cloister.junit5.CloisterCluster;
 import dev.cloister.junit5.CloisterTest;
 import dev.cloister.testing.NodeCaches;
@@ -164,8 +165,7 @@ class LeaveDuringPerformTest {
     ShardedWorkers back = await(ShardedWorkers.start(cluster.node(1).vertx(), name, new WorkersOptions().setTick(0),
       workers.get(1)));
     cluster.eventually(() -> assertEquals("node1", sets.get(0).ownerOf(key), "node0's ring gives the key to node1"));
-    cluster.eventually(() -> assertTrue(String.valueOf(NodeCaches.manager(cluster.node(0).vertx())
-      .getCache("__cloister.workers." + name + ".leases").get(key)).startsWith("m:"),
+    cluster.eventually(() -> assertTrue(String.valueOf(leaseOf(cluster, 0, name, key)).startsWith("m:"),
       "node0 marked the key's lease as handing off"));
 
     List<String> order = new CopyOnWriteArrayList<>();
@@ -180,6 +180,13 @@ class LeaveDuringPerformTest {
     assertEquals(List.of("halted", "closed"), order, "the close waited for the perform in flight");
     assertNull(await(back.get(key)), "the halted key is gone");
     assertFalse(workers.get(1).starts.stream().anyMatch(s -> s.startsWith(key + " ")), "node1 started " + workers.get(1).starts);
+  }
+
+  /** A key's lease as a node's replica holds it: {@code h:…} held, {@code m:…} handing off, null when free. */
+  private static String leaseOf(CloisterCluster cluster, int node, String set, String key) {
+    Object cell = NodeCaches.manager(cluster.node(node).vertx()).getCache("__cloister.workers." + set + ".leases")
+      .get(LeaseView.cacheKey(key));
+    return LeaseView.leaseOf(cell, key);
   }
 
   /** The starts and stops of a history as "node start key" and "node stop key", in order. */
@@ -215,8 +222,7 @@ class LeaveDuringPerformTest {
     };
     Future<Void> leaving = sets.get(owner).close();
     cluster.eventually(() -> assertTrue(asked.future().isComplete(), "node" + owner + " hands 'k' off"));
-    cluster.eventually(() -> assertTrue(String.valueOf(NodeCaches.manager(cluster.node(next).vertx())
-      .getCache("__cloister.workers.slow-handoff.leases").get("k")).startsWith("m:"),
+    cluster.eventually(() -> assertTrue(String.valueOf(leaseOf(cluster, next, "slow-handoff", "k")).startsWith("m:"),
       "the hand-off outlasted a quarter of handoffTimeout: the lease is marked as handing off"));
     assertEquals(1, history.events().size(), "nobody else started 'k' while its hand-off ran: " + history.events());
     held.complete(new JsonObject().put("v", 2));
@@ -226,18 +232,24 @@ class LeaveDuringPerformTest {
     assertEquals(new JsonObject().put("v", 2), await(sets.get(next).get("k")), "the carried payload");
   }
 
-  /** Every value a lease cache's entries take, as one replica sees them. */
+  /** Every value a lease cache's entries (one per cell) take, as one replica sees them. */
   @Listener(sync = true)
   public static final class LeaseValues {
-    final List<String> seen = new CopyOnWriteArrayList<>();
+    final List<Map.Entry<String, String>> seen = new CopyOnWriteArrayList<>();
 
-    /** @param e a lease taken or changed */
+    /** @param e a cell's lease written */
     @CacheEntryCreated
     @CacheEntryModified
     public void written(CacheEntryEvent<String, String> e) {
       if (!e.isPre()) {
-        seen.add(e.getKey() + " " + e.getValue());
+        seen.add(Map.entry(e.getKey(), e.getValue()));
       }
+    }
+
+    /** @return the leases a key had, in the order written (null when free) */
+    List<String> of(String key) {
+      String cell = LeaseView.cacheKey(key);
+      return seen.stream().filter(e -> e.getKey().equals(cell)).map(e -> LeaseView.leaseOf(e.getValue(), key)).toList();
     }
   }
 
@@ -268,8 +280,10 @@ class LeaveDuringPerformTest {
     await(sets.get(0).close());
     cluster.eventually(() -> assertTrue(onNode0.stream().allMatch(k -> startsAndStops(history).contains("node1 start " + k)),
       "node1 started node0's keys: " + startsAndStops(history)));
-    List<String> marked = leases.seen.stream().filter(v -> v.split(" ")[1].startsWith("m:")).toList();
+    List<String> marked = keys.stream().filter(k -> leases.of(k).stream().anyMatch(l -> l != null && l.startsWith("m:")))
+      .toList();
     assertEquals(List.of(), marked, "no lease was marked as handing off");
-    assertTrue(leases.seen.stream().anyMatch(v -> v.startsWith(onNode0.get(0) + " h:")), "the listener heard the takes");
+    assertTrue(leases.of(onNode0.get(0)).stream().anyMatch(l -> l != null && l.startsWith("h:")),
+      "the listener heard the takes");
   }
 }

@@ -231,6 +231,63 @@ public final class HashRing {
     return names[(int) (pts[i] & OWNER_MASK)];
   }
 
+  /** What {@link #runs} reports: a run of positions one member owns. */
+  @FunctionalInterface
+  public interface Run {
+    /**
+     * @param last the run's last position (it begins after the previous run's last, or at the first asked for)
+     * @param owner the member that owns every position of the run
+     */
+    void accept(long last, String owner);
+  }
+
+  /**
+   * Reports who owns the key positions from {@code first} to {@code last}, as runs of one owner
+   * each, in order (a key whose hash is {@code h} sits at position {@code h >>> 16}). Allocates
+   * nothing; costs one step per point in the range.
+   *
+   * @param first the first position, from 0 to 2^48 - 1
+   * @param last the last position, from {@code first} to 2^48 - 1
+   * @param run called for each run; consecutive runs have different owners
+   * @throws IllegalStateException if the ring is empty
+   */
+  public void runs(long first, long last, Run run) {
+    long[] pts = points;
+    if (pts == null) {
+      throw new IllegalStateException("ring is empty");
+    }
+    if (first < 0 || last < first || last >>> 48 != 0) {
+      throw new IllegalArgumentException("positions out of order or out of range: " + first + ".." + last);
+    }
+    long keyHash = first << 16;
+    long from = (keyHash & ~OWNER_MASK) ^ Long.MIN_VALUE;
+    int i = buckets[(int) (keyHash >>> shift)];
+    while (pts[i] < from) {
+      i++;
+    }
+    long at = first;
+    String current = null;
+    long currentLast = -1;
+    for (; ; i++) {
+      long p = position(pts[i]);
+      if (p < at) {
+        continue; // a second point at a position: the first one owns it
+      }
+      String owner = names[(int) (pts[i] & OWNER_MASK)];
+      long end = Math.min(p, last);
+      if (current != null && !current.equals(owner)) {
+        run.accept(currentLast, current);
+      }
+      current = owner;
+      currentLast = end;
+      if (p >= last) {
+        break;
+      }
+      at = p + 1;
+    }
+    run.accept(currentLast, current);
+  }
+
   /**
    * Returns the member that owns a key.
    *

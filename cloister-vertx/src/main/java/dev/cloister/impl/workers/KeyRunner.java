@@ -7,13 +7,13 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayDeque;
 
 /**
- * One key running (or starting, or leaving) on this node: its payload, the lease it holds, its
- * next perform, and a mailbox that runs its callbacks one at a time. Confined to the set's context.
+ * One key running (or starting, or leaving) on this node: its payload, its position, its next
+ * perform, and a mailbox that runs its callbacks one at a time. Confined to the set's context.
  *
  * <p>Most keys sit idle, a third of the set on each node: a runner keeps the payload as the text it
- * is stored as (which the key store's replica holds anyway) and the number of its lease's taking,
- * and decodes the payload for each callback, rather than keeping a decoded {@link JsonObject} (about
- * 240 bytes for a one-field payload) and a token string for every running key.
+ * is stored as (which the key store's replica holds anyway) and decodes it for each callback,
+ * rather than keeping a decoded {@link JsonObject} (about 240 bytes for a one-field payload). It
+ * holds no lease of its own: the lease of the cell its position falls in says who runs it.
  */
 final class KeyRunner {
 
@@ -43,10 +43,8 @@ final class KeyRunner {
   Phase phase = Phase.STARTING;
   /** The payload as stored: what the next callback gets, and how a put from another node is told from our own writes. */
   String stored;
-  /** This node's taking of the lease (see {@link Lease#token}). */
-  final long taking;
-  /** Whether this node marked the lease as handing off. */
-  boolean marked;
+  /** The key's position in the ring (see {@link CellLease}). */
+  final long position;
   long timer = -1;
   /** Whether {@code start} was called: from then on the key ends with a {@code stop}. */
   boolean started;
@@ -57,10 +55,15 @@ final class KeyRunner {
   private boolean busy;
   private ArrayDeque<Action> queue;
 
-  KeyRunner(String key, String stored, long taking) {
+  KeyRunner(String key, String stored) {
     this.key = key;
     this.stored = stored;
-    this.taking = taking;
+    this.position = CellLease.position(key);
+  }
+
+  /** @return the cell of the key's position */
+  int cell() {
+    return CellLease.cellOf(position);
   }
 
   /**
@@ -77,22 +80,6 @@ final class KeyRunner {
       }
     }
     return new JsonObject();
-  }
-
-  /** @return the token of this node's lease */
-  String token() {
-    return Lease.token(taking);
-  }
-
-  /**
-   * The lease as this node stored it last, rebuilt rather than kept: a running key holds no copy of
-   * its lease's text (a million idle keys, a third of them on each node, would keep 24 MB of it).
-   *
-   * @param nodeId this node's cluster node id
-   * @return the stored form of the lease
-   */
-  String lease(String nodeId) {
-    return new Lease(nodeId, token(), marked).encode();
   }
 
   /**

@@ -4,7 +4,6 @@ import dev.cloister.impl.transport.CacheManagers;
 import org.infinispan.AdvancedCache;
 import org.infinispan.configuration.cache.ConfigurationBuilder;
 import org.infinispan.context.Flag;
-import org.infinispan.functional.EntryView;
 import org.infinispan.functional.FunctionalMap;
 import org.infinispan.functional.impl.FunctionalMapImpl;
 import org.infinispan.functional.impl.ReadWriteMapImpl;
@@ -32,15 +31,14 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
-import java.util.function.BiFunction;
 import java.util.function.BiPredicate;
 import java.util.function.Consumer;
 
 /**
- * A worker set's two replicated caches, as one node sees them: the keys (key to JSON payload) and
- * the leases (key to {@link Lease}), plus the cluster view. Opening, scanning and the batched lease
- * writes block (call them on a worker thread); the other writes are asynchronous and complete once
- * replicated; the callbacks run on Infinispan's threads, so the caller hops to its own context.
+ * A worker set's replicated caches, as one node sees them: the keys (key to JSON payload), the
+ * cells' leases (cell to {@link CellLease}) and the participants, plus the cluster view. Opening,
+ * scanning and reading a cell's primary copy block (call them on a worker thread); the writes are
+ * asynchronous and complete once replicated; the callbacks run on Infinispan's threads, so the caller hops to its own context.
  */
 final class KeyStore {
 
@@ -54,7 +52,7 @@ final class KeyStore {
   private final EmbeddedCacheManager manager;
   private final AdvancedCache<String, String> keys;
   private final AdvancedCache<String, String> leases;
-  /** The leases cache's functional view: many conditional writes in one command. */
+  /** The leases cache's functional view: reads a cell's lease from its primary copy. */
   private final FunctionalMap.ReadWriteMap<String, String> leaseWrites;
   private final AdvancedCache<String, String> nodes;
   private final EntryWatcher keyWatcher;
@@ -86,7 +84,7 @@ final class KeyStore {
    * @param manager the joined cache manager
    * @param name the set's name
    * @param onKey a key's new value, {@code null} when removed
-   * @param onLease a lease's new value, {@code null} when removed
+   * @param onLease a cell lease's key (the cell's number) and new value
    * @param onNode a participant's new entry (node name to node id), {@code null} when removed
    * @param onView on each view: the node ids that left it, and its members
    * @return the store
@@ -197,16 +195,6 @@ final class KeyStore {
    */
   String payload(String key) {
     return visible(local(keys).get(key));
-  }
-
-  /**
-   * A key's lease in the local replica.
-   *
-   * @param key the key
-   * @return the stored lease, or {@code null}
-   */
-  String lease(String key) {
-    return local(leases).get(key);
   }
 
   CompletableFuture<String> putPayload(String key, String payload) {
@@ -348,65 +336,42 @@ final class KeyStore {
     return keys.withFlags(Flag.SKIP_LISTENER_NOTIFICATION).removeAsync(key, REMOVED);
   }
 
-  /** Takes a free lease; completes with the value that was there (null: taken). */
-  CompletableFuture<String> takeFree(String key, String lease) {
-    return leases.putIfAbsentAsync(key, lease);
+  /** @return a cell's key in the leases cache */
+  static String cellKey(int cell) {
+    return Integer.toString(cell);
   }
 
   /**
-   * Takes many free leases in one write of the cache: each key gets its lease where it has none.
-   * Blocks. What the write decided is read back from this replica: the write is synchronous, so
-   * once it returns this replica holds what the primary copy decided for each key (a write that
-   * failed part way still took some; those are found the same way).
+   * A cell's lease in the local replica.
    *
-   * @param wanted key to the lease to take
-   * @return the keys whose lease this replica now holds with the value wanted
+   * @param cell the cell
+   * @return the stored lease, or {@code null}
    */
-  Set<String> takeFree(Map<String, String> wanted) {
-    return many(wanted, MarshallableFunctions.setValueIfAbsentReturnBoolean(), true);
+  String cell(int cell) {
+    return local(leases).get(cellKey(cell));
   }
 
   /**
-   * Releases many leases in one write of the cache, each only if it still has the value held.
-   * Blocks; read back as {@link #takeFree(Map)}.
+   * Writes a cell's lease where it still has the value seen ({@code null}: none yet), as its
+   * primary copy decides.
    *
-   * @param held key to the lease held
-   * @return the keys whose lease this replica no longer holds with the value held
+   * @return whether it was written
    */
-  Set<String> release(Map<String, String> held) {
-    return many(held, MarshallableFunctions.removeIfValueEqualsReturnBoolean(), false);
+  CompletableFuture<Boolean> replaceCell(int cell, String seen, String next) {
+    String key = cellKey(cell);
+    return seen == null ? leases.putIfAbsentAsync(key, next).thenApply(prev -> prev == null)
+      : leases.replaceAsync(key, seen, next);
   }
 
   /**
-   * One functional write of many leases, then the keys whose value in this replica is now
-   * ({@code present}) or is no longer ({@code !present}) the one given; throws only when the write
-   * failed and no key came out as wanted.
+   * A cell's lease as its primary copy holds it: after a refused write, this replica may be stale
+   * (after a merge, a paused node's replica kept values the others had changed since). Blocks.
+   *
+   * @param cell the cell
+   * @return the stored lease, or {@code null}
    */
-  private Set<String> many(Map<String, String> values,
-                           BiFunction<String, EntryView.ReadWriteEntryView<String, String>, Boolean> f,
-                           boolean present) {
-    RuntimeException failed = null;
-    try {
-      leaseWrites.evalMany(values, f).forEach(x -> { });
-    } catch (RuntimeException e) {
-      failed = e;
-    }
-    Set<String> done = new HashSet<>();
-    AdvancedCache<String, String> here = local(leases);
-    for (Map.Entry<String, String> e : values.entrySet()) {
-      if (e.getValue().equals(here.get(e.getKey())) == present) {
-        done.add(e.getKey());
-      }
-    }
-    if (done.isEmpty() && failed != null) {
-      throw failed;
-    }
-    return done;
-  }
-
-  /** Replaces a lease only if it still has the value seen. */
-  CompletableFuture<Boolean> replaceLease(String key, String seen, String lease) {
-    return leases.replaceAsync(key, seen, lease);
+  String primaryCell(int cell) {
+    return leaseWrites.eval(cellKey(cell), MarshallableFunctions.<String, String>returnReadWriteFind()).join().orElse(null);
   }
 
   /**
@@ -422,16 +387,11 @@ final class KeyStore {
     return holderWrites.getOrDefault(nodeId, -1L);
   }
 
-  /** A lease changed from {@code before} to {@code after} (either null): a write by its holder? */
+  /** A cell's lease changed to {@code after}: its writer is at work. */
   private void noteLeaseWrite(String before, String after) {
-    Lease was = before == null ? null : Lease.decode(before);
-    Lease now = after == null ? null : Lease.decode(after);
-    // Taken when free, changed by the same holder, or released: each is the holder's own write.
-    // (Taken from another holder is the taker's; the holder it was taken from did nothing.)
-    String holder = now != null ? (was == null || was.nodeId().equals(now.nodeId()) ? now.nodeId() : null)
-      : was != null ? was.nodeId() : null;
-    if (holder != null) {
-      holderWrites.put(holder, SetState.now());
+    int bar = after == null ? -1 : after.indexOf('|');
+    if (bar > 0) {
+      holderWrites.put(after.substring(0, bar), SetState.now());
     }
   }
 

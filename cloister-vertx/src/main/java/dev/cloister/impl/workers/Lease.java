@@ -4,15 +4,14 @@ import java.security.SecureRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Who may run a key: the holder's cluster node id, a token unique to this taking of the lease, and
- * whether the holder is handing the key off. Stored in the set's lease cache as compact text,
- * {@code h:<token>:<node id>} (held) or {@code m:<token>:<node id>} (handing off): every node keeps
- * a replica of every key's lease, so its size counts per key (about 30 characters against 110 as
- * JSON). A node starts a key only while it holds its lease.
+ * Who may run the keys of a segment of a cell (see {@link CellLease}): the holder's cluster node
+ * id, the holder's token, and whether the holder is handing the segment's keys off. Stored as
+ * compact text, {@code h:<token>:<node id>} (held) or {@code m:<token>:<node id>} (handing off). A
+ * node starts a key only while it holds the segment covering it with its current token.
  *
  * @param nodeId the holder's cluster node id
- * @param token unique to one taking of the lease
- * @param moving whether the holder is handing the key off
+ * @param token the holder's token: a new one each time the holder became quorate
+ * @param moving whether the holder is handing the segment's keys off
  */
 record Lease(String nodeId, String token, boolean moving) {
 
@@ -22,17 +21,14 @@ record Lease(String nodeId, String token, boolean moving) {
   private static final String PREFIX = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
   private static final AtomicLong TAKINGS = new AtomicLong();
 
-  /**
-   * @return the number of a new taking by this JVM: {@link #token} makes it a token no other taking
-   *     of any lease uses; a running key keeps the number (8 bytes) rather than the token's text
-   */
+  /** @return a number no other call in this JVM returns: {@link #token} makes it a token no other node uses */
   static long freshTaking() {
     return TAKINGS.incrementAndGet();
   }
 
   /**
    * @param taking a number from {@link #freshTaking}
-   * @return the token of that taking
+   * @return its token
    */
   static String token(long taking) {
     return PREFIX + "." + Long.toString(taking, 36);
@@ -46,6 +42,11 @@ record Lease(String nodeId, String token, boolean moving) {
   /** @return the same lease, marked as handing off */
   Lease handingOff() {
     return new Lease(nodeId, token, true);
+  }
+
+  /** @return the same lease, not marked */
+  Lease held() {
+    return new Lease(nodeId, token, false);
   }
 
   /**

@@ -1,40 +1,48 @@
 package dev.cloister.impl.workers;
 
 import dev.cloister.ShardedWorkers;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
 /**
- * Takes the leases of the keys this node owns: queues the keys it wants, looks at their leases in
- * blocking batches, takes the ones {@link LeaseRules} allow, and asks again later for the rest.
- * Started keys go to {@link RunningKeys}.
+ * Takes the cell leases of the keys this node owns and starts those keys: a key whose position
+ * falls in a segment this node holds starts at once, without a write; for the others it queues the
+ * key's cell, takes every part of the cell it owns that {@link LeaseRules} allow (one write of the
+ * cell), starts the keys now covered, and looks again later for the rest. Started keys go to
+ * {@link RunningKeys}. Confined to the set's context.
  */
 final class LeaseTaker {
 
   private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
+  /** Cells whose take is under way at most. */
+  static final int TAKES_IN_FLIGHT = 256;
 
   private final SetState set;
   private final RunningKeys keys;
-  private final Map<String, Pending> pending = new HashMap<>();
-  private final ArrayDeque<String> ready = new ArrayDeque<>();
+  private final Map<Integer, Pending> pending = new HashMap<>();
+  private final ArrayDeque<Integer> ready = new ArrayDeque<>();
+  private int taking;
   private boolean pumping;
 
-  /** A key this node owns and waits to take the lease of. */
+  /** A cell with keys this node owns and waits to start. */
   private static final class Pending {
-    String seen;
-    long since;
+    final Set<String> keys = new HashSet<>();
+    /** When this node first saw each lease (stored form, "" for free) it waits for in the cell. */
+    Map<String, Long> seen = Map.of();
     long timer = -1;
     boolean queued;
+    /** Whether a take of the cell is under way, and whether it is asked for again meanwhile. */
+    boolean busy;
+    boolean again;
   }
 
   LeaseTaker(SetState set, RunningKeys keys) {
@@ -43,29 +51,54 @@ final class LeaseTaker {
   }
 
   /**
-   * Queues a key this node owns to take its lease, unless it runs or waits already.
+   * Starts a key this node owns, at once if this node holds its segment, or queues its cell; unless
+   * it runs or waits already.
    *
    * @param key the key
-   * @return whether it was queued now
+   * @return whether it started or was queued now
    */
   boolean want(String key) {
-    if (set.runners.containsKey(key) || pending.containsKey(key)) {
+    if (set.runners.containsKey(key)) {
       return false;
     }
-    Pending p = new Pending();
-    pending.put(key, p);
-    enqueue(key, p);
+    long position = CellLease.position(key);
+    int cell = CellLease.cellOf(position);
+    Pending p = pending.get(cell);
+    if (p != null) {
+      if (!p.keys.add(key)) {
+        return false;
+      }
+      enqueue(cell, p);
+      return true;
+    }
+    Lease lease = set.cellLease(cell).at(position);
+    if (set.ours(lease) && !lease.moving() && set.quorate && !set.closing) {
+      String payload = set.store.payload(key);
+      if (payload == null) {
+        return false;
+      }
+      keys.begin(key, payload);
+      return true;
+    }
+    p = new Pending();
+    p.keys.add(key);
+    pending.put(cell, p);
+    enqueue(cell, p);
     return true;
   }
 
-  private void enqueue(String key, Pending p) {
+  private void enqueue(int cell, Pending p) {
+    if (p.busy) {
+      p.again = true;
+      return;
+    }
     if (p.timer >= 0) {
       set.vertx.cancelTimer(p.timer);
       p.timer = -1;
     }
     if (!p.queued) {
       p.queued = true;
-      ready.add(key);
+      ready.add(cell);
     }
     if (!pumping) {
       pumping = true;
@@ -73,169 +106,106 @@ final class LeaseTaker {
     }
   }
 
-  /** What a lease batch hands back per key. */
-  private record Looked(String key, String seen, long since, String taken, long taking, String payload, long notBefore,
-                        boolean drop) {
-  }
-
-  private record Ask(String key, String seen, long since) {
-  }
-
   private void pump() {
-    if (!set.quorate || set.closing || ready.isEmpty()) {
-      pumping = false;
-      return;
-    }
-    List<Ask> batch = new ArrayList<>();
-    while (batch.size() < WorkerSet.LEASE_BATCH && !ready.isEmpty()) {
-      String key = ready.poll();
-      Pending p = pending.get(key);
-      if (p != null) {
+    pumping = false;
+    while (set.quorate && !set.closing && taking < TAKES_IN_FLIGHT && !ready.isEmpty()) {
+      int cell = ready.poll();
+      Pending p = pending.get(cell);
+      if (p != null && p.queued) {
         p.queued = false;
-        batch.add(new Ask(key, p.seen, p.since));
+        take(cell, p);
       }
     }
-    String me = set.self();
-    set.context.executeBlocking(() -> look(batch, me), false).onComplete((looked, err) -> {
-      if (err != null) {
-        log.warn("Worker set '" + set.name + "' could not take leases: " + err.getMessage());
-        batch.forEach(a -> retryLater(a.key(), WorkerSet.RETRY_MS * 10));
-      } else {
-        looked.forEach(this::afterLook);
-      }
+  }
+
+  private void take(int cell, Pending p) {
+    p.busy = true;
+    taking++;
+    long[] notBefore = {Long.MAX_VALUE};
+    set.cells.update(cell, cur -> decide(cell, cur, p, notBefore)).onComplete(ar -> {
+      taking--;
+      p.busy = false;
+      afterTake(cell, p, ar, notBefore[0]);
       pump();
     });
   }
 
-  /** On a worker: reads each lease, decides, and takes the ones the rules allow. */
-  private List<Looked> look(List<Ask> batch, String me) {
+  /** The cell with every part this node owns taken where the rules allow; notes when to look again. */
+  private CellLease decide(int cell, CellLease cur, Pending p, long[] notBefore) {
+    notBefore[0] = Long.MAX_VALUE;
+    List<long[]> own = set.owned(cell);
+    if (own.isEmpty()) {
+      return cur;
+    }
     long now = SetState.now();
     Set<String> view = set.store.view();
-    List<Looked> out = new ArrayList<>(batch.size());
-    List<CompletableFuture<Looked>> takes = new ArrayList<>();
-    Map<String, Taking> free = new LinkedHashMap<>();
-    Map<String, String> displaced = new HashMap<>();
-    for (Ask a : batch) {
-      String key = a.key();
-      String payload = set.store.payload(key);
-      if (payload == null || me == null || !set.mine(key)) {
-        out.add(new Looked(key, null, 0, null, 0, null, 0, true));
-        continue;
-      }
-      String seen = set.store.lease(key);
-      long since = seen != null && seen.equals(a.seen()) ? a.since() : now;
-      Lease lease = seen == null ? null : Lease.decode(seen);
-      if (seen != null && lease == null) {
-        lease = new Lease("?", "?", false); // unreadable: a holder nobody can see
-      }
-      long gone = lease == null ? -1 : set.goneAt.getOrDefault(lease.nodeId(), -1L);
-      long wrote = lease == null ? -1 : set.store.holderWroteAt(lease.nodeId());
-      LeaseRules.Decision d = LeaseRules.decide(lease, set.selfId, null, lease != null && view.contains(lease.nodeId()),
-        gone, wrote, since, now, set.timeouts);
-      if (!d.take()) {
-        out.add(new Looked(key, seen, since, null, 0, null, d.notBefore(), false));
-        continue;
-      }
-      long taking = Lease.freshTaking();
-      String fresh = new Lease(set.selfId, Lease.token(taking), false).encode();
-      boolean live = lease != null && !lease.nodeId().equals(set.selfId) && view.contains(lease.nodeId());
-      if (!live) {
-        // Free, or left by a holder gone from the view (or by this node before it lost quorum).
-        if (seen != null) {
-          displaced.put(key, seen);
+    Map<String, Long> seen = new HashMap<>();
+    Lease mine = set.ownLease();
+    CellLease out = cur;
+    for (long[] range : own) {
+      out = out.with(range[0], range[1], lease -> {
+        if (set.ours(lease)) {
+          return lease; // a mark stays until the keys of the segment stopped
         }
-        free.put(key, new Taking(taking, fresh, payload));
+        String text = lease == null ? "" : lease.encode();
+        long since = p.seen.getOrDefault(text, now);
+        seen.put(text, since);
+        long gone = lease == null ? -1 : set.goneAt.getOrDefault(lease.nodeId(), -1L);
+        long wrote = lease == null ? -1 : set.store.holderWroteAt(lease.nodeId());
+        LeaseRules.Decision d = LeaseRules.decide(lease, set.selfId, set.token,
+          lease != null && view.contains(lease.nodeId()), gone, wrote, since, now, set.timeouts);
+        if (d.take()) {
+          return mine;
+        }
+        notBefore[0] = Math.min(notBefore[0], d.notBefore());
+        return lease;
+      });
+    }
+    p.seen = seen;
+    return out;
+  }
+
+  /** Starts the keys of the cell this node now holds; waits for the others. */
+  private void afterTake(int cell, Pending p, AsyncResult<CellLease> ar, long notBefore) {
+    if (pending.get(cell) != p) {
+      return; // dropped meanwhile (quorum lost, closing)
+    }
+    if (ar.failed()) {
+      log.debug("Worker set '" + set.name + "': a write of cell " + cell + "'s lease failed: " + ar.cause());
+      retryLater(cell, p, WorkerSet.RETRY_MS * 10);
+      return;
+    }
+    CellLease now = ar.result();
+    boolean canRun = set.quorate && !set.closing;
+    for (Iterator<String> it = p.keys.iterator(); canRun && it.hasNext(); ) {
+      String key = it.next();
+      if (set.runners.containsKey(key) || !set.mine(key)) {
+        it.remove();
         continue;
       }
-      // A live holder that stayed silent: replaced in place, so that nobody takes its removal for
-      // the holder's own release (which would tell the others it is at work).
-      CompletableFuture<Boolean> took = set.store.replaceLease(key, seen, fresh)
-        .thenCompose(ok -> ok ? CompletableFuture.completedFuture(true)
-          // The primary copy decides a conditional write, and this replica can be stale after a
-          // merge (on the rig: a paused node's replica kept its own leases from before the pause,
-          // which the others had released, and it retried a replace of that value for good). With
-          // no lease at all in the primary copy, the key is free.
-          : set.store.takeFree(key, fresh).thenApply(prev -> prev == null));
-      takes.add(took.handle((ok, err) -> Boolean.TRUE.equals(ok)
-        ? new Looked(key, fresh, now, fresh, taking, payload, 0, false)
-        : new Looked(key, null, now, null, 0, null, now + WorkerSet.RETRY_MS, false)));
-    }
-    if (!free.isEmpty()) {
-      out.addAll(takeFree(free, displaced, now));
-    }
-    for (CompletableFuture<Looked> t : takes) {
-      try {
-        out.add(t.get(set.timeouts.handoffTimeout() + 30_000, TimeUnit.MILLISECONDS));
-      } catch (Exception e) {
-        throw new IllegalStateException("a lease write did not complete: " + e, e);
+      Lease lease = now.at(CellLease.position(key));
+      String payload = set.store.payload(key);
+      if (payload == null) {
+        it.remove();
+      } else if (set.ours(lease) && !lease.moving()) {
+        it.remove();
+        keys.begin(key, payload);
       }
     }
-    return out;
-  }
-
-  /**
-   * Takes leases in one write of the cache (nearly all of a rebalance's or of new keys'): the
-   * displaced ones are removed first where they still have the value seen, in one write too; a
-   * replica that is stale after a merge sees that removal do nothing, and where the primary copy
-   * holds no lease the take finds the key free, as for the others.
-   */
-  private List<Looked> takeFree(Map<String, Taking> free, Map<String, String> displaced, long now) {
-    Map<String, String> wanted = new HashMap<>();
-    free.forEach((key, t) -> wanted.put(key, t.lease()));
-    Set<String> took;
-    try {
-      if (!displaced.isEmpty()) {
-        set.store.release(displaced);
-      }
-      took = set.store.takeFree(wanted);
-    } catch (RuntimeException e) {
-      log.debug("Worker set '" + set.name + "': a batch of lease takes failed: " + e);
-      took = Set.of();
-    }
-    List<Looked> out = new ArrayList<>(free.size());
-    for (Map.Entry<String, Taking> e : free.entrySet()) {
-      String key = e.getKey();
-      Taking t = e.getValue();
-      out.add(took.contains(key) ? new Looked(key, t.lease(), now, t.lease(), t.taking(), t.payload(), 0, false)
-        : new Looked(key, null, now, null, 0, null, now + WorkerSet.RETRY_MS, false));
-    }
-    return out;
-  }
-
-  /** A free lease a batch takes: the taking's number, the lease, the key's payload. */
-  private record Taking(long taking, String lease, String payload) {
-  }
-
-  private void afterLook(Looked l) {
-    Pending p = pending.get(l.key());
-    if (l.drop()) {
-      if (p != null) {
-        pending.remove(l.key());
-      }
+    if (p.keys.isEmpty()) {
+      pending.remove(cell);
       return;
     }
-    if (l.taken() != null) {
-      pending.remove(l.key());
-      // No generation check here: a rebalance during the batch skips keys that are pending, so
-      // this result must stand for it; a quorum loss or a close cleared the pending entry instead.
-      if (p == null || !set.quorate || set.closing || set.runners.containsKey(l.key()) || !set.mine(l.key())) {
-        set.release(l.key(), l.taken()); // taken, but no longer ours to run
-        return;
-      }
-      keys.begin(l.key(), l.taking(), l.payload());
+    if (p.again) {
+      p.again = false;
+      enqueue(cell, p);
       return;
     }
-    if (p == null) {
-      return;
-    }
-    p.seen = l.seen();
-    p.since = l.since();
-    retryLater(l.key(), Math.max(1, l.notBefore() - SetState.now()));
+    retryLater(cell, p, notBefore == Long.MAX_VALUE ? WorkerSet.RETRY_MS * 10 : Math.max(1, notBefore - SetState.now()));
   }
 
-  private void retryLater(String key, long delay) {
-    Pending p = pending.get(key);
-    if (p == null || p.queued) {
+  private void retryLater(int cell, Pending p, long delay) {
+    if (p.queued || p.busy) {
       return;
     }
     if (p.timer >= 0) {
@@ -243,21 +213,21 @@ final class LeaseTaker {
     }
     p.timer = set.context.setTimer(delay, id -> {
       p.timer = -1;
-      if (pending.get(key) == p) {
-        enqueue(key, p);
+      if (pending.get(cell) == p) {
+        enqueue(cell, p);
       }
     });
   }
 
   /**
-   * Takes the lease of a pending key again soon, after its lease changed.
+   * Looks again soon at a cell with waiting keys, after its lease changed.
    *
-   * @param key the key
+   * @param cell the cell
    */
-  void nudge(String key) {
-    Pending p = pending.get(key);
+  void nudge(int cell) {
+    Pending p = pending.get(cell);
     if (p != null && set.quorate && !set.closing) {
-      enqueue(key, p);
+      enqueue(cell, p);
     }
   }
 
@@ -267,9 +237,13 @@ final class LeaseTaker {
    * @param key the key
    */
   void drop(String key) {
-    Pending p = pending.remove(key);
-    if (p != null && p.timer >= 0) {
-      set.vertx.cancelTimer(p.timer);
+    int cell = CellLease.cellOf(CellLease.position(key));
+    Pending p = pending.get(cell);
+    if (p != null && p.keys.remove(key) && p.keys.isEmpty() && !p.busy) {
+      pending.remove(cell);
+      if (p.timer >= 0) {
+        set.vertx.cancelTimer(p.timer);
+      }
     }
   }
 

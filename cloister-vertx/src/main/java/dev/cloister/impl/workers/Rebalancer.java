@@ -220,7 +220,7 @@ final class Rebalancer {
       if (movedAway(gen, r)) {
         leaving.add(keys.leave(r, "moved"));
       }
-    }).onComplete(x -> set.scans--).compose(v -> Future.join(leaving)).mapEmpty();
+    }).compose(v -> tidy()).onComplete(x -> set.scans--).compose(v -> Future.join(leaving)).mapEmpty();
     Future.join(moved, scan(gen, false)).onComplete(x -> {
       if (gen == set.generation) {
         set.metrics.rebalanced(System.nanoTime() - began);
@@ -249,13 +249,14 @@ final class Rebalancer {
     Promise<Void> done = set.context.promise();
     set.context.executeBlocking(() -> {
       Map<String, String> unleased = new HashMap<>();
+      CellLease[] cells = new CellLease[CellLease.CELLS];
       // A sweep lists nothing for the keys that are where they belong (nearly all of them, every
       // 10 s); a rebalance lists every key this node owns.
       KeyStore.Scanned scanned = set.store.scan(sweep ? SETTLE_MAX : 0, (key, payload) -> {
         if (set.mine(key)) {
           return !sweep || !set.localKeys.contains(key);
         }
-        if (sweep && unleased.size() < UNLEASED_MAX && set.store.lease(key) == null) {
+        if (sweep && unleased.size() < UNLEASED_MAX && leaseOf(cells, key) == null) {
           unleased.put(key, payload);
         }
         return false;
@@ -286,6 +287,7 @@ final class Rebalancer {
       if (sweep) {
         counts[2] = settle(found.unleased());
         dropMarkers(found.markers());
+        tidy();
       }
       set.chunked(found.owned(), e -> {
         if (gen == set.generation && set.quorate && !set.closing && leases.want(e.getKey())) {
@@ -307,6 +309,36 @@ final class Rebalancer {
       }).compose(v -> Future.join(leaving)).onComplete(x -> done.complete());
     });
     return done.future();
+  }
+
+  /** The lease covering a key, each cell read once per scan. On a worker. */
+  private Lease leaseOf(CellLease[] cells, String key) {
+    long position = CellLease.position(key);
+    int cell = CellLease.cellOf(position);
+    if (cells[cell] == null) {
+      cells[cell] = CellLease.decode(cell, set.store.cell(cell));
+    }
+    return cells[cell].at(position);
+  }
+
+  /**
+   * Tidies every cell where this node holds a segment (see {@link SetState#release}): frees what
+   * it no longer owns and nothing of its runs there any more. A cell with nothing to change is not
+   * written. Context only.
+   *
+   * @return completes once the cells are looked at (their writes go on)
+   */
+  Future<Void> tidy() {
+    List<Integer> held = new ArrayList<>();
+    for (int cell = 0; cell < CellLease.CELLS; cell++) {
+      for (Lease l : set.cellLease(cell).holders()) {
+        if (set.ours(l)) {
+          held.add(cell);
+          break;
+        }
+      }
+    }
+    return set.chunked(held, set::release);
   }
 
   /** The runners of the keys a sweep listed as running here and owned elsewhere. Context only. */
@@ -377,8 +409,7 @@ final class Rebalancer {
         r.cancelQueued();
         r.submit(() -> {
           keys.finish(r, "deleted");
-          String lease = r.lease(set.selfId);
-          return set.release(key, lease);
+          return set.mine(key) ? Future.succeededFuture() : set.release(r.cell());
         });
       }
       return;
@@ -406,22 +437,37 @@ final class Rebalancer {
     }
   }
 
-  /** A key's lease changed. */
-  void onLease(String key, String value) {
-    KeyRunner r = set.runners.get(key);
-    if (r != null && r.phase != KeyRunner.Phase.STOPPED) {
-      // Events come asynchronously and may be older than the replica: the removal of the previous
-      // holder's lease can arrive after this node took it. Judge by what the replica holds now.
-      String current = set.store.lease(key);
-      Lease now = current == null ? null : Lease.decode(current);
-      if (now == null || !r.token().equals(now.token())) {
-        log.warn("Worker set '" + set.name + "': the lease of '" + key + "' was taken by "
-          + (now == null ? "nobody" : now.nodeId()) + "; the key stops here");
-        keys.finish(r, "moved");
-      }
+  /**
+   * A cell's lease changed: the keys of the cell running here whose segment no longer names this
+   * node stop at once, and waiting keys of the cell are looked at again.
+   *
+   * @param cellKey the cell's key in the leases cache
+   */
+  void onCell(String cellKey) {
+    int cell;
+    try {
+      cell = Integer.parseInt(cellKey);
+    } catch (NumberFormatException e) {
       return;
     }
-    leases.nudge(key);
+    if (cell < 0 || cell >= CellLease.CELLS || set.store == null) {
+      return;
+    }
+    // Events come asynchronously and may be older than the replica: judge by what it holds now.
+    CellLease now = set.cellLease(cell);
+    List<KeyRunner> lost = new ArrayList<>();
+    for (KeyRunner r : set.runners.inCell(cell)) {
+      if (r.phase != KeyRunner.Phase.STOPPED && !set.ours(now.at(r.position))) {
+        lost.add(r);
+      }
+    }
+    if (!lost.isEmpty()) {
+      Lease by = now.at(lost.get(0).position);
+      log.warn("Worker set '" + set.name + "': " + lost.size() + " key(s) of cell " + cell + ", '" + lost.get(0).key
+        + "' first, were taken by " + (by == null ? "nobody" : by.nodeId()) + "; they stop here");
+      lost.forEach(r -> keys.finish(r, "moved"));
+    }
+    leases.nudge(cell);
   }
 
   /**
@@ -437,6 +483,8 @@ final class Rebalancer {
   /** Stops every key at once without hand-off or release: quorum lost, or the node gone. */
   private void stopAll(String reason) {
     set.generation++;
+    // The segments this node holds now count as left from before, as a lease of nobody here.
+    set.token = Lease.token(Lease.freshTaking());
     leases.clear();
     keys.stopAll(reason);
   }

@@ -27,13 +27,12 @@ final class RunningKeys {
   }
 
   /**
-   * Starts a key whose lease this node just took, with its stored payload.
+   * Starts a key whose cell's segment this node holds, with its stored payload.
    *
    * @param key the key
-   * @param taking the number of this node's taking of the lease ({@link Lease#freshTaking})
    * @param stored the stored payload
    */
-  void begin(String key, long taking, String stored) {
+  void begin(String key, String stored) {
     JsonObject payload;
     try {
       payload = new JsonObject(stored);
@@ -42,8 +41,8 @@ final class RunningKeys {
       payload = new JsonObject();
     }
     JsonObject first = payload;
-    KeyRunner r = new KeyRunner(key, stored, taking);
-    set.runners.put(key, r);
+    KeyRunner r = new KeyRunner(key, stored);
+    set.runners.put(r);
     r.submit(() -> {
       r.started = true;
       // The payload decoded here unless a put changed it while the start waited in the mailbox.
@@ -141,7 +140,7 @@ final class RunningKeys {
         // perform, which lets a close go on, and a close waits only for the writes already queued.
         Future<String> removed = set.write(() -> set.store.removePayload(r.key));
         finish(r, "halted");
-        return removed.eventually(() -> release(r));
+        return releaseAfter(r, removed);
       }
       case RENAME -> {
         String newKey;
@@ -159,7 +158,7 @@ final class RunningKeys {
         return set.write(() -> set.store.putPayload(newKey, enc)).compose(x -> {
           Future<String> removed = set.write(() -> set.store.removePayload(r.key));
           finish(r, "renamed");
-          return removed.eventually(() -> release(r));
+          return releaseAfter(r, removed);
         });
       }
       default -> {
@@ -180,7 +179,7 @@ final class RunningKeys {
       r.timer = -1;
     }
     r.cancelQueued();
-    set.runners.remove(r.key, r);
+    set.runners.remove(r);
     set.localKeys.remove(r.key);
     set.performAfterStart.remove(r.key);
     if (r.started) {
@@ -194,11 +193,11 @@ final class RunningKeys {
 
   /**
    * Hands a key off: waits for the callback in flight, hands off and stops, stores the carried
-   * payload, then releases the lease. The lease is marked as handing off first only when the
-   * hand-off may take a while: a callback is in flight, or {@code handOff} has not answered within
-   * {@link #markAfterMs} (the gaining node waits {@code handoffTimeout} for an unmarked lease and
-   * {@code performTimeout + 2 × handoffTimeout} for a marked one). An idle key, nearly every key of
-   * a rebalance, moves with two writes (release, take) instead of three.
+   * payload, then frees its part of the cell's lease. The key's segment is marked as handing off
+   * first only when the hand-off may take a while: a callback is in flight, or {@code handOff} has
+   * not answered within {@link #markAfterMs} (the gaining node waits {@code handoffTimeout} for an
+   * unmarked segment and {@code performTimeout + 2 × handoffTimeout} for a marked one). Idle keys,
+   * nearly every key of a rebalance, move with no mark: their cell is freed once they stopped.
    */
   Future<Void> leave(KeyRunner r, String reason) {
     if (r.phase == KeyRunner.Phase.STOPPED) {
@@ -225,28 +224,27 @@ final class RunningKeys {
       public Future<?> run() {
         if (r.phase == KeyRunner.Phase.STOPPED) {
           // The perform before this halted or renamed the key: it ended here, nothing to hand off.
-          // Its release may have come before the mark landed; release again after it.
+          // Its release may have come before the mark landed; tidy again after it.
           return mark.landed().transform(x -> release(r)).onComplete(x -> done.complete());
         }
         // The mailbox ran the start (if it was queued) before this: a started key is handed off.
         Future<String> carried = r.started ? handOff(r) : Future.succeededFuture(r.stored);
         long slow = carried.isComplete() ? -1 : set.context.setTimer(markAfterMs(), id -> mark.now());
-        // The release must follow the mark, if there is one: it removes the lease only with the
-        // value it holds.
+        // The release follows the mark, if there is one, so that a slow mark never lands after it.
         return carried.transform(x -> {
           if (slow >= 0) {
             set.vertx.cancelTimer(slow);
           }
           return mark.landed();
-        }).transform(x -> carried).compose(payload -> {
+        }).transform(x -> carried).<Object>compose(payload -> {
           if (r.started && "moved".equals(reason)) {
             set.metrics.handoff();
           }
           boolean changed = !payload.equals(r.stored);
           r.stored = payload;
           finish(r, reason);
-          Future<?> stored = changed ? set.write(() -> set.store.replacePayload(r.key, payload)) : Future.succeededFuture();
-          return stored.eventually(() -> release(r));
+          Future<?> after = changed ? releaseAfter(r, set.write(() -> set.store.replacePayload(r.key, payload))) : release(r);
+          return after.mapEmpty();
         }).onComplete(x -> done.complete());
       }
 
@@ -271,7 +269,7 @@ final class RunningKeys {
   /** The mark of one key's lease as handing off: written at most once, when needed. Context only. */
   private final class Mark {
     private final KeyRunner r;
-    private Future<Boolean> written;
+    private Future<CellLease> written;
 
     Mark(KeyRunner r) {
       this.r = r;
@@ -279,14 +277,9 @@ final class RunningKeys {
 
     /** Writes the mark, unless written already or the key has stopped here. */
     void now() {
-      if (written != null || r.phase == KeyRunner.Phase.STOPPED) {
-        return;
+      if (written == null && r.phase != KeyRunner.Phase.STOPPED) {
+        written = set.mark(r);
       }
-      String held = r.lease(set.selfId);
-      // Set before the write: the release that follows removes the lease with the marked value.
-      r.marked = true;
-      String moving = r.lease(set.selfId);
-      written = set.write(() -> set.store.replaceLease(r.key, held, moving));
     }
 
     /** @return completes once the mark, if one was written, has landed (or failed) */
@@ -295,11 +288,22 @@ final class RunningKeys {
     }
   }
 
-  /** Releases a key's lease with the value this node holds now (read here, on the context). */
-  private Future<Boolean> release(KeyRunner r) {
-    String key = r.key;
-    String lease = r.lease(set.selfId);
-    return set.release(key, lease);
+  /** {@link #release} once a stopped key's last write landed; its position stays held until then. */
+  private Future<?> releaseAfter(KeyRunner r, Future<?> write) {
+    set.runners.settling(r);
+    return write.eventually(() -> {
+      set.runners.settled(r);
+      return release(r);
+    });
+  }
+
+  /**
+   * After a key stopped here: frees the parts of its cell this node no longer owns, once nothing
+   * there runs here any more (see {@link SetState#release}). A key this node still owns (deleted,
+   * halted) leaves its segment held.
+   */
+  private Future<?> release(KeyRunner r) {
+    return set.closing || !set.mine(r.key) ? set.release(r.cell()) : Future.succeededFuture();
   }
 
   /** @return the payload to carry, encoded: what {@code handOff} answered, or the last stored one */

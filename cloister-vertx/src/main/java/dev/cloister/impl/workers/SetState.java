@@ -21,11 +21,9 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Consumer;
@@ -40,10 +38,8 @@ import java.util.function.Supplier;
  */
 final class SetState {
 
-  /** Key-store writes a set has in flight at most (hand-offs, releases, stored outcomes). */
+  /** Key-store writes a set has in flight at most (stored outcomes, hand-offs, cell leases). */
   static final int WRITES_IN_FLIGHT = 256;
-  /** The most release writes (each up to {@link WorkerSet#LEASE_BATCH} leases) under way at once. */
-  static final int RELEASES_IN_FLIGHT = 2;
   /** The least time between two reports of failed writes, ms. */
   static final long WRITE_FAILURE_LOG_MS = 5_000;
 
@@ -63,12 +59,19 @@ final class SetState {
   final Set<String> localKeys = ConcurrentHashMap.newKeySet();
   /** When this node saw each node id leave the view (ms); read by lease batches on workers. */
   final Map<String, Long> goneAt = new ConcurrentHashMap<>();
-  final Map<String, KeyRunner> runners = new HashMap<>();
+  final Runners runners = new Runners();
   /** With tick 0: keys written while not running here, whose start is followed by one perform. */
   final Set<String> performAfterStart = new HashSet<>();
   final WorkerMetrics metrics;
   KeyStore store;
   String selfId;
+  /** This node's writes of cell leases. Context only. */
+  final CellWrites cells = new CellWrites(this);
+  /**
+   * The token of the leases this node takes while quorate this time: a new one after each quorum
+   * loss, so that its segments from before count as left behind (see {@link LeaseRules}).
+   */
+  volatile String token = Lease.token(Lease.freshTaking());
   volatile boolean quorate;
   volatile boolean closing;
   /** The set's ring: the group's ring of the members that run the set; null while none does. */
@@ -96,9 +99,9 @@ final class SetState {
   private int writesInFlight;
   /** Writes of the key store waiting for their turn. Context only. */
   private final ArrayDeque<Runnable> writesWaiting = new ArrayDeque<>();
-  /** Releases waiting for a batch, and the batches under way. Context only. */
-  private final ArrayDeque<Release> releasesWaiting = new ArrayDeque<>();
-  private int releasesInFlight;
+  /** The last cell leases decoded, and the stored values they came from. Context only. */
+  private final CellLease[] decoded = new CellLease[CellLease.CELLS];
+  private final String[] decodedFrom = new String[CellLease.CELLS];
   /** Who waits for the writes to be done. Context only. */
   private final List<Promise<Void>> drained = new ArrayList<>();
   /** Failed writes not reported yet, and when the last report went out (ms). Context only. */
@@ -238,7 +241,7 @@ final class SetState {
     while (writesInFlight < WRITES_IN_FLIGHT && !writesWaiting.isEmpty()) {
       writesWaiting.poll().run();
     }
-    if (writesInFlight == 0 && writesWaiting.isEmpty() && releasesWaiting.isEmpty() && !drained.isEmpty()) {
+    if (writesInFlight == 0 && writesWaiting.isEmpty() && cells.idle() && !drained.isEmpty()) {
       List<Promise<Void>> waiting = new ArrayList<>(drained);
       drained.clear();
       waiting.forEach(Promise::tryComplete);
@@ -246,52 +249,121 @@ final class SetState {
   }
 
   /**
-   * Releases a lease if it still has the value this node holds, in a batch with the other releases
-   * waiting: one write of the key store releases up to {@link WorkerSet#LEASE_BATCH} leases, and at most
-   * {@link #RELEASES_IN_FLIGHT} such writes are under way; releases that come meanwhile wait for
-   * the next. A hand-off of thousands of keys releases them in a few hundred writes instead of one
-   * each; a lone release goes at once. Context only.
+   * A cell's lease as the local replica holds it, decoded once per value. Context only.
    *
-   * @param key the key
-   * @param held the lease as this node holds it
-   * @return whether the lease no longer has that value once the write is done
+   * @param cell the cell
+   * @return the lease (all free when never written)
    */
-  Future<Boolean> release(String key, String held) {
-    Promise<Boolean> p = context.promise();
-    releasesWaiting.add(new Release(key, held, p));
-    nextReleases();
-    return p.future();
-  }
-
-  private record Release(String key, String held, Promise<Boolean> done) {
-  }
-
-  private void nextReleases() {
-    while (releasesInFlight < RELEASES_IN_FLIGHT && !releasesWaiting.isEmpty()) {
-      Map<String, String> batch = new LinkedHashMap<>();
-      List<Release> in = new ArrayList<>();
-      List<Release> again = new ArrayList<>();
-      while (batch.size() < WorkerSet.LEASE_BATCH && !releasesWaiting.isEmpty()) {
-        Release r = releasesWaiting.poll();
-        // A key twice (released again after a mark): the later value goes in the next batch.
-        if (batch.putIfAbsent(r.key(), r.held()) == null) {
-          in.add(r);
-        } else {
-          again.add(r);
-        }
-      }
-      for (int i = again.size() - 1; i >= 0; i--) {
-        releasesWaiting.addFirst(again.get(i));
-      }
-      releasesInFlight++;
-      write(() -> CompletableFuture.completedFuture(store.release(batch))).onComplete(ar -> {
-        releasesInFlight--;
-        for (Release r : in) {
-          r.done().handle(ar.map(released -> released.contains(r.key())));
-        }
-        nextReleases();
-      });
+  CellLease cellLease(int cell) {
+    String value = store.cell(cell);
+    CellLease known = decoded[cell];
+    if (known != null && value == decodedFrom[cell]) {
+      return known;
     }
+    CellLease read = CellLease.decode(cell, value);
+    decoded[cell] = read;
+    decodedFrom[cell] = value;
+    return read;
+  }
+
+  /** Checks whether a close waiting for the writes can go on: called when the cells' writes went idle. */
+  void writesChanged() {
+    nextWrites();
+  }
+
+  /** @return the lease this node takes now */
+  Lease ownLease() {
+    return new Lease(selfId, token, false);
+  }
+
+  /** @return whether a lease is this node's, taken while quorate this time */
+  boolean ours(Lease lease) {
+    return lease != null && lease.nodeId().equals(selfId) && lease.token().equals(token);
+  }
+
+  /**
+   * The positions of a cell this node owns in the set's ring: none while it closes, is not quorate
+   * or has no ring.
+   *
+   * @param cell the cell
+   * @return the ranges, each its first and last position, in order
+   */
+  List<long[]> owned(int cell) {
+    HashRing r = ring;
+    String me = self();
+    List<long[]> out = new ArrayList<>(2);
+    if (r == null || r.isEmpty() || me == null || closing || !quorate) {
+      return out;
+    }
+    long[] from = {CellLease.first(cell)};
+    r.runs(CellLease.first(cell), CellLease.last(cell), (last, owner) -> {
+      if (owner.equals(me)) {
+        out.add(new long[] {from[0], last});
+      }
+      from[0] = last + 1;
+    });
+    return out;
+  }
+
+  /**
+   * Marks this node's segment covering a leaving key as handing off (when its hand-off may take a
+   * while). Context only.
+   *
+   * @param r the leaving key
+   * @return completes once the mark landed
+   */
+  Future<CellLease> mark(KeyRunner r) {
+    return cells.update(r.cell(), cur -> cur.with(r.position, r.position, l -> ours(l) && !l.moving() ? l.handingOff() : l));
+  }
+
+  /**
+   * Tidies this node's segments of a cell: frees those it no longer owns, except where a key of
+   * its has not stopped yet (a hand-off under way) or its last write has not landed (the payload
+   * it carries, the removal of a halted key), and clears its marks where it owns the cell again
+   * and nothing of the cell is leaving. Called after a key of the cell stopped, after a
+   * rebalance and on a close; a call with nothing to change writes nothing. Context only.
+   *
+   * @param cell the cell
+   * @return completes once the write landed
+   */
+  Future<CellLease> release(int cell) {
+    return cells.update(cell, cur -> {
+      List<long[]> own = owned(cell);
+      CellLease out = cur;
+      long from = CellLease.first(cell);
+      for (int i = 0; i <= own.size(); i++) {
+        long to = i < own.size() ? own.get(i)[0] - 1 : CellLease.last(cell);
+        if (from <= to) {
+          out = out.with(from, to, l -> ours(l) ? null : l);
+        }
+        if (i < own.size()) {
+          from = own.get(i)[1] + 1;
+        }
+      }
+      boolean leaving = false;
+      for (KeyRunner r : runners.inCell(cell)) {
+        if (r.phase != KeyRunner.Phase.STOPPED) {
+          out = keep(out, cur, r.position);
+          leaving |= r.phase == KeyRunner.Phase.LEAVING;
+        }
+      }
+      for (KeyRunner r : runners.settlingIn(cell)) {
+        out = keep(out, cur, r.position);
+        leaving = true;
+      }
+      if (!leaving) {
+        for (long[] range : own) {
+          out = out.with(range[0], range[1], l -> ours(l) && l.moving() ? l.held() : l);
+        }
+      }
+      return out;
+    });
+  }
+
+  /** {@code out} with the lease {@code cur} has at a position. */
+  private static CellLease keep(CellLease out, CellLease cur, long position) {
+    Lease kept = cur.at(position);
+    return out.with(position, position, l -> kept);
   }
 
   /**

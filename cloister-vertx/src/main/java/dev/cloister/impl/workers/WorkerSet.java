@@ -45,8 +45,6 @@ public final class WorkerSet implements ShardedWorkers {
   private static final Logger log = LoggerFactory.getLogger(ShardedWorkers.class);
   /** How many items one turn of the context handles before it yields. */
   static final int CHUNK = 512;
-  /** How many leases one blocking batch looks at, and one write of the lease cache takes or releases at most. */
-  static final int LEASE_BATCH = 256;
   /** Pause before a caller asks again for a key that is not running yet, ms. */
   static final long RETRY_MS = 50;
   /**
@@ -115,7 +113,7 @@ public final class WorkerSet implements ShardedWorkers {
     Promise<ShardedWorkers> result = set.context.promise();
     set.context.runOnContext(v -> set.context.executeBlocking(() -> KeyStore.open(manager, set.name,
         (k, val) -> set.context.runOnContext(x -> rebalancer.onKey(k, val)),
-        (k, val) -> set.context.runOnContext(x -> rebalancer.onLease(k, val)),
+        (k, val) -> set.context.runOnContext(x -> rebalancer.onCell(k)),
         (k, val) -> set.context.runOnContext(x -> rebalancer.recompute(false)),
         (left, members) -> set.context.runOnContext(x -> rebalancer.onView(left, members))), false)
       .compose(ks -> {
@@ -264,6 +262,8 @@ public final class WorkerSet implements ShardedWorkers {
       : Future.succeededFuture();
     return withdrawn.compose(w -> set.chunked(new ArrayList<>(set.runners.values()), r -> leaving.add(keys.leave(r, reason))))
       .compose(v -> Future.join(leaving))
+      // Every segment this node still holds goes (closing: it owns none), the ones of keys it never ran too.
+      .transform(x -> rebalancer.tidy())
       // Releases and removals of keys that stopped before the close are still queued: they go first.
       .transform(x -> set.writesDone())
       .transform(x -> {

@@ -13,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class KeyRunnerTest {
 
   private static KeyRunner runner() {
-    return new KeyRunner("k", null, 1);
+    return new KeyRunner("k", null);
   }
 
   @Test
