@@ -5,6 +5,7 @@ import dev.cloister.impl.ring.KeyHash;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.function.UnaryOperator;
 
 /**
@@ -149,8 +150,7 @@ final class CellLease {
    * @return the lease of the segment covering it, or null when free
    */
   Lease at(long position) {
-    int i = Arrays.binarySearch(lasts, position);
-    return leases[i >= 0 ? i : -i - 1];
+    return leases[segmentOf(position)];
   }
 
   /** What {@link #forEach} reports: one segment, or the part of it in the range asked for. */
@@ -191,24 +191,42 @@ final class CellLease {
    * @return the changed lease ({@link #writer} unchanged)
    */
   CellLease with(long first, long last, UnaryOperator<Lease> change) {
-    Builder b = new Builder();
-    long from = first(cell);
-    for (int i = 0; i < lasts.length; i++) {
-      long to = lasts[i];
-      if (to < first || from > last) {
-        b.add(to, leases[i]);
-      } else {
-        if (from < first) {
-          b.add(first - 1, leases[i]);
-        }
-        b.add(Math.min(to, last), change.apply(leases[i]));
-        if (to > last) {
-          b.add(to, leases[i]);
-        }
+    // The segments in the range, changed; none changed (the common case): this same lease.
+    int from = segmentOf(first);
+    int to = segmentOf(last);
+    Lease[] changed = new Lease[to - from + 1];
+    boolean any = false;
+    for (int i = from; i <= to; i++) {
+      changed[i - from] = change.apply(leases[i]);
+      any |= !Objects.equals(changed[i - from], leases[i]);
+    }
+    if (!any) {
+      return this;
+    }
+    Builder b = new Builder(lasts.length + 2);
+    for (int i = 0; i < from; i++) {
+      b.add(lasts[i], leases[i]);
+    }
+    for (int i = from; i <= to; i++) {
+      long start = i == 0 ? first(cell) : lasts[i - 1] + 1;
+      if (start < first) {
+        b.add(first - 1, leases[i]);
       }
-      from = to + 1;
+      b.add(Math.min(lasts[i], last), changed[i - from]);
+      if (lasts[i] > last) {
+        b.add(lasts[i], leases[i]);
+      }
+    }
+    for (int i = to + 1; i < lasts.length; i++) {
+      b.add(lasts[i], leases[i]);
     }
     return b.build(cell, writer);
+  }
+
+  /** @return the index of the segment covering a position of this cell */
+  private int segmentOf(long position) {
+    int i = Arrays.binarySearch(lasts, position);
+    return i >= 0 ? i : -i - 1;
   }
 
   /** @return the same cell, written by {@code nodeId} */
@@ -239,12 +257,17 @@ final class CellLease {
 
   /** Collects segments, merging neighbours with equal leases. */
   private static final class Builder {
-    private long[] lasts = new long[4];
-    private Lease[] leases = new Lease[4];
+    private long[] lasts;
+    private Lease[] leases;
     private int n;
 
+    Builder(int capacity) {
+      lasts = new long[capacity];
+      leases = new Lease[capacity];
+    }
+
     void add(long last, Lease lease) {
-      if (n > 0 && java.util.Objects.equals(leases[n - 1], lease)) {
+      if (n > 0 && Objects.equals(leases[n - 1], lease)) {
         lasts[n - 1] = last;
         return;
       }

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.function.UnaryOperator;
 
@@ -17,7 +18,7 @@ import java.util.function.UnaryOperator;
  * the value seen, so that nodes that disagree serialise on the cell. The changes asked for while a
  * cell's write is under way are applied together, in order, to the value it leaves, in one more
  * write. A refused write (another node wrote the cell meanwhile, or this replica was stale) is
- * decided again on the value the cell's primary copy holds. Confined to the set's context.
+ * decided again on the value the cell now has. Confined to the set's context.
  */
 final class CellWrites {
 
@@ -99,10 +100,17 @@ final class CellWrites {
         write(cell, set.store.cell(cell), 0);
         return;
       }
-      // Decided again, first among the changes of the cell, on the primary copy's value.
+      // Decided again, first among the changes of the cell: on the value this replica holds now if
+      // it changed (the write that won is replicated here before it completes), else on the
+      // primary copy's (this replica is stale).
       ArrayDeque<Change> again = queued.computeIfAbsent(cell, c -> new ArrayDeque<>(batch.size()));
       for (int i = batch.size() - 1; i >= 0; i--) {
         again.addFirst(batch.get(i));
+      }
+      String local = set.store.cell(cell);
+      if (err == null && !Objects.equals(local, seen)) {
+        write(cell, local, attempt + 1);
+        return;
       }
       set.context.executeBlocking(() -> set.store.primaryCell(cell), false).onComplete((fresh, e2) ->
         write(cell, e2 == null ? fresh : set.store.cell(cell), attempt + 1));

@@ -45,6 +45,8 @@ final class KeyRunner {
   String stored;
   /** The key's position in the ring (see {@link CellLease}). */
   final long position;
+  /** Whether this node marked the key's segment as handing off (its hand-off may take a while). */
+  boolean marked;
   long timer = -1;
   /** Whether {@code start} was called: from then on the key ends with a {@code stop}. */
   boolean started;

@@ -216,7 +216,7 @@ final class Rebalancer {
     long began = System.nanoTime();
     set.scans++;
     List<Future<Void>> leaving = new ArrayList<>();
-    Future<Void> moved = set.chunked(new ArrayList<>(set.runners.values()), r -> {
+    Future<Void> moved = set.chunked(set.runners.byCell(), r -> {
       if (movedAway(gen, r)) {
         leaving.add(keys.leave(r, "moved"));
       }
@@ -322,8 +322,8 @@ final class Rebalancer {
   }
 
   /**
-   * Tidies every cell where this node holds a segment (see {@link SetState#release}): frees what
-   * it no longer owns and nothing of its runs there any more. A cell with nothing to change is not
+   * Tidies every cell where this node holds a segment (see {@link SetState#releaseWhenSettled}):
+   * frees what it no longer owns and nothing of its runs there any more. A cell with nothing to change is not
    * written. Context only.
    *
    * @return completes once the cells are looked at (their writes go on)
@@ -338,7 +338,7 @@ final class Rebalancer {
         }
       }
     }
-    return set.chunked(held, set::release);
+    return set.chunked(held, set::releaseWhenSettled);
   }
 
   /** The runners of the keys a sweep listed as running here and owned elsewhere. Context only. */
@@ -409,7 +409,7 @@ final class Rebalancer {
         r.cancelQueued();
         r.submit(() -> {
           keys.finish(r, "deleted");
-          return set.mine(key) ? Future.succeededFuture() : set.release(r.cell());
+          return set.mine(key) ? Future.succeededFuture() : set.releaseWhenSettled(r.cell());
         });
       }
       return;

@@ -76,6 +76,21 @@ final class Runners {
     return settling.getOrDefault(cell, List.of());
   }
 
+  /**
+   * @return every runner, a cell's together and the cells in order: handed off in this order, the
+   *     keys of a cell stop close together and the cell is freed once
+   */
+  List<KeyRunner> byCell() {
+    List<KeyRunner> out = new ArrayList<>(byKey.size());
+    for (int cell = 0; cell < CellLease.CELLS; cell++) {
+      List<KeyRunner> in = byCell.get(cell);
+      if (in != null) {
+        out.addAll(in);
+      }
+    }
+    return out;
+  }
+
   Collection<KeyRunner> values() {
     return byKey.values();
   }

@@ -278,7 +278,10 @@ final class RunningKeys {
     /** Writes the mark, unless written already or the key has stopped here. */
     void now() {
       if (written == null && r.phase != KeyRunner.Phase.STOPPED) {
+        r.marked = true;
         written = set.mark(r);
+        // The cell's other keys need not wait for this one (see SetState#releaseWhenSettled).
+        set.releaseWhenSettled(r.cell());
       }
     }
 
@@ -298,12 +301,12 @@ final class RunningKeys {
   }
 
   /**
-   * After a key stopped here: frees the parts of its cell this node no longer owns, once nothing
-   * there runs here any more (see {@link SetState#release}). A key this node still owns (deleted,
+   * After a key stopped here: frees the parts of its cell this node no longer owns, once no other
+   * key there is still on its way out (see {@link SetState#releaseWhenSettled}). A key this node still owns (deleted,
    * halted) leaves its segment held.
    */
   private Future<?> release(KeyRunner r) {
-    return set.closing || !set.mine(r.key) ? set.release(r.cell()) : Future.succeededFuture();
+    return set.closing || !set.mine(r.key) ? set.releaseWhenSettled(r.cell()) : Future.succeededFuture();
   }
 
   /** @return the payload to carry, encoded: what {@code handOff} answered, or the last stored one */

@@ -317,6 +317,27 @@ final class SetState {
   }
 
   /**
+   * {@link #release Tidies} a cell unless a key of it is still on its way out here and not marked:
+   * handing off, or stopped with its last write under way. A hand-off of many keys of a cell
+   * frees the cell once, with the last of them, instead of with each; a key whose hand-off is slow
+   * (marked) does not hold the others up, its position alone stays held. Context only.
+   *
+   * @param cell the cell
+   * @return completes once the cell's write, if any, landed
+   */
+  Future<?> releaseWhenSettled(int cell) {
+    if (!runners.settlingIn(cell).isEmpty()) {
+      return Future.succeededFuture();
+    }
+    for (KeyRunner r : runners.inCell(cell)) {
+      if (r.phase == KeyRunner.Phase.LEAVING && !r.marked) {
+        return Future.succeededFuture();
+      }
+    }
+    return release(cell);
+  }
+
+  /**
    * Tidies this node's segments of a cell: frees those it no longer owns, except where a key of
    * its has not stopped yet (a hand-off under way) or its last write has not landed (the payload
    * it carries, the removal of a halted key), and clears its marks where it owns the cell again
@@ -340,16 +361,21 @@ final class SetState {
           from = own.get(i)[1] + 1;
         }
       }
+      // Within the owned ranges nothing was freed: only the others' keys need their lease back.
       boolean leaving = false;
       for (KeyRunner r : runners.inCell(cell)) {
         if (r.phase != KeyRunner.Phase.STOPPED) {
-          out = keep(out, cur, r.position);
           leaving |= r.phase == KeyRunner.Phase.LEAVING;
+          if (!within(own, r.position)) {
+            out = keep(out, cur, r.position);
+          }
         }
       }
       for (KeyRunner r : runners.settlingIn(cell)) {
-        out = keep(out, cur, r.position);
         leaving = true;
+        if (!within(own, r.position)) {
+          out = keep(out, cur, r.position);
+        }
       }
       if (!leaving) {
         for (long[] range : own) {
@@ -358,6 +384,15 @@ final class SetState {
       }
       return out;
     });
+  }
+
+  private static boolean within(List<long[]> ranges, long position) {
+    for (long[] range : ranges) {
+      if (range[0] <= position && position <= range[1]) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** {@code out} with the lease {@code cur} has at a position. */

@@ -260,7 +260,7 @@ public final class WorkerSet implements ShardedWorkers {
     Future<?> withdrawn = set.announced && me != null
       ? set.here(Future.fromCompletionStage(set.store.withdraw(me, set.selfId))).recover(err -> Future.succeededFuture())
       : Future.succeededFuture();
-    return withdrawn.compose(w -> set.chunked(new ArrayList<>(set.runners.values()), r -> leaving.add(keys.leave(r, reason))))
+    return withdrawn.compose(w -> set.chunked(set.runners.byCell(), r -> leaving.add(keys.leave(r, reason))))
       .compose(v -> Future.join(leaving))
       // Every segment this node still holds goes (closing: it owns none), the ones of keys it never ran too.
       .transform(x -> rebalancer.tidy())
