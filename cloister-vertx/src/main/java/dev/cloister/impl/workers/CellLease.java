@@ -16,9 +16,10 @@ import java.util.function.UnaryOperator;
  * key's position names it with its token, so an idle key has no lease entry of its own and a move
  * writes a cell, not a key.
  *
- * <p>Stored as compact text: the node id of the last writer, {@code |}, then the segments in
- * order, separated by {@code ;}, each {@code <last offset in base 36>=<state>} but the last (which
- * ends with the cell), the state {@code -} (free) or a lease's stored form. Immutable.
+ * <p>Stored as compact text: the last writer (its node id and the number of its write), {@code |},
+ * then the segments in order, separated by {@code ;}, each {@code <last offset in base 36>=<state>}
+ * but the last (which ends with the cell), the state {@code -} (free) or a lease's stored form.
+ * Immutable.
  */
 final class CellLease {
 
@@ -32,7 +33,7 @@ final class CellLease {
   private static final int MAX_LENGTH = 1 << 20;
 
   final int cell;
-  /** The node id of the last writer, or "" for none. */
+  /** The last writer: its node id, {@code /} and the number of its write (or "" for none). */
   final String writer;
   /** Each segment's last position (absolute); the last one is the cell's last. */
   private final long[] lasts;
@@ -229,9 +230,9 @@ final class CellLease {
     return i >= 0 ? i : -i - 1;
   }
 
-  /** @return the same cell, written by {@code nodeId} */
-  CellLease writtenBy(String nodeId) {
-    return new CellLease(cell, nodeId, lasts, leases);
+  /** @return the same cell, written by {@code writer} (see {@link #writer}) */
+  CellLease writtenBy(String writer) {
+    return new CellLease(cell, writer, lasts, leases);
   }
 
   /** @return whether both cut the cell the same way with the same leases (the writer aside) */

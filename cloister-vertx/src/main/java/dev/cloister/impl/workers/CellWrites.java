@@ -18,7 +18,9 @@ import java.util.function.UnaryOperator;
  * the value seen, so that nodes that disagree serialise on the cell. The changes asked for while a
  * cell's write is under way are applied together, in order, to the value it leaves, in one more
  * write. A refused write (another node wrote the cell meanwhile, or this replica was stale) is
- * decided again on the value the cell now has. Confined to the set's context.
+ * decided again on the value the cell now has. Every value written is unique (the writer and its
+ * count), so a conditional replace never succeeds on a value that came back. Confined to the set's
+ * context.
  */
 final class CellWrites {
 
@@ -28,6 +30,15 @@ final class CellWrites {
   private final SetState set;
   private final Map<Integer, ArrayDeque<Change>> queued = new HashMap<>();
   private final Set<Integer> writing = new HashSet<>();
+  /**
+   * Cells whose last write failed with an unknown outcome (a timeout): it may still land later.
+   * The next write of such a cell goes out even when it changes nothing, so that a late landing
+   * of the old one, a conditional replace of a value that is then gone, can no longer succeed;
+   * until then the cell counts as {@link #busy}.
+   */
+  private final Set<Integer> uncertain = new HashSet<>();
+  /** Numbers this node's writes, so that no two writes of a cell leave the same value. */
+  private long written;
 
   private record Change(UnaryOperator<CellLease> change, Promise<CellLease> done) {
   }
@@ -52,6 +63,16 @@ final class CellWrites {
       write(cell, set.store.cell(cell), 0);
     }
     return done.future();
+  }
+
+  /**
+   * @param cell a cell
+   * @return whether a change of the cell is queued, being written, or its last write's outcome is
+   *     unknown: its lease in the replica may be about to change (a release decided on the ring
+   *     before the last change, say)
+   */
+  boolean busy(int cell) {
+    return writing.contains(cell) || queued.containsKey(cell) || uncertain.contains(cell);
   }
 
   /** @return whether no write of a cell is queued or under way */
@@ -79,15 +100,21 @@ final class CellWrites {
       write(cell, set.store.cell(cell), 0);
       return;
     }
-    if (after.sameSegments(before)) {
+    if (after.sameSegments(before) && !uncertain.contains(cell)) {
       CellLease same = before;
       batch.forEach(c -> c.done().tryComplete(same));
       write(cell, set.store.cell(cell), 0);
       return;
     }
-    String next = after.writtenBy(set.selfId).encode();
+    String next = after.writtenBy(set.selfId + "/" + Long.toString(++written, 36)).encode();
     CellLease landed = after;
     set.write(() -> set.store.replaceCell(cell, seen, next)).onComplete((ok, err) -> {
+      // Written or refused, the value this node saw is gone: a write of it still on its way fails.
+      if (err == null) {
+        uncertain.remove(cell);
+      } else {
+        uncertain.add(cell);
+      }
       if (err == null && ok) {
         batch.forEach(c -> c.done().tryComplete(landed));
         write(cell, next, 0);

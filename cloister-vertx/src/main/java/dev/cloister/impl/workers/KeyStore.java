@@ -390,8 +390,9 @@ final class KeyStore {
   /** A cell's lease changed to {@code after}: its writer is at work. */
   private void noteLeaseWrite(String before, String after) {
     int bar = after == null ? -1 : after.indexOf('|');
-    if (bar > 0) {
-      holderWrites.put(after.substring(0, bar), SetState.now());
+    int slash = bar < 0 ? -1 : after.lastIndexOf('/', bar);
+    if (slash > 0) {
+      holderWrites.put(after.substring(0, slash), SetState.now());
     }
   }
 

@@ -71,8 +71,11 @@ final class LeaseTaker {
       enqueue(cell, p);
       return true;
     }
+    // Held here already: started without a write, unless a change of the cell is under way (a
+    // release decided on the ring before the last change may be about to free the key's segment;
+    // the take below goes after it).
     Lease lease = set.cellLease(cell).at(position);
-    if (set.ours(lease) && !lease.moving() && set.quorate && !set.closing) {
+    if (set.ours(lease) && !lease.moving() && set.quorate && !set.closing && !set.cells.busy(cell)) {
       String payload = set.store.payload(key);
       if (payload == null) {
         return false;
