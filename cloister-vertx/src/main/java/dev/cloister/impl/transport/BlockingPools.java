@@ -12,7 +12,7 @@ import java.util.concurrent.TimeUnit;
  * Cloister's own worker threads, apart from the application's. Vert.x runs every
  * {@code executeBlocking} of a node on one pool of 20 threads by default: an application whose
  * blocking work fills it would hold up the node's membership reads and writes and its worker
- * sets' lease writes, and the node would stop following the cluster (a production cluster library
+ * sets' writes, and the node would stop following the cluster (a production cluster library
  * keeps its own threads for this, as Akka's internal dispatcher does). A pool creates its threads
  * as work comes, up to its size, and they stay: an idle node has a few of them instead of the 20
  * its blocking calls used to start in the shared pool.
@@ -23,7 +23,7 @@ public final class BlockingPools {
   public static final String NODE = "cloister-blocking";
   /** Threads of {@link #NODE}. */
   public static final int NODE_SIZE = 2;
-  /** Every worker set's scans, lease batches and key-store writes. */
+  /** Every worker set's scans and key-store writes (payloads, cell leases). */
   public static final String WORKERS = "cloister-workers";
   /** Threads of {@link #WORKERS}. */
   public static final int WORKERS_SIZE = 4;

@@ -135,9 +135,10 @@ public final class CacheManagers {
   }
 
   /**
-   * Makes {@code builder} a cache of a sharded worker set (its keys or its leases): replicated
-   * synchronously, so a write has reached every node of the set when it completes, and reconciled
-   * after a partition like the members cache, the larger side's value winning.
+   * Makes {@code builder} a cache of a sharded worker set (its keys, its cells' leases or its
+   * nodes): replicated synchronously, so a write has reached every node of the set when it
+   * completes, and reconciled after a partition like the members cache, the larger side's value
+   * winning.
    *
    * @param builder a cache configuration builder
    * @return the builder

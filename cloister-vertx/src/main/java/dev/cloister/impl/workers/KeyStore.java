@@ -38,7 +38,8 @@ import java.util.function.Consumer;
  * A worker set's replicated caches, as one node sees them: the keys (key to JSON payload), the
  * cells' leases (cell to {@link CellLease}) and the participants, plus the cluster view. Opening,
  * scanning and reading a cell's primary copy block (call them on a worker thread); the writes are
- * asynchronous and complete once replicated; the callbacks run on Infinispan's threads, so the caller hops to its own context.
+ * asynchronous and complete once replicated; the callbacks run on Infinispan's threads, so the
+ * caller hops to its own context.
  */
 final class KeyStore {
 

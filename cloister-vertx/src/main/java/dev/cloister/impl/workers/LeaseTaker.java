@@ -204,7 +204,8 @@ final class LeaseTaker {
       enqueue(cell, p);
       return;
     }
-    retryLater(cell, p, notBefore == Long.MAX_VALUE ? WorkerSet.RETRY_MS * 10 : Math.max(1, notBefore - SetState.now()));
+    long delay = notBefore == Long.MAX_VALUE ? WorkerSet.RETRY_MS * 10 : Math.max(1, notBefore - SetState.now());
+    retryLater(cell, p, delay);
   }
 
   private void retryLater(int cell, Pending p, long delay) {

@@ -243,7 +243,8 @@ final class RunningKeys {
           boolean changed = !payload.equals(r.stored);
           r.stored = payload;
           finish(r, reason);
-          Future<?> after = changed ? releaseAfter(r, set.write(() -> set.store.replacePayload(r.key, payload))) : release(r);
+          Future<?> after = changed ? releaseAfter(r, set.write(() -> set.store.replacePayload(r.key, payload)))
+            : release(r);
           return after.mapEmpty();
         }).onComplete(x -> done.complete());
       }

@@ -57,7 +57,7 @@ final class SetState {
   final String group;
   /** The keys running here; read from any thread. */
   final Set<String> localKeys = ConcurrentHashMap.newKeySet();
-  /** When this node saw each node id leave the view (ms); read by lease batches on workers. */
+  /** When this node saw each node id leave the view (ms); written on Infinispan's thread. */
   final Map<String, Long> goneAt = new ConcurrentHashMap<>();
   final Runners runners = new Runners();
   /** With tick 0: keys written while not running here, whose start is followed by one perform. */
@@ -313,7 +313,8 @@ final class SetState {
    * @return completes once the mark landed
    */
   Future<CellLease> mark(KeyRunner r) {
-    return cells.update(r.cell(), cur -> cur.with(r.position, r.position, l -> ours(l) && !l.moving() ? l.handingOff() : l));
+    return cells.update(r.cell(), cur -> cur.with(r.position, r.position,
+      l -> ours(l) && !l.moving() ? l.handingOff() : l));
   }
 
   /**
@@ -361,7 +362,8 @@ final class SetState {
           from = own.get(i)[1] + 1;
         }
       }
-      // Within the owned ranges nothing was freed: only the others' keys need their lease back.
+      // Keys of this node outside what it owns that have not stopped, or whose last write is under
+      // way, keep their lease (within what it owns nothing was freed).
       boolean leaving = false;
       for (KeyRunner r : runners.inCell(cell)) {
         if (r.phase != KeyRunner.Phase.STOPPED) {

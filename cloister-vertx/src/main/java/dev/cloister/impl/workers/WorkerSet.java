@@ -27,18 +27,18 @@ import java.util.Set;
  * A sharded worker set on one node: which keys it runs, their leases, hand-offs and calls.
  *
  * <p>All mutable state is confined to the set's own event-loop context: Infinispan's callbacks and
- * Cloister's state changes hop onto it. O(keys) work (the scan of the local replica, taking leases)
- * runs on worker threads; what comes back to the context is processed in chunks.
+ * Cloister's state changes hop onto it. The scan of the local replica runs on a worker thread; what
+ * comes back to the context, and every pass over the running keys, is processed in chunks.
  *
  * <p>A key runs here only while this node is quorate, owns the key in the group's ring and holds
- * the key's lease (see {@link LeaseRules}). A key that moves away is marked as handing off, waits
- * for the callback in flight, is handed off and stopped, its payload stored, and only then is its
- * lease released, so the next owner never starts it earlier.
+ * the segment of the key's cell lease that covers it (see {@link CellLease}, {@link LeaseRules}).
+ * A key that moves away waits for the callback in flight, is handed off and stopped, its payload
+ * stored, and only then is its part of the cell freed, so the next owner never starts it earlier.
  *
  * <p>This class is the set's public face (argument checks, writes, opening and closing); its parts
  * share one {@link SetState}: {@link Rebalancer} follows quorum, the ring and the store's events,
- * {@link LeaseTaker} takes leases, {@link RunningKeys} runs the keys, and {@link CallRouter} routes
- * calls and casts.
+ * {@link LeaseTaker} takes cells' segments, {@link RunningKeys} runs the keys, {@link CellWrites}
+ * writes the cells, and {@link CallRouter} routes calls and casts.
  */
 public final class WorkerSet implements ShardedWorkers {
 

@@ -59,7 +59,9 @@ class CellLeaseTest {
 
   @Test
   void anUnreadableValueIsOneSegmentOfAHolderNobodySees() {
-    for (String bad : new String[] {"", "no bar", "w|zz", "w|5=h:t:n;3=-;-", "w|!=-;-", "w|zzzzzzzzzzzzzz=-;-", "w|-;-;", "w|q:t:n"}) {
+    String[] unreadable = {"", "no bar", "w|zz", "w|5=h:t:n;3=-;-", "w|!=-;-", "w|zzzzzzzzzzzzzz=-;-", "w|-;-;",
+      "w|q:t:n"};
+    for (String bad : unreadable) {
       Lease l = CellLease.decode(1, bad).at(CellLease.first(1));
       assertEquals("?", l.nodeId(), "'" + bad + "'");
       assertEquals("?", CellLease.decode(1, bad).at(CellLease.last(1)).nodeId(), "'" + bad + "'");
