@@ -323,8 +323,8 @@ final class Rebalancer {
 
   /**
    * Tidies every cell where this node holds a segment (see {@link SetState#releaseWhenSettled}):
-   * frees what it no longer owns and nothing of its runs there any more. A cell with nothing to change is not
-   * written. Context only.
+   * frees what it no longer owns and nothing of its runs there any more. A cell with nothing to
+   * change is not written. Context only.
    *
    * @return completes once the cells are looked at (their writes go on)
    */

@@ -230,7 +230,7 @@ final class RunningKeys {
         // The mailbox ran the start (if it was queued) before this: a started key is handed off.
         Future<String> carried = r.started ? handOff(r) : Future.succeededFuture(r.stored);
         long slow = carried.isComplete() ? -1 : set.context.setTimer(markAfterMs(), id -> mark.now());
-        // The release follows the mark, if there is one, so that a slow mark never lands after it.
+        // The hand-off ends once the mark, if there is one, landed: the cell's writes go in order.
         return carried.transform(x -> {
           if (slow >= 0) {
             set.vertx.cancelTimer(slow);
@@ -267,7 +267,7 @@ final class RunningKeys {
     return Math.max(1, set.options.getHandoffTimeout() / 4);
   }
 
-  /** The mark of one key's lease as handing off: written at most once, when needed. Context only. */
+  /** The mark of one key's position in its cell as handing off: written at most once, when needed. Context only. */
   private final class Mark {
     private final KeyRunner r;
     private Future<CellLease> written;
@@ -303,8 +303,8 @@ final class RunningKeys {
 
   /**
    * After a key stopped here: frees the parts of its cell this node no longer owns, once no other
-   * key there is still on its way out (see {@link SetState#releaseWhenSettled}). A key this node still owns (deleted,
-   * halted) leaves its segment held.
+   * key there is still on its way out (see {@link SetState#releaseWhenSettled}). A key this node
+   * still owns (deleted, halted) leaves its segment held.
    */
   private Future<?> release(KeyRunner r) {
     return set.closing || !set.mine(r.key) ? set.releaseWhenSettled(r.cell()) : Future.succeededFuture();
