@@ -53,8 +53,8 @@ final class KeyStore {
   private final EmbeddedCacheManager manager;
   private final AdvancedCache<String, String> keys;
   private final AdvancedCache<String, String> leases;
-  /** The leases cache's functional view: reads a cell's lease from its primary copy. */
-  private final FunctionalMap.ReadWriteMap<String, String> leaseWrites;
+  /** The leases cache's functional view, to read a cell's lease from its primary copy. */
+  private final FunctionalMap.ReadWriteMap<String, String> primaryLeases;
   private final AdvancedCache<String, String> nodes;
   private final EntryWatcher keyWatcher;
   private final EntryWatcher nodeWatcher;
@@ -70,7 +70,7 @@ final class KeyStore {
     this.manager = manager;
     this.keys = caches.get(0);
     this.leases = caches.get(1);
-    this.leaseWrites = ReadWriteMapImpl.create(FunctionalMapImpl.create(leases));
+    this.primaryLeases = ReadWriteMapImpl.create(FunctionalMapImpl.create(leases));
     this.nodes = caches.get(2);
     this.keyWatcher = new EntryWatcher(onKey);
     this.nodeWatcher = new EntryWatcher(onNode);
@@ -372,7 +372,7 @@ final class KeyStore {
    * @return the stored lease, or {@code null}
    */
   String primaryCell(int cell) {
-    return leaseWrites.eval(cellKey(cell), MarshallableFunctions.<String, String>returnReadWriteFind()).join().orElse(null);
+    return primaryLeases.eval(cellKey(cell), MarshallableFunctions.<String, String>returnReadWriteFind()).join().orElse(null);
   }
 
   /**

@@ -28,7 +28,7 @@ final class Runners {
   void put(KeyRunner r) {
     KeyRunner before = byKey.put(r.key, r);
     if (before != null) {
-      unlist(before);
+      unlist(byCell, before);
     }
     byCell.computeIfAbsent(r.cell(), c -> new ArrayList<>(4)).add(r);
   }
@@ -36,16 +36,16 @@ final class Runners {
   /** Removes a runner if it is still the one running its key. */
   void remove(KeyRunner r) {
     if (byKey.remove(r.key, r)) {
-      unlist(r);
+      unlist(byCell, r);
     }
   }
 
-  private void unlist(KeyRunner r) {
-    List<KeyRunner> in = byCell.get(r.cell());
+  private static void unlist(Map<Integer, List<KeyRunner>> lists, KeyRunner r) {
+    List<KeyRunner> in = lists.get(r.cell());
     if (in != null) {
       in.remove(r);
       if (in.isEmpty()) {
-        byCell.remove(r.cell());
+        lists.remove(r.cell());
       }
     }
   }
@@ -62,13 +62,7 @@ final class Runners {
 
   /** The last write of a key noted by {@link #settling} landed (or failed). */
   void settled(KeyRunner r) {
-    List<KeyRunner> in = settling.get(r.cell());
-    if (in != null) {
-      in.remove(r);
-      if (in.isEmpty()) {
-        settling.remove(r.cell());
-      }
-    }
+    unlist(settling, r);
   }
 
   /** @return the keys of a cell noted by {@link #settling} */
