@@ -222,8 +222,8 @@ public final class WorkersBench {
     System.out.println("|---:|---:|---:|---:|---:|---|");
     System.out.printf("| %d | %d | %.0f | %.0f | %d | ≤ 300 B + payload |%n", before >> 20, after >> 20, perKey,
       perKey / 3, PAYLOAD.encode().length());
-    System.out.println("\nEach node holds a replica of the whole key set (and of the cells' leases) and runs a third of the keys;"
-      + " the three share one heap, so the per-node figure is the total divided by three.");
+    System.out.println("\nEach node holds a replica of the whole key set (and of the cells' leases) and runs a third"
+      + " of the keys; the three share one heap, so the per-node figure is the total divided by three.");
   }
 
   /**

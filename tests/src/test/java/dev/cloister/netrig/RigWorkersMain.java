@@ -142,7 +142,8 @@ public final class RigWorkersMain implements NodeMain.Extension {
         d.put("owner", "? " + e.getMessage());
       }
       d.put("here", set.localKeys().contains(key))
-        .put("lease", LeaseView.leaseOf(local(manager, "__cloister.workers.rig.leases").get(LeaseView.cacheKey(key)), key))
+        .put("lease", LeaseView.leaseOf(local(manager, "__cloister.workers.rig.leases").get(LeaseView.cacheKey(key)),
+          key))
         .put("payload", local(manager, "__cloister.workers.rig").get(key));
       perKey.put(key, d);
     }

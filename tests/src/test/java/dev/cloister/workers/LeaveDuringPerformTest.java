@@ -280,8 +280,8 @@ class LeaveDuringPerformTest {
     await(sets.get(0).close());
     cluster.eventually(() -> assertTrue(onNode0.stream().allMatch(k -> startsAndStops(history).contains("node1 start " + k)),
       "node1 started node0's keys: " + startsAndStops(history)));
-    List<String> marked = keys.stream().filter(k -> leases.of(k).stream().anyMatch(l -> l != null && l.startsWith("m:")))
-      .toList();
+    List<String> marked = keys.stream()
+      .filter(k -> leases.of(k).stream().anyMatch(l -> l != null && l.startsWith("m:"))).toList();
     assertEquals(List.of(), marked, "no lease was marked as handing off");
     assertTrue(leases.of(onNode0.get(0)).stream().anyMatch(l -> l != null && l.startsWith("h:")),
       "the listener heard the takes");

@@ -235,7 +235,8 @@ public final class HashRing {
   @FunctionalInterface
   public interface Run {
     /**
-     * @param last the run's last position (it begins after the previous run's last, or at the first asked for)
+     * @param last the run's last position (the run begins after the previous run's last, or at
+     *     the first position asked for)
      * @param owner the member that owns every position of the run
      */
     void accept(long last, String owner);

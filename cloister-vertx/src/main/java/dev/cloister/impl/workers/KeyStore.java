@@ -372,7 +372,8 @@ final class KeyStore {
    * @return the stored lease, or {@code null}
    */
   String primaryCell(int cell) {
-    return primaryLeases.eval(cellKey(cell), MarshallableFunctions.<String, String>returnReadWriteFind()).join().orElse(null);
+    return primaryLeases.eval(cellKey(cell), MarshallableFunctions.<String, String>returnReadWriteFind()).join()
+      .orElse(null);
   }
 
   /**

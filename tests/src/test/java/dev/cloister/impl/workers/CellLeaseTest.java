@@ -49,11 +49,12 @@ class CellLeaseTest {
   void theStoredFormReadsBackAsTheSameSegmentsAndWriter() {
     int cell = CellLease.CELLS - 1;
     long first = CellLease.first(cell);
-    CellLease c = CellLease.free(cell).with(first, first + 1000, l -> A).with(first + 5000, CellLease.last(cell), l -> B)
-      .with(first + 7000, first + 7000, l -> l.handingOff()).writtenBy("node-b");
+    CellLease c = CellLease.free(cell).with(first, first + 1000, l -> A)
+      .with(first + 5000, CellLease.last(cell), l -> B)
+      .with(first + 7000, first + 7000, l -> l.handingOff()).writtenBy("node-b/7");
     CellLease back = CellLease.decode(cell, c.encode());
     assertTrue(back.sameSegments(c), back + " against " + c);
-    assertEquals("node-b", back.writer);
+    assertEquals("node-b/7", back.writer);
     assertEquals(c.encode(), back.encode());
   }
 
