@@ -139,8 +139,7 @@ final class RunningKeys {
         // The removal is queued before the stop: stopping cancels a hand-off waiting behind this
         // perform, which lets a close go on, and a close waits only for the writes already queued.
         Future<String> removed = set.write(() -> set.store.removePayload(r.key));
-        finish(r, "halted");
-        return releaseAfter(r, removed);
+        return finishWithWrite(r, "halted", removed);
       }
       case RENAME -> {
         String newKey;
@@ -157,8 +156,7 @@ final class RunningKeys {
         // The new key first: a crash between the two writes leaves both, never neither.
         return set.write(() -> set.store.putPayload(newKey, enc)).compose(x -> {
           Future<String> removed = set.write(() -> set.store.removePayload(r.key));
-          finish(r, "renamed");
-          return releaseAfter(r, removed);
+          return finishWithWrite(r, "renamed", removed);
         });
       }
       default -> {
@@ -242,10 +240,11 @@ final class RunningKeys {
           }
           boolean changed = !payload.equals(r.stored);
           r.stored = payload;
+          if (changed) {
+            return finishWithWrite(r, reason, set.write(() -> set.store.replacePayload(r.key, payload))).mapEmpty();
+          }
           finish(r, reason);
-          Future<?> after = changed ? releaseAfter(r, set.write(() -> set.store.replacePayload(r.key, payload)))
-            : release(r);
-          return after.mapEmpty();
+          return release(r).mapEmpty();
         }).onComplete(x -> done.complete());
       }
 
@@ -292,9 +291,16 @@ final class RunningKeys {
     }
   }
 
-  /** {@link #release} once a stopped key's last write landed; its position stays held until then. */
-  private Future<?> releaseAfter(KeyRunner r, Future<?> write) {
+  /**
+   * Stops a key whose stop comes with a last write (a carried payload, a removal) and frees its
+   * position only once that write landed. The key counts as settling before it stops: a stop can
+   * complete a close's wait for its hand-offs at once, in the same turn, and the close's tidy-up
+   * must not free the position under the write (seen once: the next owner started a halted key
+   * with its old payload).
+   */
+  private Future<?> finishWithWrite(KeyRunner r, String reason, Future<?> write) {
     set.runners.settling(r);
+    finish(r, reason);
     return write.eventually(() -> {
       set.runners.settled(r);
       return release(r);
