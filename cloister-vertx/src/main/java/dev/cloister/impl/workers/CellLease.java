@@ -154,31 +154,9 @@ final class CellLease {
     return leases[segmentOf(position)];
   }
 
-  /** What {@link #forEach} reports: one segment, or the part of it in the range asked for. */
-  @FunctionalInterface
-  interface Segment {
-    void accept(long first, long last, Lease lease);
-  }
-
-  /** Reports the segments (cut to the range) that cover the positions from {@code first} to {@code last}. */
-  void forEach(long first, long last, Segment each) {
-    long from = first(cell);
-    for (int i = 0; i < lasts.length; i++) {
-      long a = Math.max(from, first);
-      long b = Math.min(lasts[i], last);
-      if (a <= b) {
-        each.accept(a, b, leases[i]);
-      }
-      from = lasts[i] + 1;
-      if (from > last) {
-        break;
-      }
-    }
-  }
-
-  /** Reports every segment. */
-  void forEach(Segment each) {
-    forEach(first(cell), last(cell), each);
+  /** @return how many segments the cell is cut into */
+  int segments() {
+    return lasts.length;
   }
 
   /**

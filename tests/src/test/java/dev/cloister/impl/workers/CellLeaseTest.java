@@ -36,13 +36,13 @@ class CellLeaseTest {
     assertNull(c.at(first + 20));
     CellLease joined = c.with(first + 20, first + 29, l -> A);
     assertEquals(A, joined.at(first + 25));
-    assertEquals(3, segments(joined), "the two held ranges became one segment: " + joined);
+    assertEquals(3, joined.segments(), "the two held ranges became one segment: " + joined);
     CellLease marked = joined.with(first + 15, first + 15, l -> l == null ? null : l.handingOff());
     assertTrue(marked.at(first + 15).moving());
     assertEquals(A, marked.at(first + 14));
     assertEquals(A, marked.at(first + 16));
     CellLease freed = marked.with(CellLease.first(cell), CellLease.last(cell), l -> null);
-    assertEquals(1, segments(freed));
+    assertEquals(1, freed.segments());
   }
 
   @Test
@@ -105,11 +105,5 @@ class CellLeaseTest {
       String key = "key-" + i;
       assertEquals(ring.owner(key), ring.owner(CellLease.position(key) << 16), key);
     }
-  }
-
-  private static int segments(CellLease c) {
-    int[] n = {0};
-    c.forEach((a, b, l) -> n[0]++);
-    return n[0];
   }
 }
