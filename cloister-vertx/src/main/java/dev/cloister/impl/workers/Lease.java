@@ -19,19 +19,11 @@ record Lease(String nodeId, String token, boolean moving) {
   private static final int MAX_LENGTH = 4096;
   /** This JVM's token prefix: random, so that a restarted node never repeats a token it used before. */
   private static final String PREFIX = Long.toString(new SecureRandom().nextLong() >>> 16, 36);
-  private static final AtomicLong TAKINGS = new AtomicLong();
+  private static final AtomicLong TOKENS = new AtomicLong();
 
-  /** @return a number no other call in this JVM returns: {@link #token} makes it a token no other node uses */
-  static long freshTaking() {
-    return TAKINGS.incrementAndGet();
-  }
-
-  /**
-   * @param taking a number from {@link #freshTaking}
-   * @return its token
-   */
-  static String token(long taking) {
-    return PREFIX + "." + Long.toString(taking, 36);
+  /** @return a token no other call, in this JVM or any other, returns */
+  static String freshToken() {
+    return PREFIX + "." + Long.toString(TOKENS.incrementAndGet(), 36);
   }
 
   /** @return the stored form */

@@ -484,7 +484,7 @@ final class Rebalancer {
   private void stopAll(String reason) {
     set.generation++;
     // The segments this node holds now count as left from before, as a lease of nobody here.
-    set.token = Lease.token(Lease.freshTaking());
+    set.token = Lease.freshToken();
     leases.clear();
     keys.stopAll(reason);
   }

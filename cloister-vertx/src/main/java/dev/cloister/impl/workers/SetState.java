@@ -71,7 +71,7 @@ final class SetState {
    * The token of the leases this node takes while quorate this time: a new one after each quorum
    * loss, so that its segments from before count as left behind (see {@link LeaseRules}).
    */
-  volatile String token = Lease.token(Lease.freshTaking());
+  volatile String token = Lease.freshToken();
   volatile boolean quorate;
   volatile boolean closing;
   /** The set's ring: the group's ring of the members that run the set; null while none does. */
