@@ -24,6 +24,7 @@ import org.infinispan.notifications.cachemanagerlistener.event.ViewChangedEvent;
 import org.infinispan.remoting.transport.Address;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -85,7 +86,7 @@ final class KeyStore {
    * @param name the set's name
    * @param onKey a key's new value, {@code null} when removed
    * @param onLease a cell lease's key (the cell's number) and new value
-   * @param onNode a participant's new entry (node name to node id), {@code null} when removed
+   * @param onNode a participant's new entry (node name to its announcement), {@code null} when removed
    * @param onView on each view: the node ids that left it, and its members
    * @return the store
    */
@@ -111,29 +112,41 @@ final class KeyStore {
   }
 
   /**
-   * The nodes that run the set, as announced: node name to cluster node id. Blocks (briefly: a
-   * read of the local replica, one entry per node).
+   * The nodes that run the set, as announced: node name to its cluster node id and the token it
+   * takes leases with now (as a lease it would hold). Blocks (briefly: a read of the local
+   * replica, one entry per node).
    *
    * @return the announcements
    */
-  Map<String, String> participants() {
-    Map<String, String> out = new java.util.HashMap<>();
+  Map<String, Lease> participants() {
+    Map<String, Lease> out = new HashMap<>();
     for (Map.Entry<String, String> e : local(nodes).entrySet()) {
-      if (e.getKey() != null && e.getValue() != null) {
-        out.put(e.getKey(), e.getValue());
+      String value = e.getValue();
+      int space = value == null ? -1 : value.indexOf(' ');
+      if (e.getKey() != null && space > 0 && space < value.length() - 1) {
+        out.put(e.getKey(), new Lease(value.substring(0, space), value.substring(space + 1), false));
       }
     }
     return out;
   }
 
-  /** Announces that this node runs the set. */
-  CompletableFuture<String> join(String nodeName, String nodeId) {
-    return nodes.putAsync(nodeName, nodeId);
+  /**
+   * @param nodeId this node's cluster node id
+   * @param token the token it takes leases with now
+   * @return its announcement, as stored
+   */
+  static String announcement(String nodeId, String token) {
+    return nodeId + " " + token;
+  }
+
+  /** Announces that this node runs the set (again, with a new token after a quorum loss). */
+  CompletableFuture<String> join(String nodeName, String announcement) {
+    return nodes.putAsync(nodeName, announcement);
   }
 
   /** Withdraws this node's announcement, if it is still this node's. */
-  CompletableFuture<Boolean> withdraw(String nodeName, String nodeId) {
-    return nodes.removeAsync(nodeName, nodeId);
+  CompletableFuture<Boolean> withdraw(String nodeName, String announcement) {
+    return nodes.removeAsync(nodeName, announcement);
   }
 
   /** @return this node's cluster node id */

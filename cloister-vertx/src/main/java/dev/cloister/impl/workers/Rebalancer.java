@@ -18,7 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -71,10 +70,12 @@ final class Rebalancer {
     }
     boolean regained = !set.quorate || held;
     set.quorate = true;
-    if (!set.announced && set.self() != null) {
-      set.announced = true;
-      // Its own entry event brings the set's ring with this node in it.
-      set.store.join(set.self(), set.selfId);
+    String as = KeyStore.announcement(set.selfId, set.token);
+    if (!as.equals(set.announcedAs) && set.self() != null) {
+      // Again after a quorum loss: the token is new. Its own entry event brings the set's ring
+      // with this node in it.
+      set.announcedAs = as;
+      set.store.join(set.self(), as);
     }
     if (status == CloisterStatus.READY || regained) {
       recompute(regained);
@@ -161,33 +162,46 @@ final class Rebalancer {
       live.put(m.getName(), m.getNodeId());
     }
     HashRing previous = set.ring;
+    String me = set.self();
     set.context.executeBlocking(() -> {
       if (versioned == null || versioned.ring().isEmpty()) {
-        return Optional.<HashRing>empty();
+        return new Built(null, Map.<String, Lease>of());
       }
-      List<String> members = Participation.members(versioned.ring().members(), set.store.participants(), live);
+      Map<String, Lease> announced = set.store.participants();
+      Map<String, String> ids = new HashMap<>();
+      announced.forEach((name, lease) -> ids.put(name, lease.nodeId()));
+      List<String> members = Participation.members(versioned.ring().members(), ids, live);
+      Map<String, Lease> heirs = new HashMap<>();
+      members.stream().filter(m -> !m.equals(me)).forEach(m -> heirs.put(m, announced.get(m)));
       HashRing base = versioned.ring();
       if (members.isEmpty()) {
-        return Optional.<HashRing>empty();
+        return new Built(null, heirs);
       }
       if (members.equals(base.members())) {
-        return Optional.of(base);
+        return new Built(base, heirs);
       }
       // The set's last ring usually differs from the new one by a member: derived from it, cheaply.
       HashRing from = previous != null && previous.vnodes() == base.vnodes() ? previous : base;
-      return Optional.of(from.rebuild(members));
+      return new Built(from.rebuild(members), heirs);
     }, true).onComplete((built, err) -> {
       if (err != null) {
         log.warn("Worker set '" + set.name + "' could not build its ring: " + err.getMessage());
         return;
       }
-      HashRing next = built.orElse(null);
-      if (set.closing || !set.quorate || (!force && Objects.equals(next, set.ring))) {
+      if (set.closing || !set.quorate) {
         return;
       }
-      set.ring = next;
+      set.heirs = built.heirs();
+      if (!force && Objects.equals(built.ring(), set.ring)) {
+        return;
+      }
+      set.ring = built.ring();
       rebalance();
     });
+  }
+
+  /** A ring built for the set (null: none), and the other participants' leases as they would hold them. */
+  private record Built(HashRing ring, Map<String, Lease> heirs) {
   }
 
   /**

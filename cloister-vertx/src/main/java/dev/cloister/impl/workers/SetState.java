@@ -75,8 +75,16 @@ final class SetState {
   volatile boolean closing;
   /** The set's ring: the group's ring of the members that run the set; null while none does. */
   volatile HashRing ring;
-  /** Whether this node announced that it runs the set. Context only. */
-  boolean announced;
+  /** What this node announced (its node id and token), or null before it did. Context only. */
+  String announcedAs;
+  /**
+   * The participants other than this node, by name, as the leases they would hold (their node id
+   * and current token): where this node frees a part that the ring gives one of them, it hands the
+   * part to it in the same write instead (see {@link #release}).
+   */
+  volatile Map<String, Lease> heirs = Map.of();
+  /** While closing: the set's ring without this node, whose owners inherit what it frees. */
+  volatile HashRing heirRing;
   /** Bumped by every rebalance, quorum loss and close; older rebalances stop when it moved on. */
   int generation;
   /** Scans of the replica (rebalances, sweeps) under way. Context only. */
@@ -338,11 +346,12 @@ final class SetState {
   }
 
   /**
-   * Tidies this node's segments of a cell: frees those it no longer owns, except where a key of
-   * its has not stopped yet (a hand-off under way) or its last write has not landed (the payload
-   * it carries, the removal of a halted key), and clears its marks where it owns the cell again
-   * and nothing of the cell is leaving. Called after a key of the cell stopped, after a
-   * rebalance and on a close; a call with nothing to change writes nothing. Context only.
+   * Tidies this node's segments of a cell: hands on those it no longer owns (see {@link #handOn}),
+   * except where a key of its has not stopped yet (a hand-off under way) or its last write has not
+   * landed (the payload it carries, the removal of a halted key), and clears its marks where it
+   * owns the cell again and nothing of the cell is leaving. Called after a key of the cell
+   * stopped, after a rebalance and on a close; a call with nothing to change writes nothing.
+   * Context only.
    *
    * @param cell the cell
    * @return completes once the write landed
@@ -355,7 +364,7 @@ final class SetState {
       for (int i = 0; i <= own.size(); i++) {
         long to = i < own.size() ? own.get(i)[0] - 1 : CellLease.last(cell);
         if (from <= to) {
-          out = out.with(from, to, l -> ours(l) ? null : l);
+          out = handOn(out, from, to);
         }
         if (i < own.size()) {
           from = own.get(i)[1] + 1;
@@ -385,6 +394,31 @@ final class SetState {
       }
       return out;
     });
+  }
+
+  /**
+   * {@code out} with this node's segments from {@code first} to {@code last} given to their owners
+   * in the ring (the ring without this node while it closes) where those announced their token, and
+   * freed elsewhere. A part given is what its owner would take at once when freed (a free part is
+   * taken without waiting): one write of the cell instead of two, and no race between the owners of
+   * a cell's parts to take them. An owner whose announced token is stale (it lost quorum since)
+   * sees the part as its own from before and takes it only after the fence.
+   */
+  private CellLease handOn(CellLease out, long first, long last) {
+    HashRing r = closing ? heirRing : ring;
+    String me = self();
+    if (r == null || r.isEmpty() || me == null) {
+      return out.with(first, last, l -> ours(l) ? null : l);
+    }
+    Map<String, Lease> h = heirs;
+    CellLease[] acc = {out};
+    long[] from = {first};
+    r.runs(first, last, (runLast, owner) -> {
+      Lease heir = owner.equals(me) ? null : h.get(owner);
+      acc[0] = acc[0].with(from[0], runLast, l -> ours(l) ? heir : l);
+      from[0] = runLast + 1;
+    });
+    return acc[0];
   }
 
   private static boolean within(List<long[]> ranges, long position) {

@@ -257,9 +257,16 @@ public final class WorkerSet implements ShardedWorkers {
     List<Future<Void>> leaving = new ArrayList<>();
     // Withdrawn first, so that the others rebuild their rings without this node and wait for its
     // releases while it hands off.
-    Future<?> withdrawn = set.announced && me != null
-      ? set.here(Future.fromCompletionStage(set.store.withdraw(me, set.selfId))).recover(err -> Future.succeededFuture())
+    Future<?> withdrawn = set.announcedAs != null && me != null
+      ? set.here(Future.fromCompletionStage(set.store.withdraw(me, set.announcedAs)))
+        .recover(err -> Future.succeededFuture())
       : Future.succeededFuture();
+    // What this node frees on its way out goes to the owners of the ring without it.
+    if (others) {
+      List<String> rest = new ArrayList<>(r0.members());
+      rest.remove(me);
+      set.heirRing = r0.rebuild(rest);
+    }
     return withdrawn.compose(w -> set.chunked(set.runners.byCell(), r -> leaving.add(keys.leave(r, reason))))
       .compose(v -> Future.join(leaving))
       // Every segment this node still holds goes (closing: it owns none), the ones of keys it never ran too.
