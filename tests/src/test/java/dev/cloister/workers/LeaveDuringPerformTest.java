@@ -23,9 +23,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -182,6 +184,33 @@ class LeaveDuringPerformTest {
     assertEquals(List.of("halted", "closed"), order, "the close waited for the perform in flight");
     assertNull(await(back.get(key)), "the halted key is gone");
     assertFalse(workers.get(1).starts.stream().anyMatch(s -> s.startsWith(key + " ")), "node1 started " + workers.get(1).starts);
+  }
+
+  /**
+   * Two of three nodes close their sets at the same moment: each hands on only to nodes still
+   * announced, so neither hands a part to the other after that one's close looked at its cells
+   * for the last time. A part left with a closed set would stay held by a live node that never
+   * lets it go: the third node would take it only after {@code handoffTimeout}, here longer than
+   * the test waits.
+   */
+  @Test
+  @CloisterTest(nodes = 3, consensus = 1)
+  void twoNodesClosingAtOnceLeaveEveryKeyToTheThird(CloisterCluster cluster) {
+    WorkHistory history = new WorkHistory();
+    List<RecordingWorker> workers = IntStream.range(0, 3).mapToObj(i -> new RecordingWorker("node" + i, history))
+      .toList();
+    WorkersOptions options = new WorkersOptions().setTick(0).setHandoffTimeout(600_000);
+    List<ShardedWorkers> sets = IntStream.range(0, 3).mapToObj(i -> await(ShardedWorkers.start(cluster.node(i).vertx(),
+      "closing-together", options, workers.get(i)))).toList();
+    SetRings.awaitAgreed(sets);
+    Set<String> keys = IntStream.range(0, 300).mapToObj(i -> "k" + i).collect(Collectors.toSet());
+    await(Future.all(keys.stream().map(k -> sets.get(2).put(k, new JsonObject().put("k", k))).toList()));
+    cluster.eventually(() -> assertTrue(history.eachRunsOnce(keys), "every key runs once: " + history.perNode()));
+
+    await(Future.all(sets.get(0).close(), sets.get(1).close()));
+    cluster.eventually(() -> assertEquals(Map.of("node2", keys.size()), history.perNode(),
+      "node2 runs every key"));
+    assertEquals(List.of(), history.overlaps(), "no key ran on two nodes at once");
   }
 
   /** A key's lease as a node's replica holds it: {@code h:…} held, {@code m:…} handing off, null when free. */

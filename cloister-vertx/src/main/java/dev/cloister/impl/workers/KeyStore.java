@@ -49,6 +49,8 @@ final class KeyStore {
   static final String REMOVED = "\u0000removed";
   /** How long after a topology change of the keys cache a write counts as overlapping it, ms. */
   static final long OVERLAP_MS = 2_000;
+  /** The nodes cache's keys of closed sets' records: never a node's name (see {@link #recordClosed}). */
+  private static final String CLOSED = "\u0000closed:";
 
   private final EmbeddedCacheManager manager;
   private final AdvancedCache<String, String> keys;
@@ -86,7 +88,8 @@ final class KeyStore {
    * @param name the set's name
    * @param onKey a key's new value, {@code null} when removed
    * @param onLease a cell lease's key (the cell's number) and new value
-   * @param onNode a participant's new entry (node name to its announcement), {@code null} when removed
+   * @param onNode an entry of the nodes cache changed (a node name and its announcement, or a closed
+   *     set's record), {@code null} when removed
    * @param onView on each view: the node ids that left it, and its members
    * @return the store
    */
@@ -112,34 +115,38 @@ final class KeyStore {
   }
 
   /**
-   * The nodes that run the set, as announced: node name to its cluster node id and the token it
-   * takes leases with now (as a lease it would hold). Blocks (briefly: a read of the local
-   * replica, one entry per node).
+   * The nodes that run the set, as announced: node name to the lease it would hold now (its
+   * cluster node id and current token). Blocks (briefly: a read of the local replica, one entry per
+   * node).
    *
    * @return the announcements
    */
   Map<String, Lease> participants() {
     Map<String, Lease> out = new HashMap<>();
     for (Map.Entry<String, String> e : local(nodes).entrySet()) {
-      String value = e.getValue();
-      int space = value == null ? -1 : value.indexOf(' ');
-      if (e.getKey() != null && space > 0 && space < value.length() - 1) {
-        out.put(e.getKey(), new Lease(value.substring(0, space), value.substring(space + 1), false));
+      Lease as = announced(e.getValue());
+      if (e.getKey() != null && as != null) {
+        out.put(e.getKey(), as);
       }
     }
     return out;
   }
 
   /**
-   * @param nodeId this node's cluster node id
-   * @param token the token it takes leases with now
-   * @return its announcement, as stored
+   * @param value an entry of the nodes cache
+   * @return the lease it announces, or null when it is not one
    */
-  static String announcement(String nodeId, String token) {
-    return nodeId + " " + token;
+  static Lease announced(String value) {
+    Lease as = Lease.decode(value);
+    return as == null || as.moving() ? null : as;
   }
 
-  /** Announces that this node runs the set (again, with a new token after a quorum loss). */
+  /**
+   * Announces that this node runs the set (again, with a new token, after a quorum loss).
+   *
+   * @param nodeName this node's name
+   * @param announcement the lease it would hold now, as stored
+   */
   CompletableFuture<String> join(String nodeName, String announcement) {
     return nodes.putAsync(nodeName, announcement);
   }
@@ -147,6 +154,38 @@ final class KeyStore {
   /** Withdraws this node's announcement, if it is still this node's. */
   CompletableFuture<Boolean> withdraw(String nodeName, String announcement) {
     return nodes.removeAsync(nodeName, announcement);
+  }
+
+  /**
+   * Records that a closed set ran its last key with a lease: a segment that still names it was
+   * handed to this node after its close looked at its cells, and is free to take. Kept under the
+   * node id (one entry per node id, until it leaves the view), next to the announcements.
+   *
+   * @param lease the lease the set held, with the token it closed with
+   */
+  CompletableFuture<String> recordClosed(Lease lease) {
+    return nodes.putAsync(CLOSED + lease.nodeId(), lease.token());
+  }
+
+  /**
+   * @param lease a lease seen in a cell
+   * @return whether its holder's set closed with its token (a read of the local replica)
+   */
+  boolean closedWith(Lease lease) {
+    return lease.token().equals(local(nodes).get(CLOSED + lease.nodeId()));
+  }
+
+  /**
+   * @param key a key of the nodes cache
+   * @return whether it records a closed set ({@link #recordClosed}) rather than an announcement
+   */
+  static boolean isClosedRecord(String key) {
+    return key.startsWith(CLOSED);
+  }
+
+  /** Forgets the closed set of a node id that left the view: its segments are fenced from now on. */
+  void forgetClosed(String nodeId) {
+    nodes.removeAsync(CLOSED + nodeId);
   }
 
   /** @return this node's cluster node id */

@@ -6,6 +6,9 @@ package dev.cloister.impl.workers;
  * <ul>
  *   <li>no lease: take it;</li>
  *   <li>a lease this node holds (its token is known here): it is ours already;</li>
+ *   <li>a lease whose holder's set closed with its token: take it (the holder stopped every key
+ *       before it recorded its close; such a segment was handed to it after its close looked at
+ *       its cells);</li>
  *   <li>a holder that left the view (or a lease naming this node with a token it does not know, left
  *       from before it lost quorum): take it once {@code fence} has passed since this node saw the
  *       holder gone (or, if it never saw it in the view, since it first saw the lease);</li>
@@ -54,6 +57,8 @@ final class LeaseRules {
    * @param selfId this node's cluster node id
    * @param heldToken the token this node holds for the key, or {@code null}
    * @param holderInView whether the lease's holder is in this node's cluster view
+   * @param holderClosed whether the holder's set closed with the lease's token (it runs nothing
+   *     with it any more)
    * @param holderGoneAt when this node saw the holder leave the view, or -1 when it did not see it
    * @param holderWroteAt when this node last saw the holder write one of its own leases, or -1
    * @param seenSince when this node first saw the lease with this value
@@ -61,14 +66,17 @@ final class LeaseRules {
    * @param t the timeouts
    * @return the decision
    */
-  static Decision decide(Lease lease, String selfId, String heldToken, boolean holderInView, long holderGoneAt,
-                         long holderWroteAt, long seenSince, long now, Timeouts t) {
+  static Decision decide(Lease lease, String selfId, String heldToken, boolean holderInView, boolean holderClosed,
+                         long holderGoneAt, long holderWroteAt, long seenSince, long now, Timeouts t) {
     if (lease == null) {
       return Decision.TAKE;
     }
     boolean mine = lease.nodeId().equals(selfId);
     if (mine && lease.token().equals(heldToken)) {
       return Decision.OURS;
+    }
+    if (holderClosed) {
+      return Decision.TAKE;
     }
     if (mine || !holderInView) {
       // From the departure this node saw, even when it watched the lease since before: the holder

@@ -6,6 +6,7 @@ import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -155,8 +156,9 @@ final class LeaseTaker {
         seen.put(text, since);
         long gone = lease == null ? -1 : set.goneAt.getOrDefault(lease.nodeId(), -1L);
         long wrote = lease == null ? -1 : set.store.holderWroteAt(lease.nodeId());
+        boolean closed = lease != null && !set.ours(lease) && set.store.closedWith(lease);
         LeaseRules.Decision d = LeaseRules.decide(lease, set.selfId, set.token,
-          lease != null && view.contains(lease.nodeId()), gone, wrote, since, now, set.timeouts);
+          lease != null && view.contains(lease.nodeId()), closed, gone, wrote, since, now, set.timeouts);
         if (d.take()) {
           return mine;
         }
@@ -233,6 +235,12 @@ final class LeaseTaker {
     if (p != null && set.quorate && !set.closing) {
       enqueue(cell, p);
     }
+  }
+
+  /** Looks again soon at every cell with waiting keys (a set that held segments closed). */
+  void nudgeAll() {
+    List<Integer> cells = new ArrayList<>(pending.keySet());
+    cells.forEach(this::nudge);
   }
 
   /**

@@ -70,7 +70,7 @@ final class Rebalancer {
     }
     boolean regained = !set.quorate || held;
     set.quorate = true;
-    String as = KeyStore.announcement(set.selfId, set.token);
+    String as = set.ownLease().encode();
     if (!as.equals(set.announcedAs) && set.self() != null) {
       // Again after a quorum loss: the token is new. Its own entry event brings the set's ring
       // with this node in it.
@@ -485,6 +485,31 @@ final class Rebalancer {
   }
 
   /**
+   * A participant's announcement changed: it is an heir with its new token, or none once it
+   * withdrew (closing nodes hand nothing to a node that closes too), at once, even while this node
+   * closes; then the ring is built again.
+   *
+   * @param name the node's name
+   * @param value its announcement, null when withdrawn
+   */
+  void onNode(String name, String value) {
+    if (KeyStore.isClosedRecord(name)) {
+      // A set closed: the segments still naming it are free now, wherever keys wait for them.
+      leases.nudgeAll();
+      return;
+    }
+    Map<String, Lease> heirs = new HashMap<>(set.heirs);
+    Lease as = KeyStore.announced(value);
+    if (as == null || name.equals(set.self())) {
+      heirs.remove(name);
+    } else {
+      heirs.put(name, as);
+    }
+    set.heirs = heirs;
+    recompute(false);
+  }
+
+  /**
    * Notes when node ids left the view, for the lease rules: the latest departure of each, and none
    * for a node back in the view (a merge keeps its id), so that its next departure is fenced anew.
    */
@@ -492,6 +517,9 @@ final class Rebalancer {
     long t = SetState.now();
     set.goneAt.keySet().removeAll(members);
     left.forEach(id -> set.goneAt.put(id, t));
+    if (!set.closing) {
+      left.forEach(set.store::forgetClosed);
+    }
   }
 
   /** Stops every key at once without hand-off or release: quorum lost, or the node gone. */

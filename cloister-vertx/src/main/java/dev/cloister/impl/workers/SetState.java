@@ -75,16 +75,17 @@ final class SetState {
   volatile boolean closing;
   /** The set's ring: the group's ring of the members that run the set; null while none does. */
   volatile HashRing ring;
-  /** What this node announced (its node id and token), or null before it did. Context only. */
+  /** What this node announced (the lease it would hold, as stored), or null before it did. Context only. */
   String announcedAs;
   /**
    * The participants other than this node, by name, as the leases they would hold (their node id
    * and current token): where this node frees a part that the ring gives one of them, it hands the
-   * part to it in the same write instead (see {@link #release}).
+   * part to it in the same write instead (see {@link #release}). Read from the replica with each
+   * ring built, and changed by each announcement's event, a withdrawal at once. Context only.
    */
-  volatile Map<String, Lease> heirs = Map.of();
-  /** While closing: the set's ring without this node, whose owners inherit what it frees. */
-  volatile HashRing heirRing;
+  Map<String, Lease> heirs = Map.of();
+  /** While closing: the set's ring without this node, whose owners inherit what it frees. Context only. */
+  HashRing heirRing;
   /** Bumped by every rebalance, quorum loss and close; older rebalances stop when it moved on. */
   int generation;
   /** Scans of the replica (rebalances, sweeps) under way. Context only. */

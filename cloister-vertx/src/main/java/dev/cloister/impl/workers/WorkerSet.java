@@ -114,7 +114,7 @@ public final class WorkerSet implements ShardedWorkers {
     set.context.runOnContext(v -> set.context.executeBlocking(() -> KeyStore.open(manager, set.name,
         (k, val) -> set.context.runOnContext(x -> rebalancer.onKey(k, val)),
         (k, val) -> set.context.runOnContext(x -> rebalancer.onCell(k)),
-        (k, val) -> set.context.runOnContext(x -> rebalancer.recompute(false)),
+        (k, val) -> set.context.runOnContext(x -> rebalancer.onNode(k, val)),
         (left, members) -> set.context.runOnContext(x -> rebalancer.onView(left, members))), false)
       .compose(ks -> {
         set.store = ks;
@@ -273,6 +273,9 @@ public final class WorkerSet implements ShardedWorkers {
       .transform(x -> rebalancer.tidy())
       // Releases and removals of keys that stopped before the close are still queued: they go first.
       .transform(x -> set.writesDone())
+      // No key runs here any more: a segment handed to this node after its tidy-up (by a node that
+      // closes at the same time, say) is free for its owner to take at once.
+      .transform(x -> set.here(Future.fromCompletionStage(set.store.recordClosed(set.ownLease()))))
       .transform(x -> {
         set.quorate = false;
         unhook.run();

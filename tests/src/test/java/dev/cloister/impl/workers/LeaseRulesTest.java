@@ -17,34 +17,34 @@ class LeaseRulesTest {
 
   @Test
   void aFreeKeyIsTakenAtOnce() {
-    assertTrue(LeaseRules.decide(null, "me", null, false, -1, -1, 100, 100, T).take());
+    assertTrue(LeaseRules.decide(null, "me", null, false, false, -1, -1, 100, 100, T).take());
   }
 
   @Test
   void aLeaseWhoseTokenThisNodeHoldsIsOurs() {
-    Decision d = LeaseRules.decide(new Lease("me-id", "tok", false), "me-id", "tok", true, -1, -1, 0, 0, T);
+    Decision d = LeaseRules.decide(new Lease("me-id", "tok", false), "me-id", "tok", true, false, -1, -1, 0, 0, T);
     assertTrue(d.take());
     assertTrue(d.ours());
   }
 
   @Test
   void aHolderThatLeftTheViewIsFencedFromTheMomentItWasSeenGone() {
-    Decision early = LeaseRules.decide(OTHER, "me", null, false, 1000, -1, 2000, 3999, T);
+    Decision early = LeaseRules.decide(OTHER, "me", null, false, false, 1000, -1, 2000, 3999, T);
     assertFalse(early.take());
     assertEquals(4000, early.notBefore(), "fence counts from the view change seen, not from the first look");
-    assertTrue(LeaseRules.decide(OTHER, "me", null, false, 1000, -1, 2000, 4000, T).take());
+    assertTrue(LeaseRules.decide(OTHER, "me", null, false, false, 1000, -1, 2000, 4000, T).take());
   }
 
   @Test
   void aHolderWatchedSinceBeforeItLeftIsFencedFromItsDeparture() {
-    Decision d = LeaseRules.decide(OTHER, "me", null, false, 5000, -1, 1000, 6000, T);
+    Decision d = LeaseRules.decide(OTHER, "me", null, false, false, 5000, -1, 1000, 6000, T);
     assertFalse(d.take(), "it may have run the key until it left at 5000");
     assertEquals(8000, d.notBefore());
   }
 
   @Test
   void aHolderNeverSeenInTheViewIsFencedFromTheFirstLook() {
-    Decision d = LeaseRules.decide(OTHER, "me", null, false, -1, -1, 500, 600, T);
+    Decision d = LeaseRules.decide(OTHER, "me", null, false, false, -1, -1, 500, 600, T);
     assertFalse(d.take());
     assertEquals(3500, d.notBefore());
   }
@@ -52,45 +52,55 @@ class LeaseRulesTest {
   @Test
   void ourOwnLeaseFromBeforeAQuorumLossIsFencedLikeAVanishedHolder() {
     Lease stale = new Lease("me-id", "old-token", false);
-    Decision d = LeaseRules.decide(stale, "me-id", null, true, -1, -1, 100, 200, T);
+    Decision d = LeaseRules.decide(stale, "me-id", null, true, false, -1, -1, 100, 200, T);
     assertFalse(d.take());
     assertEquals(3100, d.notBefore());
-    assertTrue(LeaseRules.decide(stale, "me-id", "new-token", true, -1, -1, 100, 3100, T).take());
+    assertTrue(LeaseRules.decide(stale, "me-id", "new-token", true, false, -1, -1, 100, 3100, T).take());
   }
 
   @Test
   void aLiveHolderThatSaysNothingIsWaitedForTheHandoffTimeout() {
-    Decision d = LeaseRules.decide(OTHER, "me", null, true, -1, -1, 100, 1099, T);
+    Decision d = LeaseRules.decide(OTHER, "me", null, true, false, -1, -1, 100, 1099, T);
     assertFalse(d.take());
     assertEquals(1100, d.notBefore());
-    assertTrue(LeaseRules.decide(OTHER, "me", null, true, -1, -1, 100, 1100, T).take());
+    assertTrue(LeaseRules.decide(OTHER, "me", null, true, false, -1, -1, 100, 1100, T).take());
   }
 
   @Test
   void aLiveHolderAtWorkOnItsOtherLeasesIsWaitedFor() {
     // Seen at 100 with the lease as it is; the holder released another key at 900, so it is busy
     // handing off, not silent: the wait counts from 900.
-    Decision d = LeaseRules.decide(OTHER, "me", null, true, -1, 900, 100, 1100, T);
+    Decision d = LeaseRules.decide(OTHER, "me", null, true, false, -1, 900, 100, 1100, T);
     assertFalse(d.take());
     assertEquals(1900, d.notBefore());
-    assertTrue(LeaseRules.decide(OTHER, "me", null, true, -1, 900, 100, 1900, T).take());
-    Decision moving = LeaseRules.decide(OTHER.handingOff(), "me", null, true, -1, 900, 0, 7000, T);
+    assertTrue(LeaseRules.decide(OTHER, "me", null, true, false, -1, 900, 100, 1900, T).take());
+    Decision moving = LeaseRules.decide(OTHER.handingOff(), "me", null, true, false, -1, 900, 0, 7000, T);
     assertEquals(7900, moving.notBefore());
   }
 
   @Test
+  void aLeaseOfASetThatClosedWithItsTokenIsTakenAtOnce() {
+    // Live, not handing off, just written: a live holder would be waited for.
+    assertFalse(LeaseRules.decide(OTHER, "me", null, true, false, -1, 100, 100, 100, T).take());
+    assertTrue(LeaseRules.decide(OTHER, "me", null, true, true, -1, 100, 100, 100, T).take());
+    assertTrue(LeaseRules.decide(OTHER.handingOff(), "me", null, true, true, -1, 100, 100, 100, T).take());
+    // Gone from the view as well: no fence, it ran nothing with the token after its close.
+    assertTrue(LeaseRules.decide(OTHER, "me", null, false, true, 90, -1, 100, 100, T).take());
+  }
+
+  @Test
   void aHolderThatLeftIsFencedWhateverItWroteBefore() {
-    Decision d = LeaseRules.decide(OTHER, "me", null, false, 1000, 999, 500, 4000, T);
+    Decision d = LeaseRules.decide(OTHER, "me", null, false, false, 1000, 999, 500, 4000, T);
     assertTrue(d.take(), "the fence counts from its departure only");
   }
 
   @Test
   void aLiveHolderHandingOffIsGivenAPerformAndTwoHandoffs() {
     Lease moving = OTHER.handingOff();
-    Decision d = LeaseRules.decide(moving, "me", null, true, -1, -1, 0, 6999, T);
+    Decision d = LeaseRules.decide(moving, "me", null, true, false, -1, -1, 0, 6999, T);
     assertFalse(d.take());
     assertEquals(7000, d.notBefore());
-    assertTrue(LeaseRules.decide(moving, "me", null, true, -1, -1, 0, 7000, T).take());
+    assertTrue(LeaseRules.decide(moving, "me", null, true, false, -1, -1, 0, 7000, T).take());
   }
 
   @Test
