@@ -185,7 +185,9 @@ final class KeyStore {
 
   /** Forgets the closed set of a node id that left the view: its segments are fenced from now on. */
   void forgetClosed(String nodeId) {
-    nodes.removeAsync(CLOSED + nodeId);
+    if (local(nodes).containsKey(CLOSED + nodeId)) {
+      nodes.removeAsync(CLOSED + nodeId);
+    }
   }
 
   /** @return this node's cluster node id */

@@ -32,7 +32,13 @@ final class LeaseTaker {
   private final Map<Integer, Pending> pending = new HashMap<>();
   private final ArrayDeque<Integer> ready = new ArrayDeque<>();
   private int taking;
+  /** Whether a pass over the ready cells is scheduled. */
   private boolean pumping;
+  /**
+   * Whether a pass is under way: a take with nothing to write completes at once, and its pass
+   * must not start another inside itself (thousands of such cells overflowed the stack).
+   */
+  private boolean inPump;
 
   /** A cell with keys this node owns and waits to start. */
   private static final class Pending {
@@ -112,13 +118,21 @@ final class LeaseTaker {
 
   private void pump() {
     pumping = false;
-    while (set.quorate && !set.closing && taking < TAKES_IN_FLIGHT && !ready.isEmpty()) {
-      int cell = ready.poll();
-      Pending p = pending.get(cell);
-      if (p != null && p.queued) {
-        p.queued = false;
-        take(cell, p);
+    if (inPump) {
+      return; // a take that needed no write completed within the loop below, which goes on
+    }
+    inPump = true;
+    try {
+      while (set.quorate && !set.closing && taking < TAKES_IN_FLIGHT && !ready.isEmpty()) {
+        int cell = ready.poll();
+        Pending p = pending.get(cell);
+        if (p != null && p.queued) {
+          p.queued = false;
+          take(cell, p);
+        }
       }
+    } finally {
+      inPump = false;
     }
   }
 
