@@ -327,9 +327,13 @@ final class SetState {
 
   /**
    * {@link #release Tidies} a cell unless a key of it is still on its way out here and not marked:
-   * handing off, or stopped with its last write under way. A hand-off of many keys of a cell
-   * frees the cell once, with the last of them, instead of with each; a key whose hand-off is slow
-   * (marked) does not hold the others up, its position alone stays held. Context only.
+   * handing off, about to (it runs, and this node no longer owns its position: a rebalance's pass
+   * has not come to it yet), or stopped with its last write under way. A hand-off of many keys of
+   * a cell frees the cell once, with the last of them, instead of with each (an idle key's
+   * hand-off ends within the pass that begins it, before the pass reaches the cell's next key:
+   * each stop tidied the cell again, keeping every key still to come, thousands of times per
+   * second at a million keys); a key whose hand-off is slow (marked) does not hold the others up,
+   * its position alone stays held. Context only.
    *
    * @param cell the cell
    * @return completes once the cell's write, if any, landed
@@ -338,8 +342,16 @@ final class SetState {
     if (!runners.settlingIn(cell).isEmpty()) {
       return Future.succeededFuture();
     }
+    List<long[]> own = null;
     for (KeyRunner r : runners.inCell(cell)) {
-      if (r.phase == KeyRunner.Phase.LEAVING && !r.marked) {
+      if (r.marked || r.phase == KeyRunner.Phase.STOPPED) {
+        continue;
+      }
+      if (r.phase == KeyRunner.Phase.LEAVING) {
+        return Future.succeededFuture();
+      }
+      own = own == null ? owned(cell) : own;
+      if (!within(own, r.position)) {
         return Future.succeededFuture();
       }
     }
