@@ -261,13 +261,16 @@ public final class WorkerSet implements ShardedWorkers {
       ? set.here(Future.fromCompletionStage(set.store.withdraw(me, set.announcedAs)))
         .recover(err -> Future.succeededFuture())
       : Future.succeededFuture();
-    // What this node frees on its way out goes to the owners of the ring without it.
-    if (others) {
-      List<String> rest = new ArrayList<>(r0.members());
-      rest.remove(me);
-      set.heirRing = r0.rebuild(rest);
-    }
-    return withdrawn.compose(w -> set.chunked(set.runners.byCell(), r -> leaving.add(keys.leave(r, reason))))
+    // What this node frees on its way out goes to the owners of the ring without it (built on a
+    // worker, as every ring of the set: a large cluster's ring takes a while).
+    Future<HashRing> heirRing = others
+      ? set.context.executeBlocking(() -> r0.rebuild(r0.members().stream().filter(m -> !m.equals(me)).toList()), false)
+      : Future.succeededFuture();
+    return withdrawn.compose(w -> heirRing.recover(err -> Future.succeededFuture()))
+      .compose(hr -> {
+        set.heirRing = hr;
+        return set.chunked(set.runners.byCell(), r -> leaving.add(keys.leave(r, reason)));
+      })
       .compose(v -> Future.join(leaving))
       // Every segment this node still holds goes (closing: it owns none), the ones of keys it never ran too.
       .transform(x -> rebalancer.tidy())
