@@ -6,7 +6,6 @@ import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
 
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -253,8 +252,7 @@ final class LeaseTaker {
 
   /** Looks again soon at every cell with waiting keys (a set that held segments closed). */
   void nudgeAll() {
-    List<Integer> cells = new ArrayList<>(pending.keySet());
-    cells.forEach(this::nudge);
+    pending.keySet().forEach(this::nudge); // a nudge only queues: the map stays as it is
   }
 
   /**

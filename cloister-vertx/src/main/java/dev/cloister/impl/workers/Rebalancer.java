@@ -171,8 +171,9 @@ final class Rebalancer {
       Map<String, String> ids = new HashMap<>();
       announced.forEach((name, lease) -> ids.put(name, lease.nodeId()));
       List<String> members = Participation.members(versioned.ring().members(), ids, live);
-      Map<String, Lease> heirs = new HashMap<>();
-      members.stream().filter(m -> !m.equals(me)).forEach(m -> heirs.put(m, announced.get(m)));
+      // As onNode keeps them: every other announcement (only the ring's owners are looked up).
+      Map<String, Lease> heirs = new HashMap<>(announced);
+      heirs.remove(me);
       HashRing base = versioned.ring();
       if (members.isEmpty()) {
         return new Built(null, heirs);
