@@ -1,5 +1,6 @@
 package dev.cloister.impl.transport;
 
+import org.infinispan.commons.dataconversion.MediaType;
 import org.infinispan.configuration.cache.CacheMode;
 import org.infinispan.conflict.MergePolicy;
 import org.infinispan.configuration.cache.ConfigurationBuilder;
@@ -138,13 +139,14 @@ public final class CacheManagers {
    * Makes {@code builder} a cache of a sharded worker set (its keys, its cells' leases or its
    * nodes): replicated synchronously, so a write has reached every node of the set when it
    * completes, and reconciled after a partition like the members cache, the larger side's value
-   * winning.
+   * winning. Entries are stored as the objects written (the set's scans read the data container).
    *
    * @param builder a cache configuration builder
    * @return the builder
    */
   public static ConfigurationBuilder workers(ConfigurationBuilder builder) {
-    return reconciled(builder);
+    reconciled(builder).encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
+    return builder;
   }
 
   /**

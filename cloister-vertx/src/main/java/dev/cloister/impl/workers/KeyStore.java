@@ -2,7 +2,9 @@ package dev.cloister.impl.workers;
 
 import dev.cloister.impl.transport.CacheManagers;
 import org.infinispan.AdvancedCache;
+import org.infinispan.commons.dataconversion.MediaType;
 import org.infinispan.configuration.cache.ConfigurationBuilder;
+import org.infinispan.container.entries.InternalCacheEntry;
 import org.infinispan.context.Flag;
 import org.infinispan.functional.FunctionalMap;
 import org.infinispan.functional.impl.FunctionalMapImpl;
@@ -58,6 +60,13 @@ final class KeyStore {
   /** The leases cache's functional view, to read a cell's lease from its primary copy. */
   private final FunctionalMap.ReadWriteMap<String, String> primaryLeases;
   private final AdvancedCache<String, String> nodes;
+  /**
+   * The caches' local replicas (no remote call, no lock). Made once: each {@code withFlags} builds
+   * and wires a new decorated cache, which cost more than the read it served.
+   */
+  private final AdvancedCache<String, String> localKeys;
+  private final AdvancedCache<String, String> localLeases;
+  private final AdvancedCache<String, String> localNodes;
   private final EntryWatcher keyWatcher;
   private final EntryWatcher nodeWatcher;
   private final EntryWatcher leaseWatcher;
@@ -74,6 +83,9 @@ final class KeyStore {
     this.leases = caches.get(1);
     this.primaryLeases = ReadWriteMapImpl.create(FunctionalMapImpl.create(leases));
     this.nodes = caches.get(2);
+    this.localKeys = local(keys);
+    this.localLeases = local(leases);
+    this.localNodes = local(nodes);
     this.keyWatcher = new EntryWatcher(onKey);
     this.nodeWatcher = new EntryWatcher(onNode);
     this.leaseWatcher = new EntryWatcher(onLease, this::noteLeaseWrite);
@@ -102,7 +114,13 @@ final class KeyStore {
       if (manager.getCacheConfiguration(cache) == null) {
         manager.defineConfiguration(cache, CacheManagers.workers(new ConfigurationBuilder()).build());
       }
-      caches.add(manager.<String, String>getCache(cache).getAdvancedCache());
+      AdvancedCache<String, String> c = manager.<String, String>getCache(cache).getAdvancedCache();
+      if (!c.getKeyDataConversion().getStorageMediaType().match(MediaType.APPLICATION_OBJECT)
+        || !c.getValueDataConversion().getStorageMediaType().match(MediaType.APPLICATION_OBJECT)) {
+        throw new IllegalStateException("Cache '" + cache + "' must store its entries as objects ("
+          + MediaType.APPLICATION_OBJECT_TYPE + "): a configuration of that name defines another encoding");
+      }
+      caches.add(c);
     }
     KeyStore store = new KeyStore(manager, caches, onKey, onLease, onNode, onView);
     // The view first: a node that leaves between the two must still be seen leaving.
@@ -123,7 +141,7 @@ final class KeyStore {
    */
   Map<String, Lease> participants() {
     Map<String, Lease> out = new HashMap<>();
-    for (Map.Entry<String, String> e : local(nodes).entrySet()) {
+    for (Map.Entry<String, String> e : localNodes.entrySet()) {
       Lease as = announced(e.getValue());
       if (e.getKey() != null && as != null) {
         out.put(e.getKey(), as);
@@ -172,7 +190,7 @@ final class KeyStore {
    * @return whether its holder's set closed with its token (a read of the local replica)
    */
   boolean closedWith(Lease lease) {
-    return lease.token().equals(local(nodes).get(CLOSED + lease.nodeId()));
+    return lease.token().equals(localNodes.get(CLOSED + lease.nodeId()));
   }
 
   /**
@@ -185,7 +203,7 @@ final class KeyStore {
 
   /** Forgets the closed set of a node id that left the view: its segments are fenced from now on. */
   void forgetClosed(String nodeId) {
-    if (local(nodes).containsKey(CLOSED + nodeId)) {
+    if (localNodes.containsKey(CLOSED + nodeId)) {
       nodes.removeAsync(CLOSED + nodeId);
     }
   }
@@ -226,16 +244,18 @@ final class KeyStore {
   Scanned scan(int maxMarkers, BiPredicate<String, String> keep) {
     List<Map.Entry<String, String>> out = new ArrayList<>();
     List<String> markers = new ArrayList<>();
-    for (Map.Entry<String, String> e : local(keys).entrySet()) {
-      if (e.getKey() == null) {
+    for (InternalCacheEntry<String, String> e : keys.getDataContainer()) {
+      String key = e.getKey();
+      String value = e.getValue();
+      if (key == null || value == null) {
         continue;
       }
-      if (visible(e.getValue()) != null) {
-        if (keep.test(e.getKey(), e.getValue())) {
-          out.add(Map.entry(e.getKey(), e.getValue()));
+      if (visible(value) != null) {
+        if (keep.test(key, value)) {
+          out.add(Map.entry(key, value));
         }
       } else if (markers.size() < maxMarkers) {
-        markers.add(e.getKey());
+        markers.add(key);
       }
     }
     return new Scanned(out, markers);
@@ -248,7 +268,8 @@ final class KeyStore {
    * @return its payload, or {@code null}
    */
   String payload(String key) {
-    return visible(local(keys).get(key));
+    InternalCacheEntry<String, String> e = keys.getDataContainer().peek(key);
+    return e == null ? null : visible(e.getValue());
   }
 
   CompletableFuture<String> putPayload(String key, String payload) {
@@ -297,7 +318,7 @@ final class KeyStore {
    */
   CompletableFuture<String> removePayload(String key) {
     long issued = System.nanoTime();
-    boolean heldHere = local(keys).containsKey(key);
+    boolean heldHere = localKeys.containsKey(key);
     return keys.removeAsync(key).thenApply(KeyStore::visible).thenCompose(prev -> {
       boolean disagree = prev == null && heldHere;
       if (!disagree && !overlapped(issued)) {
@@ -354,7 +375,7 @@ final class KeyStore {
   }
 
   CompletableFuture<String> getPayload(String key) {
-    return local(keys).getAsync(key).thenApply(KeyStore::visible);
+    return localKeys.getAsync(key).thenApply(KeyStore::visible);
   }
 
   /** A payload as readers see it: the removal marker is no payload. */
@@ -370,8 +391,8 @@ final class KeyStore {
    */
   long size() {
     long n = 0;
-    for (String v : local(keys).values()) {
-      if (visible(v) != null) {
+    for (InternalCacheEntry<String, String> e : keys.getDataContainer()) {
+      if (e.getValue() != null && visible(e.getValue()) != null) {
         n++;
       }
     }
@@ -402,7 +423,7 @@ final class KeyStore {
    * @return the stored lease, or {@code null}
    */
   String cell(int cell) {
-    return local(leases).get(cellKey(cell));
+    return localLeases.get(cellKey(cell));
   }
 
   /**
