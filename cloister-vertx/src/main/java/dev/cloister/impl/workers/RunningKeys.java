@@ -3,6 +3,7 @@ package dev.cloister.impl.workers;
 import dev.cloister.CloisterException;
 import dev.cloister.ShardedWorkers;
 import dev.cloister.WorkOutcome;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.internal.logging.Logger;
@@ -92,6 +93,11 @@ final class RunningKeys {
       return Future.succeededFuture();
     }
     Promise<Void> done = set.context.promise();
+    Future<WorkOutcome> answer = set.here(SetState.call(() -> set.worker.perform(r.key, r.payload())));
+    if (answer.isComplete()) {
+      performed(r, answer, done); // no timeout to arm: most performs answer at once
+      return done.future();
+    }
     long timer = set.context.setTimer(set.options.getPerformTimeout(), id -> {
       if (!r.abandonLogged) {
         r.abandonLogged = true;
@@ -101,26 +107,29 @@ final class RunningKeys {
       schedule(r, set.options.getTick());
       done.tryComplete();
     });
-    set.here(SetState.call(() -> set.worker.perform(r.key, r.payload()))).onComplete((outcome, err) -> {
-      if (!set.vertx.cancelTimer(timer)) {
-        return; // abandoned
-      }
-      // A key that is leaving still takes its outcome: the hand-off that waits behind this perform
-      // carries a replaced payload, and a halt or rename ends the key here instead (dropped, a
-      // replace was lost and a halted key moved on to run again).
-      if (r.phase == KeyRunner.Phase.STOPPED) {
-        done.complete();
-        return;
-      }
-      if (err != null || outcome == null) {
-        log.debug("Worker set '" + set.name + "': perform of '" + r.key + "' failed: " + err);
-        schedule(r, set.options.getTick());
-        done.complete();
-        return;
-      }
-      apply(r, outcome).onComplete(x -> done.complete());
+    answer.onComplete(ar -> {
+      if (set.vertx.cancelTimer(timer)) {
+        performed(r, ar, done);
+      } // else abandoned
     });
     return done.future();
+  }
+
+  private void performed(KeyRunner r, AsyncResult<WorkOutcome> ar, Promise<Void> done) {
+    // A key that is leaving still takes its outcome: the hand-off that waits behind this perform
+    // carries a replaced payload, and a halt or rename ends the key here instead (dropped, a
+    // replace was lost and a halted key moved on to run again).
+    if (r.phase == KeyRunner.Phase.STOPPED) {
+      done.complete();
+      return;
+    }
+    if (ar.failed() || ar.result() == null) {
+      log.debug("Worker set '" + set.name + "': perform of '" + r.key + "' failed: " + ar.cause());
+      schedule(r, set.options.getTick());
+      done.complete();
+      return;
+    }
+    apply(r, ar.result()).onComplete(x -> done.complete());
   }
 
   private Future<?> apply(KeyRunner r, WorkOutcome outcome) {
@@ -318,33 +327,38 @@ final class RunningKeys {
 
   /** @return the payload to carry, encoded: what {@code handOff} answered, or the last stored one */
   private Future<String> handOff(KeyRunner r) {
+    Future<JsonObject> answer = set.here(SetState.call(() -> set.worker.handOff(r.key, r.payload())));
+    if (answer.isComplete()) {
+      return Future.succeededFuture(carried(r, answer)); // no timeout to arm: most hand-offs answer at once
+    }
     Promise<String> out = set.context.promise();
     long timer = set.context.setTimer(set.options.getHandoffTimeout(), id -> {
       log.warn("Worker set '" + set.name + "': hand-off of '" + r.key + "' took over " + set.options.getHandoffTimeout()
         + " ms; the last stored payload moves");
       out.tryComplete(r.stored);
     });
-    set.here(SetState.call(() -> set.worker.handOff(r.key, r.payload()))).onComplete((p, err) -> {
+    answer.onComplete(ar -> {
       set.vertx.cancelTimer(timer);
-      String enc = null;
-      if (err == null && p != null) {
-        try {
-          enc = p.encode();
-        } catch (RuntimeException e) {
-          err = e;
-        }
-      }
-      if (enc == null) {
-        if (err != null) {
-          log.warn("Worker set '" + set.name + "': hand-off of '" + r.key + "' failed (" + err
-            + "); the last stored payload moves");
-        }
-        out.tryComplete(r.stored);
-      } else {
-        out.tryComplete(enc);
-      }
+      out.tryComplete(carried(r, ar));
     });
     return out.future();
+  }
+
+  /** @return what a hand-off answered, encoded, or the last stored payload when it answered nothing usable */
+  private String carried(KeyRunner r, AsyncResult<JsonObject> ar) {
+    Throwable err = ar.cause();
+    if (ar.succeeded() && ar.result() != null) {
+      try {
+        return ar.result().encode();
+      } catch (RuntimeException e) {
+        err = e;
+      }
+    }
+    if (err != null) {
+      log.warn("Worker set '" + set.name + "': hand-off of '" + r.key + "' failed (" + err
+        + "); the last stored payload moves");
+    }
+    return r.stored;
   }
 
   /**
