@@ -1,6 +1,7 @@
 package dev.cloister.impl.workers;
 
 import dev.cloister.ShardedWorkers;
+import dev.cloister.impl.ring.HashRing;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.internal.logging.Logger;
 import io.vertx.core.internal.logging.LoggerFactory;
@@ -46,6 +47,8 @@ final class LeaseTaker {
     Map<String, Long> seen = Map.of();
     long timer = -1;
     boolean queued;
+    /** The set's ring when the cell's last take decided: it decided on every position this node owned in it. */
+    HashRing decidedWith;
     /** Whether a take of the cell is under way, and whether it is asked for again meanwhile. */
     boolean busy;
     boolean again;
@@ -74,25 +77,43 @@ final class LeaseTaker {
       if (!p.keys.add(key)) {
         return false;
       }
-      enqueue(cell, p);
+      if (p.decidedWith != set.ring) {
+        enqueue(cell, p); // a take on this ring decides on the key's position
+      } else if (!p.busy && !p.queued && startsAtOnce(cell, position)) {
+        // The cell's last take decided on the key's position already: it waits for what that take
+        // waits for (a lease's change, or the retry it set), unless its segment is held here.
+        p.keys.remove(key);
+        begin(key);
+      }
       return true;
     }
-    // Held here already: started without a write, unless a change of the cell is under way (a
-    // release decided on the ring before the last change may be about to free the key's segment;
-    // the take below goes after it).
-    Lease lease = set.cellLease(cell).at(position);
-    if (set.ours(lease) && !lease.moving() && set.quorate && !set.closing && !set.cells.busy(cell)) {
-      String payload = set.store.payload(key);
-      if (payload == null) {
-        return false;
-      }
-      keys.begin(key, payload);
-      return true;
+    if (startsAtOnce(cell, position)) {
+      return begin(key);
     }
     p = new Pending();
     p.keys.add(key);
     pending.put(cell, p);
     enqueue(cell, p);
+    return true;
+  }
+
+  /**
+   * Whether a key at a position of a cell starts without a write: this node holds its segment and
+   * no change of the cell is under way (a release decided on the ring before the last change may be
+   * about to free the segment; a take goes after it).
+   */
+  private boolean startsAtOnce(int cell, long position) {
+    Lease lease = set.cellLease(cell).at(position);
+    return set.ours(lease) && !lease.moving() && set.quorate && !set.closing && !set.cells.busy(cell);
+  }
+
+  /** Starts a key with its stored payload; @return false when it has none (deleted) */
+  private boolean begin(String key) {
+    String payload = set.store.payload(key);
+    if (payload == null) {
+      return false;
+    }
+    keys.begin(key, payload);
     return true;
   }
 
@@ -137,6 +158,7 @@ final class LeaseTaker {
 
   private void take(int cell, Pending p) {
     p.busy = true;
+    p.decidedWith = set.ring;
     taking++;
     long[] notBefore = {Long.MAX_VALUE};
     set.cells.update(cell, cur -> decide(cell, cur, p, notBefore)).onComplete(ar -> {
@@ -197,18 +219,17 @@ final class LeaseTaker {
     boolean canRun = set.quorate && !set.closing;
     for (Iterator<String> it = p.keys.iterator(); canRun && it.hasNext(); ) {
       String key = it.next();
-      if (set.runners.containsKey(key) || !set.mine(key)) {
+      long position = CellLease.position(key);
+      if (set.runners.containsKey(key) || !set.mineAt(position)) {
         it.remove();
         continue;
       }
-      Lease lease = now.at(CellLease.position(key));
-      String payload = set.store.payload(key);
-      if (payload == null) {
-        it.remove();
-      } else if (set.ours(lease) && !lease.moving()) {
-        it.remove();
-        keys.begin(key, payload);
+      Lease lease = now.at(position);
+      if (!set.ours(lease) || lease.moving()) {
+        continue; // waits for its segment
       }
+      it.remove();
+      begin(key);
     }
     if (p.keys.isEmpty()) {
       pending.remove(cell);

@@ -145,9 +145,14 @@ final class SetState {
   }
 
   boolean mine(String key) {
+    return mineAt(CellLease.position(key));
+  }
+
+  /** @return whether this node owns the keys at a position (see {@link CellLease#position}) in the set's ring */
+  boolean mineAt(long position) {
     HashRing r = ring;
     String me = self();
-    return r != null && me != null && me.equals(r.owner(key));
+    return r != null && me != null && me.equals(r.owner(position << 16));
   }
 
   /**
