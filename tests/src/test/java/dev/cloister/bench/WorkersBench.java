@@ -28,10 +28,10 @@ import static dev.cloister.testing.InJvmCluster.await;
 /**
  * Sharded workers at scale: three nodes in one JVM (consensus 2) run a set of KEYS keys (default
  * 1,000,000) with a no-op worker and tick 0. Prints the time to place every key, the heap each idle
- * key costs, the time for the moved keys to start after a 4th node joins, after it leaves
- * gracefully and after one of the three is cut off, and the performs per second of the worker
- * machinery. Counts with counters, so that the harness' own heap stays small. Prints tables;
- * asserts nothing.
+ * key costs, the time for the moved keys to start after a 4th node joins and after it leaves
+ * gracefully (twice each), and after one of the three is cut off, with the CPU each node's event
+ * loop spent meanwhile, and the performs per second of the worker machinery. Counts with counters,
+ * so that the harness' own heap stays small. Prints tables; asserts nothing.
  *
  * <pre>bench/run.sh workers [keys]</pre>
  */
@@ -57,6 +57,10 @@ public final class WorkersBench {
     final AtomicLong starts = new AtomicLong();
     final AtomicLong stops = new AtomicLong();
     volatile long lastStart;
+    /** The thread the set's callbacks run on: its context's event loop (-1 until a first callback). */
+    volatile long loop = -1;
+    /** That thread's CPU time (ns) at the first callback. */
+    volatile long loopCpuAtFirst = -1;
 
     Counting(String node) {
       this.node = node;
@@ -71,6 +75,10 @@ public final class WorkersBench {
     public Future<Void> start(String key, JsonObject payload) {
       starts.incrementAndGet();
       lastStart = System.nanoTime();
+      if (loop < 0) {
+        loopCpuAtFirst = ManagementFactory.getThreadMXBean().getCurrentThreadCpuTime();
+        loop = Thread.currentThread().getId();
+      }
       return Future.succeededFuture();
     }
 
@@ -82,6 +90,11 @@ public final class WorkersBench {
     /** Keys started and not stopped: what {@code localKeys().size()} says, without copying the set. */
     long running() {
       return starts.get() - stops.get();
+    }
+
+    /** CPU time (ns) its set's event loop has used so far, or -1 when unknown. */
+    long loopCpu() {
+      return loop < 0 ? -1 : ManagementFactory.getThreadMXBean().getThreadCpuTime(loop);
     }
   }
 
@@ -178,13 +191,18 @@ public final class WorkersBench {
       performs(cluster.nodes(), false);
       performs(cluster.nodes(), true);
 
-      join(cluster, members, options);
-      leave(cluster, members);
+      // Twice: the first join and leave are the first moves this JVM makes, and its JIT compiler
+      // takes a share of the two cores while they run; a node that has run a while has that code
+      // compiled.
+      for (int round = 1; round <= 2; round++) {
+        join(cluster, members, options, round);
+        leave(cluster, members, round);
+      }
       crash(members);
       System.out.printf("%n### Sharded workers: keys moved, %,d keys, 3 nodes in one JVM, consensus 2%n%n", keys);
-      System.out.println("| event | nodes after | gaining node | keys moved to it | event → its last moved key "
-        + "started (ms) | target |");
-      System.out.println("|---|---:|---|---:|---:|---|");
+      System.out.println("| event | nodes after | node | keys it started | keys it stopped | event → its last moved "
+        + "key started (ms) | its set's event loop: CPU ms until settled | target |");
+      System.out.println("|---|---:|---|---:|---:|---:|---:|---|");
       rows.forEach(System.out::println);
     }
   }
@@ -288,47 +306,53 @@ public final class WorkersBench {
       rate, rate / cores);
   }
 
-  private void join(InJvmCluster cluster, List<Member> members, WorkersOptions options) throws InterruptedException {
+  private void join(InJvmCluster cluster, List<Member> members, WorkersOptions options, int round)
+      throws InterruptedException {
     long j0 = System.nanoTime();
     Node n = cluster.start(3, cluster.options(3, 2));
     await(n.deployment);
     long readyMs = ms(j0);
-    Map<Member, Long> before = startCounts(members);
+    // Before the set starts there: the others begin to hand off while its start() runs.
+    Map<Member, long[]> before = counts(members);
     Counting w = new Counting("node3");
     long t0 = System.nanoTime();
     Member joined = new Member(n, await(ShardedWorkers.start(n.vertx, "bench", options, w)), w);
     long startMs = ms(t0);
     members.add(joined);
     settle(members, 4);
-    report("join of a 4th node (set started on it " + readyMs + " ms after its launch, once READY; its start(), "
-      + "which copies the key set, took " + startMs + " ms)", members, before, t0, "≤ 1 s");
+    report("join of a 4th node, round " + round + " (set started on it " + readyMs + " ms after its launch, once "
+      + "READY; its start(), which copies the key set, took " + startMs + " ms)", members, before, t0, "≤ 1 s", 4);
   }
 
-  private void leave(InJvmCluster cluster, List<Member> members) throws InterruptedException {
+  private void leave(InJvmCluster cluster, List<Member> members, int round) throws InterruptedException {
+    Map<Member, long[]> before = counts(members);
     Member leaving = members.remove(members.size() - 1);
-    Map<Member, Long> before = startCounts(members);
     long t0 = System.nanoTime();
     await(leaving.set().close());
     long closeMs = ms(t0);
     settle(members, 3);
-    report("graceful leave of node3 (its close() completed in " + closeMs + " ms)", members, before, t0, "≤ 1 s");
+    List<Member> all = new ArrayList<>(members);
+    all.add(leaving);
+    report("graceful leave of node3, round " + round + " (its close() completed in " + closeMs + " ms)", all, before,
+      t0, "≤ 1 s", 4);
     cluster.stop(leaving.node());
   }
 
   private void crash(List<Member> members) throws Exception {
     Member hung = members.remove(members.size() - 1);
-    Map<Member, Long> before = startCounts(members);
+    Map<Member, long[]> before = counts(members);
     Partitioner p = Partitioner.of(hung.node().vertx);
     long t0 = System.nanoTime();
     p.isolateFromAll();
     settle(members, 2);
     report(hung.name() + " cut off (drops every message both ways; includes failure detection and the fence)",
-      members, before, t0, "detection + fence");
+      members, before, t0, "detection + fence", 3);
   }
 
-  private static Map<Member, Long> startCounts(List<Member> members) {
-    Map<Member, Long> m = new HashMap<>();
-    members.forEach(x -> m.put(x, x.worker().starts.get()));
+  /** Each member's starts, stops and event loop CPU time (ns, -1 while unknown) so far. */
+  private static Map<Member, long[]> counts(List<Member> members) {
+    Map<Member, long[]> m = new HashMap<>();
+    members.forEach(x -> m.put(x, new long[]{x.worker().starts.get(), x.worker().stops.get(), x.worker().loopCpu()}));
     return m;
   }
 
@@ -357,23 +381,42 @@ public final class WorkersBench {
       300_000);
   }
 
-  private void report(String event, List<Member> members, Map<Member, Long> before, long t0, String target) {
+  /**
+   * A row per node that started or stopped keys: how many, when its last moved key started, and the
+   * CPU its set's event loop used from the event until every key was settled (from its first
+   * callback for a node whose set started with the event).
+   *
+   * @param members the nodes to report on (the owners after the event, and a node that left)
+   * @param before {@link #counts} at the event
+   * @param share the ideal share of the keys that moves: one over the larger number of owners, before or after
+   */
+  private void report(String event, List<Member> members, Map<Member, long[]> before, long t0, String target,
+                      int share) {
     long moved = 0;
     boolean first = true;
     for (Member m : members) {
-      long gained = m.worker().starts.get() - before.getOrDefault(m, 0L);
-      if (gained == 0) {
+      long[] b = before.getOrDefault(m, new long[]{0, 0, -1});
+      long gained = m.worker().starts.get() - b[0];
+      long lost = m.worker().stops.get() - b[1];
+      if (gained == 0 && lost == 0) {
         continue;
       }
       moved += gained;
-      long lastMs = (m.worker().lastStart - t0) / 1_000_000L;
-      rows.add(String.format("| %s | %d | %s | %,d | %d | %s |", first ? event : "", members.size(), m.name(), gained,
-        lastMs, first ? target : ""));
+      String last = gained == 0 ? "–" : Long.toString((m.worker().lastStart - t0) / 1_000_000L);
+      long cpuBefore = b[2] >= 0 ? b[2] : m.worker().loopCpuAtFirst;
+      String cpu = cpuBefore < 0 ? "–" : Long.toString((m.worker().loopCpu() - cpuBefore) / 1_000_000L);
+      rows.add(String.format("| %s | %d | %s | %,d | %,d | %s | %s | %s |", first ? event : "", owners(members),
+        m.name(), gained, lost, last, cpu, first ? target : ""));
       first = false;
     }
-    int ideal = event.startsWith("join") ? keys / members.size() : keys / (members.size() + 1);
-    rows.add(String.format("| | | **all** | %,d (ideal %,d = 1/%d of the keys: %.2fx) | | |", moved, ideal,
-      event.startsWith("join") ? members.size() : members.size() + 1, moved / (double) ideal));
+    int ideal = keys / share;
+    rows.add(String.format("| | | **all** | %,d (ideal %,d = 1/%d of the keys: %.2fx) | | | | |", moved, ideal,
+      share, moved / (double) ideal));
+  }
+
+  /** @return how many of the members run keys now */
+  private static int owners(List<Member> members) {
+    return (int) members.stream().filter(m -> m.worker().running() > 0).count();
   }
 
   private static long starts(List<Member> members) {

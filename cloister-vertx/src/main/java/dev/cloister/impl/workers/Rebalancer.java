@@ -196,9 +196,19 @@ final class Rebalancer {
       if (!force && Objects.equals(built.ring(), set.ring)) {
         return;
       }
+      HashRing before = set.ring;
       set.ring = built.ring();
-      rebalance();
+      rebalance(!force && onlyJoined(before, set.ring));
     });
+  }
+
+  /**
+   * Whether a new ring can give this node no key it did not own before: members only joined, and
+   * the keys it owned in the ring before were all asked for (a join only moves keys to the joining
+   * members). Its rebalance then has nothing to find in the replica.
+   */
+  private boolean onlyJoined(HashRing before, HashRing now) {
+    return before != null && now != null && before == set.scannedFor && now.members().containsAll(before.members());
   }
 
   /** A ring built for the set (null: none), and the other participants' leases as they would hold them. */
@@ -225,8 +235,11 @@ final class Rebalancer {
    * (a scan of the replica, on a worker). The hand-offs come first: a gaining node waits for a live
    * holder's lease only {@code handoffTimeout} of silence, and the scan of a million-key replica
    * takes seconds.
+   *
+   * @param nothingToFind skip the scan: the ring can give this node no key it did not ask for
+   *     already (see {@link #onlyJoined})
    */
-  private void rebalance() {
+  private void rebalance(boolean nothingToFind) {
     int gen = ++set.generation;
     long began = System.nanoTime();
     set.scans++;
@@ -236,7 +249,14 @@ final class Rebalancer {
         leaving.add(keys.leave(r, "moved"));
       }
     }).compose(v -> tidy()).onComplete(x -> set.scans--).compose(v -> Future.join(leaving)).mapEmpty();
-    Future.join(moved, scan(gen, false)).onComplete(x -> {
+    Future<Void> found;
+    if (nothingToFind) {
+      set.scannedFor = set.ring;
+      found = Future.succeededFuture();
+    } else {
+      found = scan(gen, false);
+    }
+    Future.join(moved, found).onComplete(x -> {
       if (gen == set.generation) {
         set.metrics.rebalanced(System.nanoTime() - began);
       }
@@ -261,6 +281,7 @@ final class Rebalancer {
   /** @return completes once the scan's keys are asked for and its hand-offs (sweeps only) are done */
   private Future<Void> scan(int gen, boolean sweep) {
     set.scans++;
+    HashRing ring = set.ring;
     Promise<Void> done = set.context.promise();
     set.context.executeBlocking(() -> {
       Map<String, String> unleased = new HashMap<>();
@@ -315,6 +336,9 @@ final class Rebalancer {
         }
       })).onComplete(x -> {
         set.scans--;
+        if (!sweep && gen == set.generation) {
+          set.scannedFor = ring;
+        }
         if (sweep && gen == set.generation && counts[0] + counts[1] + counts[2] > 0) {
           log.info("Worker set '" + set.name + "' on " + set.self() + ": the sweep found " + counts[0]
             + " keys this node owns that neither ran nor waited here, " + counts[1]
@@ -528,6 +552,7 @@ final class Rebalancer {
     set.generation++;
     // The segments this node holds now count as left from before, as a lease of nobody here.
     set.token = Lease.freshToken();
+    set.scannedFor = null; // the keys waiting here are dropped: the next rebalance finds them again
     leases.clear();
     keys.stopAll(reason);
   }

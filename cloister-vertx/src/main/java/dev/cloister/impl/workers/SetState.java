@@ -90,6 +90,11 @@ final class SetState {
   int generation;
   /** Scans of the replica (rebalances, sweeps) under way. Context only. */
   int scans;
+  /**
+   * The ring whose rebalance last found every key this node owns in it (its scan asked for them
+   * all), or null. Context only.
+   */
+  HashRing scannedFor;
   /** The timer of the periodic sweep, or -1. Context only. */
   long sweepTimer = -1;
   /** Other owners' keys the last sweep found without a lease in this replica. Context only. */
