@@ -270,9 +270,9 @@ final class Rebalancer {
   }
 
   /**
-   * What a scan of the replica found: the keys this node owns (a sweep: only those not running
-   * here), other owners' keys with no lease (sweeps only), removal markers, and (sweeps only) the
-   * running keys this node no longer owns (a rebalance hands those off before it scans).
+   * What a scan of the replica found: the keys this node owns that do not run here, other owners'
+   * keys with no lease (sweeps only), removal markers, and (sweeps only) the running keys this node
+   * no longer owns (a rebalance hands those off before it scans).
    */
   private record Found(List<Map.Entry<String, String>> owned, Map<String, String> unleased, List<String> markers,
                        List<String> strays) {
@@ -286,11 +286,11 @@ final class Rebalancer {
     set.context.executeBlocking(() -> {
       Map<String, String> unleased = new HashMap<>();
       CellLease[] cells = new CellLease[CellLease.CELLS];
-      // A sweep lists nothing for the keys that are where they belong (nearly all of them, every
-      // 10 s); a rebalance lists every key this node owns.
+      // Nothing listed for the keys that run where they belong (nearly all of them): a key that
+      // runs here needs nothing (one that stops while this node still owns it, the next sweep finds).
       KeyStore.Scanned scanned = set.store.scan(sweep ? SETTLE_MAX : 0, (key, payload) -> {
         if (set.mine(key)) {
-          return !sweep || !set.localKeys.contains(key);
+          return !set.localKeys.contains(key);
         }
         if (sweep && unleased.size() < UNLEASED_MAX && leaseOf(cells, key) == null) {
           unleased.put(key, payload);
