@@ -91,8 +91,8 @@ final class SetState {
   /** Scans of the replica (rebalances, sweeps) under way. Context only. */
   int scans;
   /**
-   * The ring whose rebalance last found every key this node owns in it (its scan asked for them
-   * all), or null. Context only.
+   * The ring whose rebalance last found every key this node owns in it (its scan asked for each
+   * that did not run here), or null. Context only.
    */
   HashRing scannedFor;
   /** The timer of the periodic sweep, or -1. Context only. */
