@@ -107,7 +107,11 @@ final class LeaseTaker {
     return set.ours(lease) && !lease.moving() && set.quorate && !set.closing && !set.cells.busy(cell);
   }
 
-  /** Starts a key with its stored payload; @return false when it has none (deleted) */
+  /**
+   * Starts a key with its stored payload.
+   *
+   * @return false when it has none (deleted)
+   */
   private boolean begin(String key) {
     String payload = set.store.payload(key);
     if (payload == null) {
