@@ -1,5 +1,6 @@
 package dev.cloister.impl;
 
+import dev.cloister.CloisterException;
 import io.vertx.core.json.JsonObject;
 
 import java.util.Map;
@@ -26,14 +27,19 @@ public final class WorkSets {
   }
 
   /**
-   * Lists a worker set that runs on this node.
+   * Lists a worker set that runs on this node: one set of a name per node, as two would each run
+   * the keys this node owns.
    *
    * @param name the set's name
    * @param running how many of its keys run here now; read from any thread
    * @return removes it from the list
+   * @throws CloisterException 409 when a set of that name is already open or closing on this node
    */
   public Runnable list(String name, IntSupplier running) {
-    sets.put(name, running);
+    if (sets.putIfAbsent(name, running) != null) {
+      throw new CloisterException(CloisterException.CONFLICT, "Worker set '" + name
+        + "' is already open on this node (or still closing): close it before starting it again");
+    }
     return () -> sets.remove(name, running);
   }
 

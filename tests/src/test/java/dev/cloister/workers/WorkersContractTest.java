@@ -310,6 +310,13 @@ class WorkersContractTest {
     IllegalArgumentException name = assertThrows(IllegalArgumentException.class, () -> ShardedWorkers.start(
       nodes.get(0).vertx, "no spaces", new WorkersOptions(), new RecordingWorker("x", null)).await(10, TimeUnit.SECONDS));
     assertTrue(name.getMessage().contains("no spaces"), name.getMessage());
+    // One set of a name per node: a second one would run the node's keys beside the first.
+    CloisterException twice = assertThrows(CloisterException.class, () -> ShardedWorkers.start(
+      nodes.get(0).vertx, "bad", new WorkersOptions(), new RecordingWorker("x", null)).await(10, TimeUnit.SECONDS));
+    assertEquals(409, twice.code());
+    assertTrue(twice.getMessage().contains("'bad'"), twice.getMessage());
+    await(w.put("still", new JsonObject()));
+    awaitRunning(s, Set.of("still"));
 
     // The node-scoped address answers malformed messages with 400, and goes on serving.
     String address = "cloister.workers.bad." + ((io.vertx.core.internal.VertxInternal) nodes.get(1).vertx).clusterManager().getNodeId();
@@ -343,5 +350,8 @@ class WorkersContractTest {
     assertEquals(404, unknown.failureCode());
     await(s.on(0).close());
     await(s.on(1).close());
+    // Closed, the name is free again.
+    await(await(ShardedWorkers.start(nodes.get(0).vertx, "bad", new WorkersOptions(), new RecordingWorker("x", null)))
+      .close());
   }
 }

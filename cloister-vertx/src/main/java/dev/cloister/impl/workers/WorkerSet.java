@@ -61,6 +61,8 @@ public final class WorkerSet implements ShardedWorkers {
   private final Rebalancer rebalancer;
   private final WorkersInbox inbox;
   private Runnable unhook = () -> { };
+  /** Takes the set off this node's list (see {@link dev.cloister.impl.WorkSets#list}). */
+  private Runnable unlist = () -> { };
   private Future<Void> closed;
   private io.vertx.core.streams.ReadStream<dev.cloister.StateChange> states;
 
@@ -101,6 +103,12 @@ public final class WorkerSet implements ShardedWorkers {
         throw new IllegalStateException("Worker set '" + name + "' needs the Cloister of this Vert.x");
       }
       set = new WorkerSet((VertxInternal) vertx, name, o, fence, worker, impl);
+      try {
+        set.unlist = impl.workSets().list(name, set.set.localKeys::size);
+      } catch (RuntimeException e) {
+        set.set.releasePool();
+        throw e;
+      }
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -127,11 +135,11 @@ public final class WorkerSet implements ShardedWorkers {
             set.store.close();
           }
           set.releasePool();
+          unlist.run();
           result.fail(err);
           return;
         }
         Runnable leaveHook = set.cloister.beforeLeave(this::close);
-        Runnable unlist = set.cloister.workSets().list(set.name, set.localKeys::size);
         unhook = () -> {
           leaveHook.run();
           unlist.run();
