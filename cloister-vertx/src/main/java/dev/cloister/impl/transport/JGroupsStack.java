@@ -58,9 +58,11 @@ public final class JGroupsStack {
   /**
    * JGroups' bundler: one sending thread per destination, so that messages to an unreachable peer
    * (discovery, merge announcements to a cut-off side) wait for their connect on their own thread
-   * instead of holding up the heartbeats and acknowledgements to reachable ones.
+   * instead of holding up the heartbeats and acknowledgements to reachable ones. JGroups' own
+   * {@code per-destination} bundler never stops the thread of a destination that left the view;
+   * this one does ({@link RetiringBundler}).
    */
-  public static final String BUNDLER = "per-destination";
+  public static final String BUNDLER = RetiringBundler.class.getName();
   /**
    * FD_SOCK2's connect timeout, ms: how long a connect to a neighbour's ping socket may take before
    * the neighbour is suspected. It must stay above the network's round trip: with 200 ms, a view
