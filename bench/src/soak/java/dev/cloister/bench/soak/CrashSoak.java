@@ -6,6 +6,8 @@ import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -17,7 +19,8 @@ import java.util.Random;
  * random, is killed with {@code kill -9} or stopped gracefully, then started again at once under the
  * same name and port. The round passes when every live node is READY on exactly the N names, all
  * report the same ring checksum and say {@code converged}: no ghost member, no lost member, no
- * state machine stuck. Prints one row per round and a summary.
+ * state machine stuck. Prints one row per round (with the most threads of one node JVM then, where
+ * a leak of threads shows) and a summary.
  *
  * <p>Run it with {@code bench/run.sh soak [nodes] [rounds] [seed]}; the process test suite runs a
  * short one. Times are measured, never asserted.
@@ -41,9 +44,11 @@ public final class CrashSoak {
    * @param how {@code kill -9} or {@code stop}
    * @param restartMs from the relaunch of the victim's JVM to its READY
    * @param convergeMs from the kill or stop to one converged ring on all nodes
+   * @param threads the most threads of one node JVM once the round converged ({@code /proc}), or -1
    * @param failure why the round failed, or {@code null}
    */
-  public record Round(int round, String victim, String how, long restartMs, long convergeMs, String failure) {
+  public record Round(int round, String victim, String how, long restartMs, long convergeMs, int threads,
+                      String failure) {
     /** @return whether the round passed */
     public boolean ok() {
       return failure == null;
@@ -120,18 +125,18 @@ public final class CrashSoak {
     }
     long startMs = System.currentTimeMillis() - t0;
     out.printf("cluster of %d converged %d ms after launch%n%n", size, startMs);
-    out.printf("| %5s | %-8s | %-7s | %12s | %13s | %-6s |%n", "round", "victim", "how", "restart (ms)",
-      "converge (ms)", "result");
-    out.printf("|%s|%s|%s|%s|%s|%s|%n", "-".repeat(7), "-".repeat(10), "-".repeat(9), "-".repeat(14),
-      "-".repeat(15), "-".repeat(8));
+    out.printf("| %5s | %-8s | %-7s | %12s | %13s | %19s | %-6s |%n", "round", "victim", "how", "restart (ms)",
+      "converge (ms)", "threads (max node)", "result");
+    out.printf("|%s|%s|%s|%s|%s|%s|%s|%n", "-".repeat(7), "-".repeat(10), "-".repeat(9), "-".repeat(14),
+      "-".repeat(15), "-".repeat(21), "-".repeat(8));
     Random random = new Random(seed);
     List<Round> done = new ArrayList<>();
     for (int r = 1; r <= rounds; r++) {
       Round round = round(r, random.nextInt(size), random.nextBoolean());
       done.add(round);
-      out.printf("| %5d | %-8s | %-7s | %12s | %13s | %-6s |%n", r, round.victim, round.how,
+      out.printf("| %5d | %-8s | %-7s | %12s | %13s | %19s | %-6s |%n", r, round.victim, round.how,
         round.restartMs < 0 ? "-" : String.valueOf(round.restartMs), round.ok() ? String.valueOf(round.convergeMs) : "-",
-        round.ok() ? "ok" : "FAILED");
+        round.threads < 0 ? "-" : String.valueOf(round.threads), round.ok() ? "ok" : "FAILED");
       if (!round.ok()) {
         out.println("        " + round.failure);
         // A failed round leaves the cluster in an unknown state: later rounds would only repeat it.
@@ -152,7 +157,7 @@ public final class CrashSoak {
       victim.kill9();
     } else if (!victim.stop()) {
       victim.kill9();
-      return new Round(number, name, how, -1, -1, name + " did not exit within 30 s of a graceful stop");
+      return new Round(number, name, how, -1, -1, -1, name + " did not exit within 30 s of a graceful stop");
     }
     long relaunched = System.currentTimeMillis();
     NodeProcess successor = cluster.relaunch(index);
@@ -165,7 +170,24 @@ public final class CrashSoak {
         break;
       }
     }
-    return new Round(number, name, how, restartMs, convergeMs, failure);
+    return new Round(number, name, how, restartMs, convergeMs, mostThreads(), failure);
+  }
+
+  /** @return the most threads of one live node JVM, from {@code /proc/<pid>/status}; -1 if unreadable */
+  private int mostThreads() {
+    int most = -1;
+    for (int i = 0; i < size; i++) {
+      try {
+        for (String line : Files.readAllLines(Path.of("/proc", String.valueOf(cluster.node(i).pid()), "status"))) {
+          if (line.startsWith("Threads:")) {
+            most = Math.max(most, Integer.parseInt(line.substring("Threads:".length()).trim()));
+          }
+        }
+      } catch (IOException | RuntimeException notReadable) {
+        // not Linux, or the JVM just went: the column shows what could be read
+      }
+    }
+    return most;
   }
 
   /** Polls every node until all are READY on every name with one converged checksum. */
