@@ -5,7 +5,7 @@ import org.jgroups.Message;
 import org.jgroups.View;
 import org.jgroups.protocols.PerDestinationBundler;
 
-import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
@@ -13,31 +13,35 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * JGroups' per-destination bundler (one sending thread per destination, see
- * {@link JGroupsStack#BUNDLER}) that stops the threads of destinations outside the view.
+ * {@link JGroupsStack#BUNDLER}) that stops the threads of destinations outside the view once
+ * nothing writes to them.
  *
  * <p>On each view change JGroups' bundler forgets the destinations outside the view (members that
  * left, and the seeds' and other sides' physical addresses that discovery and merging wrote to)
- * without stopping their threads, which then wait on their empty queues for good; and whatever
- * still writes to a departed member after the view changed (retransmissions, for one) makes a new
- * thread that lasts until the next view change forgets it in turn. Measured: 77 such threads and
- * their buffers (a 64 KB output buffer and an 8192-slot queue each) on a node whose peer joined
- * and left eight times, never given back, not even when the channel closes. Besides, a thread
- * it makes for a new member on a view change is dropped unstopped when a message to that member
- * made one first, and a message sent after the bundler stopped makes one that nothing stops: in an
- * in-JVM cluster such a thread kept a closed node's whole channel and cache manager reachable.
+ * without stopping their threads, which then wait on their empty queues for good; whatever still
+ * writes to such a destination (UNICAST3 resends to a departed member for 4 minutes, discovery
+ * writes to the seeds every round) makes a new thread that the next view change forgets in turn.
+ * Measured: 77 such threads and their buffers (a 64 KB output buffer and an 8192-slot queue each)
+ * on a node whose peer joined and left eight times, never given back, not even when the channel
+ * closes. Besides, a thread it makes for a new member on a view change is dropped unstopped when a
+ * message to that member made one first, and a message sent after the bundler stopped makes one
+ * that nothing stops: in an in-JVM cluster such a thread kept a closed node's whole channel and
+ * cache manager reachable.
  *
- * <p>Here a destination outside the view is dropped on each view change and, as traffic to it
- * can outlive the view, every {@link #GRACE_MS} ms; its thread is stopped once a grace has passed,
- * so that what was queued for it before is still sent, as before. A later message to it makes a new
- * thread, as before.
+ * <p>Here a destination outside the view keeps its thread while messages go to it; once none has
+ * for {@link #IDLE_MS} ms (checked as often), it is dropped and its thread stopped after as long
+ * again, so that a message queued meanwhile is still sent. A later message makes a new thread. A new
+ * member's thread is made by its first message, and none once the bundler stopped.
  */
 public final class RetiringBundler extends PerDestinationBundler {
 
-  /** How often destinations outside the view are dropped, and how long their threads go on, ms. */
-  static final long GRACE_MS = 10_000;
+  /** How long a destination outside the view must go without messages to be dropped, ms. */
+  static final long IDLE_MS = 10_000;
 
+  /** Destinations outside the view → when a message last went to each (or it left the view). */
+  private final Map<Address, Long> outsiders = new ConcurrentHashMap<>();
   private final Set<SendBuffer> retiring = ConcurrentHashMap.newKeySet();
-  private volatile List<Address> members;
+  private volatile Set<Address> members;
   /** Set by {@link #stop}, cleared by {@link #start} (a channel can connect again). */
   private volatile boolean stopped;
   private Future<?> sweep;
@@ -50,31 +54,58 @@ public final class RetiringBundler extends PerDestinationBundler {
   public void start() {
     stopped = false;
     super.start();
-    sweep = transport.getTimer().scheduleWithFixedDelay(this::dropOutsideView, GRACE_MS, GRACE_MS,
+    sweep = transport.getTimer().scheduleWithFixedDelay(this::dropIdleOutsiders, IDLE_MS, IDLE_MS,
       TimeUnit.MILLISECONDS);
   }
 
   /**
-   * Drops the destinations outside the view. Unlike JGroups' bundler it does not make threads for
-   * the new members ahead of their first message: that bundler makes one and then, when a message
-   * to the member made one first, drops it without stopping it. The first message makes it here.
+   * Notes the view. Unlike JGroups' bundler it makes no threads for the new members ahead of their
+   * first message: that bundler makes one and then, when a message to the member made one first,
+   * drops it without stopping it.
    */
   @Override
   public void viewChange(View view) {
-    if (view.getMembers() != null) {
-      members = List.copyOf(view.getMembers());
-      dropOutsideView();
-    }
-  }
-
-  private void dropOutsideView() {
-    List<Address> view = members;
-    if (view == null) {
+    if (view.getMembers() == null) {
       return;
     }
-    dests.forEach((dest, buffer) -> {
-      if (dest != NULL && !view.contains(dest) && dests.remove(dest, buffer)) {
-        retire(buffer);
+    Set<Address> now = Set.copyOf(view.getMembers());
+    members = now;
+    outsiders.keySet().removeIf(now::contains);
+    long at = System.currentTimeMillis();
+    dests.keySet().forEach(dest -> {
+      if (dest != NULL && !now.contains(dest)) {
+        outsiders.putIfAbsent(dest, at);
+      }
+    });
+  }
+
+  /**
+   * Queues a message on its destination's thread, noting when a destination outside the view was
+   * last written to; once stopped, drops it, as JGroups' other bundlers do (their one thread is
+   * gone): a thread made for it would run for good.
+   */
+  @Override
+  public void send(Message msg) throws Exception {
+    if (stopped) {
+      return;
+    }
+    Address dest = msg.dest();
+    Set<Address> view = members;
+    if (dest != null && view != null && !view.contains(dest)) {
+      outsiders.put(dest, System.currentTimeMillis());
+    }
+    super.send(msg);
+    stoppedMeanwhile();
+  }
+
+  private void dropIdleOutsiders() {
+    long idleSince = System.currentTimeMillis() - IDLE_MS;
+    outsiders.forEach((dest, last) -> {
+      if (last <= idleSince && outsiders.remove(dest, last)) {
+        SendBuffer buffer = dests.get(dest);
+        if (buffer != null && dests.remove(dest, buffer)) {
+          retire(buffer);
+        }
       }
     });
   }
@@ -86,24 +117,11 @@ public final class RetiringBundler extends PerDestinationBundler {
         if (retiring.remove(buffer)) {
           buffer.stop();
         }
-      }, GRACE_MS, TimeUnit.MILLISECONDS);
+      }, IDLE_MS, TimeUnit.MILLISECONDS);
     } catch (RuntimeException timerStopped) {
       retiring.remove(buffer);
       buffer.stop();
     }
-    stoppedMeanwhile();
-  }
-
-  /**
-   * Queues a message on its destination's thread; once stopped, drops it, as JGroups' other
-   * bundlers do (their one thread is gone): a thread made for it would run for good.
-   */
-  @Override
-  public void send(Message msg) throws Exception {
-    if (stopped) {
-      return;
-    }
-    super.send(msg);
     stoppedMeanwhile();
   }
 
