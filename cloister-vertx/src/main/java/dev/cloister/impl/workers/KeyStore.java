@@ -392,7 +392,7 @@ final class KeyStore {
   long size() {
     long n = 0;
     for (InternalCacheEntry<String, String> e : keys.getDataContainer()) {
-      if (e.getValue() != null && visible(e.getValue()) != null) {
+      if (visible(e.getValue()) != null) {
         n++;
       }
     }

@@ -83,7 +83,7 @@ final class LeaseTaker {
         // The cell's last take decided on the key's position already: it waits for what that take
         // waits for (a lease's change, or the retry it set), unless its segment is held here.
         p.keys.remove(key);
-        begin(key);
+        return begin(key);
       }
       return true;
     }
