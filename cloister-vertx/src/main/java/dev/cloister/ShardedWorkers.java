@@ -35,9 +35,11 @@ public interface ShardedWorkers {
   /**
    * Starts (or joins) the worker set {@code name} on this node; every node of the group that starts
    * the same name takes part. Succeeds before the node is READY; its keys run once it is READY and
-   * quorate.
+   * quorate. On a Vert.x that is not clustered (a Cloister of one, {@code NONODE}) the node runs every
+   * key, its key set kept in local caches until the node's Cloister stops: the same code runs in a
+   * test or a single process.
    *
-   * @param vertx a clustered Vert.x on which a Cloister runs
+   * @param vertx a Vert.x on which a Cloister runs
    * @param name the set's name: letters, digits, {@code .}, {@code _} and {@code -}
    * @param options its options
    * @param worker what runs for each key

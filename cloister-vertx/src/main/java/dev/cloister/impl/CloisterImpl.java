@@ -15,6 +15,7 @@ import dev.cloister.impl.config.OptionTable;
 import dev.cloister.impl.membership.MembershipReconciler;
 import dev.cloister.impl.membership.SelfSuspicion;
 import dev.cloister.impl.transport.Standstills;
+import dev.cloister.impl.transport.LocalCaches;
 import dev.cloister.impl.transport.NodeTransport;
 import dev.cloister.impl.metrics.NodeMetrics;
 import dev.cloister.impl.ring.Rings;
@@ -191,7 +192,15 @@ public final class CloisterImpl implements Cloister, Shareable {
         leaving = runBeforeLeave(List.copyOf(beforeLeave), 0);
       }
       // The steps complete on their own contexts: the leave itself runs on the node's.
-      leaving.onComplete(x -> context.runOnContext(y -> lifecycle.close(done)));
+      Promise<Void> left = Promise.promise();
+      leaving.onComplete(x -> context.runOnContext(y -> lifecycle.close(left)));
+      // A node of one keeps its worker sets' keys in local caches: they go with it, once its sets closed.
+      VertxInternal vertx = context.owner();
+      left.future().transform(x -> vertx.isClustered() ? Future.<Void>succeededFuture()
+        : vertx.<Void>executeBlocking(() -> {
+          LocalCaches.stop(vertx);
+          return null;
+        }, false).recover(err -> Future.succeededFuture())).onComplete(done);
     });
     return done.future();
   }

@@ -150,6 +150,19 @@ public final class CacheManagers {
   }
 
   /**
+   * Makes {@code builder} a worker set's cache on a node of one ({@link LocalCaches}): local, its
+   * entries stored as the objects written, as in {@link #workers}.
+   *
+   * @param builder a cache configuration builder
+   * @return the builder
+   */
+  public static ConfigurationBuilder localWorkers(ConfigurationBuilder builder) {
+    builder.clustering().cacheMode(CacheMode.LOCAL);
+    builder.encoding().mediaType(MediaType.APPLICATION_OBJECT_TYPE);
+    return builder;
+  }
+
+  /**
    * Makes {@code builder} a synchronously replicated cache, whose writes give up on a silent
    * replica after {@link #REMOTE_TIMEOUT_MS}.
    *

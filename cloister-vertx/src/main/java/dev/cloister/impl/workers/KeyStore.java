@@ -1,5 +1,6 @@
 package dev.cloister.impl.workers;
 
+import dev.cloister.impl.calls.CallProtocol;
 import dev.cloister.impl.transport.CacheManagers;
 import org.infinispan.AdvancedCache;
 import org.infinispan.commons.dataconversion.MediaType;
@@ -112,7 +113,9 @@ final class KeyStore {
     List<AdvancedCache<String, String>> caches = new ArrayList<>();
     for (String cache : List.of(keysName, keysName + ".leases", keysName + ".nodes")) {
       if (manager.getCacheConfiguration(cache) == null) {
-        manager.defineConfiguration(cache, CacheManagers.workers(new ConfigurationBuilder()).build());
+        ConfigurationBuilder config = new ConfigurationBuilder();
+        manager.defineConfiguration(cache, (clustered(manager) ? CacheManagers.workers(config)
+          : CacheManagers.localWorkers(config)).build());
       }
       AdvancedCache<String, String> c = manager.<String, String>getCache(cache).getAdvancedCache();
       if (!c.getKeyDataConversion().getStorageMediaType().match(MediaType.APPLICATION_OBJECT)
@@ -208,19 +211,28 @@ final class KeyStore {
     }
   }
 
-  /** @return this node's cluster node id */
+  /** @return this node's cluster node id; on a node of one, the id its Cloister gives itself */
   String selfId() {
-    return String.valueOf(manager.getAddress());
+    return clustered(manager) ? String.valueOf(manager.getAddress()) : CallProtocol.UNCLUSTERED_NODE_ID;
   }
 
-  /** @return the node ids of the current cluster view */
+  /** @return the node ids of the current cluster view; on a node of one, this node */
   Set<String> view() {
     Set<String> view = new HashSet<>();
+    if (!clustered(manager)) {
+      view.add(selfId());
+      return view;
+    }
     List<Address> members = manager.getMembers();
     if (members != null) {
       members.forEach(a -> view.add(a.toString()));
     }
     return view;
+  }
+
+  /** @return whether the caches are a cluster's (else a node of one's, see {@link dev.cloister.impl.transport.LocalCaches}) */
+  private static boolean clustered(EmbeddedCacheManager manager) {
+    return manager.getCacheManagerConfiguration().isClustered();
   }
 
   /**

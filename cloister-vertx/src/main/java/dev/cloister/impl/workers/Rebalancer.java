@@ -57,7 +57,9 @@ final class Rebalancer {
       }
       return;
     }
-    boolean q = (status == CloisterStatus.READY || status == CloisterStatus.REHASHING) && s.isQuorate();
+    // A node of one (NONODE) is its own quorum for good.
+    boolean alone = status == CloisterStatus.NONODE;
+    boolean q = alone || (status == CloisterStatus.READY || status == CloisterStatus.REHASHING) && s.isQuorate();
     if (!q && set.quorate && status == CloisterStatus.REHASHING && hold()) {
       return;
     }
@@ -77,7 +79,7 @@ final class Rebalancer {
       set.announcedAs = as;
       set.store.join(set.self(), as);
     }
-    if (status == CloisterStatus.READY || regained) {
+    if (status == CloisterStatus.READY || alone || regained) {
       recompute(regained);
     }
   }

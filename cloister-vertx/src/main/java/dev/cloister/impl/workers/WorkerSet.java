@@ -1,5 +1,6 @@
 package dev.cloister.impl.workers;
 
+import dev.cloister.impl.transport.LocalCaches;
 import dev.cloister.impl.transport.NodeTransport;
 import dev.cloister.Cloister;
 import dev.cloister.CloisterException;
@@ -79,7 +80,7 @@ public final class WorkerSet implements ShardedWorkers {
   /**
    * See {@link ShardedWorkers#start}.
    *
-   * @param vertx a clustered Vert.x running a Cloister
+   * @param vertx a Vert.x running a Cloister (clustered, or a node of one)
    * @param name the set's name
    * @param options its options
    * @param worker what runs for each key
@@ -93,11 +94,9 @@ public final class WorkerSet implements ShardedWorkers {
         throw new IllegalArgumentException("No worker given for worker set '" + name + "'");
       }
       WorkersOptions o = options == null ? new WorkersOptions() : new WorkersOptions(options);
-      if (!vertx.isClustered()) {
-        throw new IllegalArgumentException("Worker set '" + name + "' needs a clustered Vert.x (its keys live in "
-          + "replicated caches); this one is not clustered");
-      }
-      long fence = DetectionBound.fence(o.getFence(), NodeTransport.of(vertx).failureDetectionBound());
+      // A node of one has no peer whose silence the fence waits out.
+      long fence = DetectionBound.fence(o.getFence(), vertx.isClustered()
+        ? NodeTransport.of(vertx).failureDetectionBound() : 0);
       Cloister c = Cloister.of(vertx);
       if (!(c instanceof CloisterImpl impl)) {
         throw new IllegalStateException("Worker set '" + name + "' needs the Cloister of this Vert.x");
@@ -116,10 +115,8 @@ public final class WorkerSet implements ShardedWorkers {
   }
 
   private Future<ShardedWorkers> open() {
-    EmbeddedCacheManager manager = (EmbeddedCacheManager) ((InfinispanClusterManager) set.vertx.clusterManager())
-      .getCacheContainer();
     Promise<ShardedWorkers> result = set.context.promise();
-    set.context.runOnContext(v -> set.context.executeBlocking(() -> KeyStore.open(manager, set.name,
+    set.context.runOnContext(v -> set.context.executeBlocking(() -> KeyStore.open(caches(set.vertx), set.name,
         (k, val) -> set.context.runOnContext(x -> rebalancer.onKey(k, val)),
         (k, val) -> set.context.runOnContext(x -> rebalancer.onCell(k)),
         (k, val) -> set.context.runOnContext(x -> rebalancer.onNode(k, val)),
@@ -151,6 +148,16 @@ public final class WorkerSet implements ShardedWorkers {
         result.complete(this);
       }));
     return result.future();
+  }
+
+  /**
+   * @param vertx the set's Vert.x
+   * @return the caches of its cluster, or of this node alone when it is not clustered. Blocks (a node
+   *     of one starts its cache manager on the first set).
+   */
+  private static EmbeddedCacheManager caches(VertxInternal vertx) {
+    return vertx.isClustered() ? (EmbeddedCacheManager) ((InfinispanClusterManager) vertx.clusterManager())
+      .getCacheContainer() : LocalCaches.of(vertx);
   }
 
   private void checkWritable() {
