@@ -47,7 +47,7 @@ class UnclusteredWorkersTest {
   void aNodeOfOneRunsEveryKeyWithTheWholeContract() throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
-      await(vertx.deployVerticle(new CloisterVerticle(new CloisterOptions().setNodeName("solo"))));
+      String deployment = await(vertx.deployVerticle(new CloisterVerticle(new CloisterOptions().setNodeName("solo"))));
       WorkHistory history = new WorkHistory();
       RecordingWorker worker = new RecordingWorker("solo", history);
       ShardedWorkers set = await(ShardedWorkers.start(vertx, "solo-set", new WorkersOptions().setTick(0), worker));
@@ -115,6 +115,13 @@ class UnclusteredWorkersTest {
       assertEquals(left.size(), await(reopened.size()));
       assertTrue(await(reopened.get("k2")).getBoolean("done"), "a replaced payload is kept");
       await(reopened.close());
+
+      // Once the Cloister stopped, its caches are gone and no set starts.
+      EmbeddedCacheManager caches = await(vertx.executeBlocking(() -> LocalCaches.of(vertx)));
+      await(vertx.undeploy(deployment));
+      assertTrue(caches.getStatus().isTerminated(), "the local caches stop with the Cloister: " + caches.getStatus());
+      assertThrows(RuntimeException.class, () -> ShardedWorkers.start(vertx, "solo-set", new WorkersOptions(),
+        new RecordingWorker("solo", new WorkHistory())).await(30, TimeUnit.SECONDS));
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }

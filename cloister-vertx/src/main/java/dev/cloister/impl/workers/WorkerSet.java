@@ -1,14 +1,15 @@
 package dev.cloister.impl.workers;
 
-import dev.cloister.impl.transport.LocalCaches;
-import dev.cloister.impl.transport.NodeTransport;
 import dev.cloister.Cloister;
 import dev.cloister.CloisterException;
+import dev.cloister.CloisterStatus;
 import dev.cloister.ShardedWorkers;
 import dev.cloister.Worker;
 import dev.cloister.WorkersOptions;
 import dev.cloister.impl.CloisterImpl;
 import dev.cloister.impl.ring.HashRing;
+import dev.cloister.impl.transport.LocalCaches;
+import dev.cloister.impl.transport.NodeTransport;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -100,6 +101,12 @@ public final class WorkerSet implements ShardedWorkers {
       Cloister c = Cloister.of(vertx);
       if (!(c instanceof CloisterImpl impl)) {
         throw new IllegalStateException("Worker set '" + name + "' needs the Cloister of this Vert.x");
+      }
+      CloisterStatus status = impl.state().getStatus();
+      if (status == CloisterStatus.STOPPING || status == CloisterStatus.STOPPED) {
+        // Its leave has closed the sets it had: this one would never run, nor be closed.
+        throw new CloisterException(CloisterException.NO_QUORUM, "Worker set '" + name + "' cannot start: the Cloister "
+          + "of this Vert.x is " + status);
       }
       set = new WorkerSet((VertxInternal) vertx, name, o, fence, worker, impl);
       try {
