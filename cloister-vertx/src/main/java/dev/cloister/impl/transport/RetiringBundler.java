@@ -2,8 +2,11 @@ package dev.cloister.impl.transport;
 
 import org.jgroups.Address;
 import org.jgroups.Message;
+import org.jgroups.PhysicalAddress;
 import org.jgroups.View;
 import org.jgroups.protocols.PerDestinationBundler;
+import org.jgroups.util.ByteArrayDataOutputStream;
+import org.jgroups.util.Util;
 
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +35,12 @@ import java.util.concurrent.TimeUnit;
  * for {@link #IDLE_MS} ms (checked as often), it is dropped and its thread stopped after as long
  * again, so that a message queued meanwhile is still sent. A later message makes a new thread. A new
  * member's thread is made by its first message, and none once the bundler stopped.
+ *
+ * <p>Messages to a physical address are discovery's requests to the seeds (flagged
+ * {@code DONT_BUNDLE}), which MERGE3 repeats every round (1 to 2.25 s): a seed's thread never went
+ * idle, so every node kept one sending thread per seed for good, next to the members' own. They are
+ * sent at once on the caller's thread instead, as the flag asks: MERGE3's round, which JGroups runs
+ * on its pool as a task allowed to block on a TCP connect, or the thread that joins.
  */
 public final class RetiringBundler extends PerDestinationBundler {
 
@@ -90,12 +99,22 @@ public final class RetiringBundler extends PerDestinationBundler {
       return;
     }
     Address dest = msg.dest();
+    if (dest instanceof PhysicalAddress) {
+      sendAtOnce(msg, dest);
+      return;
+    }
     Set<Address> view = members;
     if (dest != null && view != null && !view.contains(dest)) {
       outsiders.put(dest, System.currentTimeMillis());
     }
     super.send(msg);
     stoppedMeanwhile();
+  }
+
+  private void sendAtOnce(Message msg, Address dest) throws Exception {
+    ByteArrayDataOutputStream out = new ByteArrayDataOutputStream(msg.size() + 10);
+    Util.writeMessage(msg, out, false);
+    transport.doSend(out.buffer(), 0, out.position(), dest);
   }
 
   private void dropIdleOutsiders() {
