@@ -42,6 +42,7 @@ public final class LocalCaches {
     global.classLoader(LocalCaches.class.getClassLoader());
     global.cacheManagerName("cloister-local-" + Integer.toHexString(System.identityHashCode(vertx)));
     global.jmx().enabled(false);
+    CacheManagers.noThreadPoolBeans();
     // Stopped with the node's Cloister (see stop), as a cluster manager's caches are with Vert.x.
     global.shutdown().hookBehavior(ShutdownHookBehavior.DONT_REGISTER);
     return new DefaultCacheManager(global.build());
