@@ -74,7 +74,7 @@ public final class CacheManagers {
    * JBoss Threads' switch for registering each of its thread pools as a JMX bean. Infinispan's
    * thread pools are JBoss Threads executors, and they register their beans whether or not
    * Infinispan's own JMX is on: the first one started loads the JVM's platform MBean server, some
-   * 200 classes of JMX and of the JVM's management beans that nothing here reads (about 5 MiB of
+   * 300 classes of JMX and of the JVM's management beans that nothing here reads (about 5 MiB of
    * an idle node's RSS, measured). Cloister keeps Infinispan's JMX off, so it sets this to
    * {@code false} too, unless the application set it.
    */
