@@ -4,9 +4,9 @@ import org.jgroups.Address;
 import org.jgroups.Message;
 import org.jgroups.PhysicalAddress;
 import org.jgroups.View;
+import org.jgroups.protocols.NoBundler;
 import org.jgroups.protocols.PerDestinationBundler;
-import org.jgroups.util.ByteArrayDataOutputStream;
-import org.jgroups.util.Util;
+import org.jgroups.protocols.TP;
 
 import java.util.Map;
 import java.util.Set;
@@ -38,9 +38,10 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Messages to a physical address are discovery's requests to the seeds (flagged
  * {@code DONT_BUNDLE}), which MERGE3 repeats every round (1 to 2.25 s): a seed's thread never went
- * idle, so every node kept one sending thread per seed for good, next to the members' own. They are
- * sent at once on the caller's thread instead, as the flag asks: MERGE3's round, which JGroups runs
- * on its pool as a task allowed to block on a TCP connect, or the thread that joins.
+ * idle, so every node kept one sending thread per seed for good, next to the members' own. They go
+ * through JGroups' {@link NoBundler} instead, at once on the caller's thread, as the flag asks:
+ * MERGE3's round, which JGroups runs on its pool as a task allowed to block on a TCP connect, or the
+ * thread that joins.
  */
 public final class RetiringBundler extends PerDestinationBundler {
 
@@ -50,6 +51,8 @@ public final class RetiringBundler extends PerDestinationBundler {
   /** Destinations outside the view → when a message last went to each (or it left the view). */
   private final Map<Address, Long> outsiders = new ConcurrentHashMap<>();
   private final Set<SendBuffer> retiring = ConcurrentHashMap.newKeySet();
+  /** JGroups' own sender of messages that are not to be bundled: each on the caller's thread. */
+  private final NoBundler direct = new NoBundler();
   private volatile Set<Address> members;
   /** Set by {@link #stop}, cleared by {@link #start} (a channel can connect again). */
   private volatile boolean stopped;
@@ -57,6 +60,12 @@ public final class RetiringBundler extends PerDestinationBundler {
 
   /** Made by JGroups' transport from the class name in its {@code bundler_type}. */
   public RetiringBundler() {
+  }
+
+  @Override
+  public void init(TP transport) {
+    super.init(transport);
+    direct.init(transport);
   }
 
   @Override
@@ -100,7 +109,7 @@ public final class RetiringBundler extends PerDestinationBundler {
     }
     Address dest = msg.dest();
     if (dest instanceof PhysicalAddress) {
-      sendAtOnce(msg, dest);
+      direct.send(msg);
       return;
     }
     Set<Address> view = members;
@@ -109,12 +118,6 @@ public final class RetiringBundler extends PerDestinationBundler {
     }
     super.send(msg);
     stoppedMeanwhile();
-  }
-
-  private void sendAtOnce(Message msg, Address dest) throws Exception {
-    ByteArrayDataOutputStream out = new ByteArrayDataOutputStream(msg.size() + 10);
-    Util.writeMessage(msg, out, false);
-    transport.doSend(out.buffer(), 0, out.position(), dest);
   }
 
   private void dropIdleOutsiders() {
