@@ -24,6 +24,8 @@ final class RecordingWorker implements Worker {
   final Map<String, List<JsonObject>> performed = new ConcurrentHashMap<>();
   final Map<String, List<JsonObject>> casts = new ConcurrentHashMap<>();
   final Map<String, List<String>> stops = new ConcurrentHashMap<>();
+  /** The payload each {@code stop} got, by key. */
+  final Map<String, List<JsonObject>> stopPayloads = new ConcurrentHashMap<>();
   volatile BiFunction<String, JsonObject, WorkOutcome> outcome = (k, p) -> WorkOutcome.ok();
   /** What {@code handOff} answers: by default the payload, marked with this node's name. */
   volatile BiFunction<String, JsonObject, Future<JsonObject>> handOff;
@@ -54,6 +56,7 @@ final class RecordingWorker implements Worker {
   @Override
   public void stop(String key, JsonObject payload, String reason) {
     stops.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(reason);
+    stopPayloads.computeIfAbsent(key, k -> new CopyOnWriteArrayList<>()).add(payload.copy());
     history.stopped(node, key, reason);
   }
 

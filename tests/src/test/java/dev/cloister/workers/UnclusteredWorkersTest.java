@@ -8,6 +8,7 @@ import dev.cloister.WorkOutcome;
 import dev.cloister.WorkersOptions;
 import dev.cloister.impl.transport.LocalCaches;
 import dev.cloister.testing.WorkHistory;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import org.infinispan.manager.EmbeddedCacheManager;
@@ -122,6 +123,48 @@ class UnclusteredWorkersTest {
       assertTrue(caches.getStatus().isTerminated(), "the local caches stop with the Cloister: " + caches.getStatus());
       assertThrows(RuntimeException.class, () -> ShardedWorkers.start(vertx, "solo-set", new WorkersOptions(),
         new RecordingWorker("solo", new WorkHistory())).await(30, TimeUnit.SECONDS));
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void whatAHandOffAnswersIsWhatStopGetsAndWhatTheKeyKeeps() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      await(vertx.deployVerticle(new CloisterVerticle(new CloisterOptions().setNodeName("solo"))));
+      RecordingWorker worker = new RecordingWorker("solo", new WorkHistory());
+      ShardedWorkers set = await(ShardedWorkers.start(vertx, "carried", new WorkersOptions().setTick(0), worker));
+      int n = 9;
+      for (int i = 0; i < n; i++) {
+        await(set.put("k" + i, new JsonObject().put("n", i)));
+      }
+      eventually("every key runs here", () -> set.localKeys().equals(keys(n)), set::localKeys);
+      // k0, k3, k6 change the object they were given and answer it; k1, k4, k7 answer it as it is;
+      // k2, k5, k8 fail, so the last stored payload moves.
+      worker.handOff = (k, p) -> switch (p.getInteger("n") % 3) {
+        case 0 -> Future.succeededFuture(p.put("carried", true));
+        case 1 -> Future.succeededFuture(p);
+        default -> Future.failedFuture("cannot hand off");
+      };
+      await(set.close());
+      for (int i = 0; i < n; i++) {
+        JsonObject expected = new JsonObject().put("n", i);
+        if (i % 3 == 0) {
+          expected.put("carried", true);
+        }
+        assertEquals(List.of(expected), worker.stopPayloads.get("k" + i), "stop of k" + i);
+      }
+      ShardedWorkers reopened = await(ShardedWorkers.start(vertx, "carried", new WorkersOptions().setTick(0),
+        new RecordingWorker("solo", new WorkHistory())));
+      for (int i = 0; i < n; i++) {
+        JsonObject expected = new JsonObject().put("n", i);
+        if (i % 3 == 0) {
+          expected.put("carried", true);
+        }
+        assertEquals(expected, await(reopened.get("k" + i)), "kept payload of k" + i);
+      }
+      await(reopened.close());
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }

@@ -66,7 +66,6 @@ final class KeyStore {
    * and wires a new decorated cache, which cost more than the read it served.
    */
   private final AdvancedCache<String, String> localKeys;
-  private final AdvancedCache<String, String> localLeases;
   private final AdvancedCache<String, String> localNodes;
   private final EntryWatcher keyWatcher;
   private final EntryWatcher nodeWatcher;
@@ -85,7 +84,6 @@ final class KeyStore {
     this.primaryLeases = ReadWriteMapImpl.create(FunctionalMapImpl.create(leases));
     this.nodes = caches.get(2);
     this.localKeys = local(keys);
-    this.localLeases = local(leases);
     this.localNodes = local(nodes);
     this.keyWatcher = new EntryWatcher(onKey);
     this.nodeWatcher = new EntryWatcher(onNode);
@@ -429,13 +427,15 @@ final class KeyStore {
   }
 
   /**
-   * A cell's lease in the local replica.
+   * A cell's lease in the local replica, read from its data container as the payloads are (a
+   * rebalance reads a cell for each key it moves).
    *
    * @param cell the cell
    * @return the stored lease, or {@code null}
    */
   String cell(int cell) {
-    return localLeases.get(cellKey(cell));
+    InternalCacheEntry<String, String> e = leases.getDataContainer().peek(cellKey(cell));
+    return e == null ? null : e.getValue();
   }
 
   /**

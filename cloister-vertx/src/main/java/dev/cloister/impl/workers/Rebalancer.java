@@ -268,7 +268,7 @@ final class Rebalancer {
   /** Whether a running key is to be handed off: this node no longer owns it. Context only. */
   private boolean movedAway(int gen, KeyRunner r) {
     return gen == set.generation && set.quorate && !set.closing && r.phase != KeyRunner.Phase.LEAVING
-      && r.phase != KeyRunner.Phase.STOPPED && !set.mine(r.key);
+      && r.phase != KeyRunner.Phase.STOPPED && !set.mineAt(r.position);
   }
 
   /**
@@ -291,10 +291,11 @@ final class Rebalancer {
       // Nothing listed for the keys that run where they belong (nearly all of them): a key that
       // runs here needs nothing (one that stops while this node still owns it, the next sweep finds).
       KeyStore.Scanned scanned = set.store.scan(sweep ? SETTLE_MAX : 0, (key, payload) -> {
-        if (set.mine(key)) {
+        long position = CellLease.position(key);
+        if (set.mineAt(position)) {
           return !set.localKeys.contains(key);
         }
-        if (sweep && unleased.size() < UNLEASED_MAX && leaseOf(cells, key) == null) {
+        if (sweep && unleased.size() < UNLEASED_MAX && leaseAt(cells, position) == null) {
           unleased.put(key, payload);
         }
         return false;
@@ -352,9 +353,8 @@ final class Rebalancer {
     return done.future();
   }
 
-  /** The lease covering a key, each cell read once per scan. On a worker. */
-  private Lease leaseOf(CellLease[] cells, String key) {
-    long position = CellLease.position(key);
+  /** The lease covering a key's position, each cell read once per scan. On a worker. */
+  private Lease leaseAt(CellLease[] cells, long position) {
     int cell = CellLease.cellOf(position);
     if (cells[cell] == null) {
       cells[cell] = CellLease.decode(cell, set.store.cell(cell));
@@ -450,7 +450,7 @@ final class Rebalancer {
         r.cancelQueued();
         r.submit(() -> {
           keys.finish(r, "deleted");
-          return set.mine(key) ? Future.succeededFuture() : set.releaseWhenSettled(r.cell());
+          return set.mineAt(r.position) ? Future.succeededFuture() : set.releaseWhenSettled(r.cell());
         });
       }
       return;

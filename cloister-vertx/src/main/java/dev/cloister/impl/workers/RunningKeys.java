@@ -177,6 +177,14 @@ final class RunningKeys {
 
   /** Stops a key here: no callback follows for it. */
   void finish(KeyRunner r, String reason) {
+    finish(r, reason, null);
+  }
+
+  /**
+   * Stops a key here, {@code stop} getting {@code payload} (an object no longer ours: what
+   * {@code handOff} answered), or, when it is null, the stored payload decoded.
+   */
+  private void finish(KeyRunner r, String reason, JsonObject payload) {
     if (r.phase == KeyRunner.Phase.STOPPED) {
       return;
     }
@@ -191,7 +199,7 @@ final class RunningKeys {
     set.performAfterStart.remove(r.key);
     if (r.started) {
       try {
-        set.worker.stop(r.key, r.payload(), reason);
+        set.worker.stop(r.key, payload != null ? payload : r.payload(), reason);
       } catch (RuntimeException e) {
         log.warn("Worker set '" + set.name + "': stop of '" + r.key + "' threw " + e);
       }
@@ -235,7 +243,7 @@ final class RunningKeys {
           return mark.landed().transform(x -> release(r)).onComplete(x -> done.complete());
         }
         // The mailbox ran the start (if it was queued) before this: a started key is handed off.
-        Future<String> carried = r.started ? handOff(r) : Future.succeededFuture(r.stored);
+        Future<Carried> carried = r.started ? handOff(r) : Future.succeededFuture(new Carried(r.stored, null));
         long slow = carried.isComplete() ? -1 : set.context.setTimer(markAfterMs(), id -> mark.now());
         // The hand-off ends once the mark, if there is one, landed: the cell's writes go in order.
         return carried.transform(x -> {
@@ -243,16 +251,18 @@ final class RunningKeys {
             set.vertx.cancelTimer(slow);
           }
           return mark.landed();
-        }).transform(x -> carried).<Object>compose(payload -> {
+        }).transform(x -> carried).<Object>compose(c -> {
           if (r.started && "moved".equals(reason)) {
             set.metrics.handoff();
           }
+          String payload = c.text();
           boolean changed = !payload.equals(r.stored);
           r.stored = payload;
           if (changed) {
-            return finishWithWrite(r, reason, set.write(() -> set.store.replacePayload(r.key, payload))).mapEmpty();
+            return finishWithWrite(r, reason, c.answer(), set.write(() -> set.store.replacePayload(r.key, payload)))
+              .mapEmpty();
           }
-          finish(r, reason);
+          finish(r, reason, c.answer());
           return release(r).mapEmpty();
         }).onComplete(x -> done.complete());
       }
@@ -308,8 +318,12 @@ final class RunningKeys {
    * with its old payload).
    */
   private Future<?> finishWithWrite(KeyRunner r, String reason, Future<?> write) {
+    return finishWithWrite(r, reason, null, write);
+  }
+
+  private Future<?> finishWithWrite(KeyRunner r, String reason, JsonObject payload, Future<?> write) {
     set.runners.settling(r);
-    finish(r, reason);
+    finish(r, reason, payload);
     return write.eventually(() -> {
       set.runners.settled(r);
       return release(r);
@@ -322,34 +336,50 @@ final class RunningKeys {
    * still owns (deleted, halted) leaves its segment held.
    */
   private Future<?> release(KeyRunner r) {
-    return set.closing || !set.mine(r.key) ? set.releaseWhenSettled(r.cell()) : Future.succeededFuture();
+    return set.closing || !set.mineAt(r.position) ? set.releaseWhenSettled(r.cell()) : Future.succeededFuture();
   }
 
-  /** @return the payload to carry, encoded: what {@code handOff} answered, or the last stored one */
-  private Future<String> handOff(KeyRunner r) {
-    Future<JsonObject> answer = set.here(SetState.call(() -> set.worker.handOff(r.key, r.payload())));
+  /**
+   * The payload a hand-off carries.
+   *
+   * @param text the payload to store, encoded
+   * @param answer what {@code handOff} answered, for {@code stop}; null when it answered nothing usable
+   */
+  private record Carried(String text, JsonObject answer) {
+  }
+
+  /**
+   * @return the payload to carry: what {@code handOff} answered, or the last stored one. The worker
+   *     gets a copy of the payload decoded once; an answer equal to it carries the text it was
+   *     decoded from, without encoding it again (most hand-offs of a rebalance change nothing)
+   */
+  private Future<Carried> handOff(KeyRunner r) {
+    String givenText = r.stored;
+    JsonObject given = r.payload();
+    Future<JsonObject> answer = set.here(SetState.call(() -> set.worker.handOff(r.key, given.copy())));
     if (answer.isComplete()) {
-      return Future.succeededFuture(carried(r, answer)); // no timeout to arm: most hand-offs answer at once
+      return Future.succeededFuture(carried(r, givenText, given, answer)); // no timeout to arm: most hand-offs answer at once
     }
-    Promise<String> out = set.context.promise();
+    Promise<Carried> out = set.context.promise();
     long timer = set.context.setTimer(set.options.getHandoffTimeout(), id -> {
       log.warn("Worker set '" + set.name + "': hand-off of '" + r.key + "' took over " + set.options.getHandoffTimeout()
         + " ms; the last stored payload moves");
-      out.tryComplete(r.stored);
+      out.tryComplete(new Carried(r.stored, null));
     });
     answer.onComplete(ar -> {
       set.vertx.cancelTimer(timer);
-      out.tryComplete(carried(r, ar));
+      out.tryComplete(carried(r, givenText, given, ar));
     });
     return out.future();
   }
 
-  /** @return what a hand-off answered, encoded, or the last stored payload when it answered nothing usable */
-  private String carried(KeyRunner r, AsyncResult<JsonObject> ar) {
+  /** @return what a hand-off answered, or the last stored payload when it answered nothing usable */
+  private Carried carried(KeyRunner r, String givenText, JsonObject given, AsyncResult<JsonObject> ar) {
     Throwable err = ar.cause();
     if (ar.succeeded() && ar.result() != null) {
+      JsonObject answer = ar.result();
       try {
-        return ar.result().encode();
+        return new Carried(answer.equals(given) ? givenText : answer.encode(), answer);
       } catch (RuntimeException e) {
         err = e;
       }
@@ -358,7 +388,7 @@ final class RunningKeys {
       log.warn("Worker set '" + set.name + "': hand-off of '" + r.key + "' failed (" + err
         + "); the last stored payload moves");
     }
-    return r.stored;
+    return new Carried(r.stored, null);
   }
 
   /**
