@@ -181,10 +181,10 @@ final class RunningKeys {
   }
 
   /**
-   * Stops a key here, {@code stop} getting {@code payload} (an object no longer ours: what
-   * {@code handOff} answered), or, when it is null, the stored payload decoded.
+   * Stops a key here, {@code stop} getting a copy of {@code answer} (what {@code handOff} answered:
+   * the payload the key carries), or, when it is null, the stored payload decoded.
    */
-  private void finish(KeyRunner r, String reason, JsonObject payload) {
+  private void finish(KeyRunner r, String reason, JsonObject answer) {
     if (r.phase == KeyRunner.Phase.STOPPED) {
       return;
     }
@@ -199,11 +199,26 @@ final class RunningKeys {
     set.performAfterStart.remove(r.key);
     if (r.started) {
       try {
-        set.worker.stop(r.key, payload != null ? payload : r.payload(), reason);
+        set.worker.stop(r.key, forStop(r, answer), reason);
       } catch (RuntimeException e) {
         log.warn("Worker set '" + set.name + "': stop of '" + r.key + "' threw " + e);
       }
     }
+  }
+
+  /**
+   * @return the payload for {@code stop}: a copy of what {@code handOff} answered (cheaper than
+   *     decoding its encoding again), or the stored payload decoded when there is no answer
+   */
+  private static JsonObject forStop(KeyRunner r, JsonObject answer) {
+    if (answer != null) {
+      try {
+        return answer.copy();
+      } catch (RuntimeException e) {
+        // a value of a type JSON has no copy for: its stored encoding instead
+      }
+    }
+    return r.payload();
   }
 
   /**
@@ -321,9 +336,9 @@ final class RunningKeys {
     return finishWithWrite(r, reason, null, write);
   }
 
-  private Future<?> finishWithWrite(KeyRunner r, String reason, JsonObject payload, Future<?> write) {
+  private Future<?> finishWithWrite(KeyRunner r, String reason, JsonObject answer, Future<?> write) {
     set.runners.settling(r);
-    finish(r, reason, payload);
+    finish(r, reason, answer);
     return write.eventually(() -> {
       set.runners.settled(r);
       return release(r);
@@ -343,7 +358,7 @@ final class RunningKeys {
    * The payload a hand-off carries.
    *
    * @param text the payload to store, encoded
-   * @param answer what {@code handOff} answered, for {@code stop}; null when it answered nothing usable
+   * @param answer what {@code handOff} answered, copied for {@code stop}; null when it answered nothing usable
    */
   private record Carried(String text, JsonObject answer) {
   }
