@@ -373,7 +373,8 @@ final class RunningKeys {
     JsonObject given = r.payload();
     Future<JsonObject> answer = set.here(SetState.call(() -> set.worker.handOff(r.key, given.copy())));
     if (answer.isComplete()) {
-      return Future.succeededFuture(carried(r, givenText, given, answer)); // no timeout to arm: most hand-offs answer at once
+      // No timeout to arm: most hand-offs answer at once.
+      return Future.succeededFuture(carried(r, givenText, given, answer));
     }
     Promise<Carried> out = set.context.promise();
     long timer = set.context.setTimer(set.options.getHandoffTimeout(), id -> {
