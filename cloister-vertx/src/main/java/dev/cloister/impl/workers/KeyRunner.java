@@ -58,9 +58,14 @@ final class KeyRunner {
   private ArrayDeque<Action> queue;
 
   KeyRunner(String key, String stored) {
+    this(key, stored, CellLease.position(key));
+  }
+
+  /** @param position the key's position, when the caller has it already (see {@link CellLease#position}) */
+  KeyRunner(String key, String stored, long position) {
     this.key = key;
     this.stored = stored;
-    this.position = CellLease.position(key);
+    this.position = position;
   }
 
   /** @return the cell of the key's position */

@@ -67,10 +67,20 @@ final class LeaseTaker {
    * @return whether it started or was queued now
    */
   boolean want(String key) {
+    return want(key, CellLease.position(key));
+  }
+
+  /**
+   * {@link #want(String)} for a key whose position the caller has already.
+   *
+   * @param key the key
+   * @param position its position (see {@link CellLease#position})
+   * @return whether it started or was queued now
+   */
+  boolean want(String key, long position) {
     if (set.runners.containsKey(key)) {
       return false;
     }
-    long position = CellLease.position(key);
     int cell = CellLease.cellOf(position);
     Pending p = pending.get(cell);
     if (p != null) {
@@ -83,12 +93,12 @@ final class LeaseTaker {
         // The cell's last take decided on the key's position already: it waits for what that take
         // waits for (a lease's change, or the retry it set), unless its segment is held here.
         p.keys.remove(key);
-        return begin(key);
+        return begin(key, position);
       }
       return true;
     }
     if (startsAtOnce(cell, position)) {
-      return begin(key);
+      return begin(key, position);
     }
     p = new Pending();
     p.keys.add(key);
@@ -112,12 +122,12 @@ final class LeaseTaker {
    *
    * @return false when it has none (deleted)
    */
-  private boolean begin(String key) {
+  private boolean begin(String key, long position) {
     String payload = set.store.payload(key);
     if (payload == null) {
       return false;
     }
-    keys.begin(key, payload);
+    keys.begin(key, position, payload);
     return true;
   }
 
@@ -233,7 +243,7 @@ final class LeaseTaker {
         continue; // waits for its segment
       }
       it.remove();
-      begin(key);
+      begin(key, position);
     }
     if (p.keys.isEmpty()) {
       pending.remove(cell);

@@ -469,12 +469,16 @@ final class Rebalancer {
       }
       return;
     }
-    if (set.quorate && !set.closing && set.holdingSince < 0 && set.mine(key)) {
+    if (!set.quorate || set.closing || set.holdingSince >= 0) {
+      return;
+    }
+    long position = CellLease.position(key);
+    if (set.mineAt(position)) {
       if (set.options.getTick() == 0) {
         // A put of a key not running here (a new key): its start is followed by a perform.
         set.performAfterStart.add(key);
       }
-      leases.want(key);
+      leases.want(key, position);
     }
   }
 

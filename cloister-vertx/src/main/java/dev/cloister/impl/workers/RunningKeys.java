@@ -31,9 +31,10 @@ final class RunningKeys {
    * Starts a key whose cell's segment this node holds, with its stored payload.
    *
    * @param key the key
+   * @param position its position (see {@link CellLease#position})
    * @param stored the stored payload
    */
-  void begin(String key, String stored) {
+  void begin(String key, long position, String stored) {
     JsonObject payload;
     try {
       payload = new JsonObject(stored);
@@ -42,7 +43,7 @@ final class RunningKeys {
       payload = new JsonObject();
     }
     JsonObject first = payload;
-    KeyRunner r = new KeyRunner(key, stored);
+    KeyRunner r = new KeyRunner(key, stored, position);
     set.runners.put(r);
     r.submit(() -> {
       r.started = true;
